@@ -1,0 +1,57 @@
+"""The miyun-gis command as a user runs it: exit codes and one-line messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+
+from gis import store
+
+MIYUN = str(Path(sys.executable).with_name("miyun-gis"))
+
+
+def run(*args, env=None):
+    return subprocess.run([MIYUN, *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_validate_passes_on_the_sample(sample_layers):
+    result = run("validate", str(sample_layers))
+    assert result.returncode == 0, result.stderr
+    assert "通过校验" in result.stdout
+
+
+def test_layers_found_through_the_environment(sample_layers):
+    result = run("info", env={"MIYUN_LAYERS": str(sample_layers)})
+    assert result.returncode == 0, result.stderr
+    assert "示例数据 SAMPLE DATA" in result.stdout and "2150" in result.stdout
+
+
+def test_validate_lists_problems_and_exits_1(layers_copy):
+    grids = store.read_layer(layers_copy, "grids")
+    grids.loc[grids.index[0], "town"] = "古北口"
+    pyogrio.write_dataframe(grids, layers_copy, layer="grids", promote_to_multi=True,
+                            layer_options={"OVERWRITE": "YES"})
+    result = run("validate", "--layers", str(layers_copy))
+    assert result.returncode == 1
+    assert "古北口一级区网格应为 0 个，实为 1 个" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_layers_file_is_one_clear_line(tmp_path):
+    result = run("info", "--layers", str(tmp_path / "nowhere.gpkg"))
+    assert result.returncode == 2
+    assert "图层文件不存在" in result.stderr and "nowhere.gpkg" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_error_is_one_clear_line(layers_copy, tmp_path):
+    junk = tmp_path / "bad.geojson"
+    junk.write_text("{}")
+    result = run("import-layer", "grids", str(junk), "--layers", str(layers_copy))
+    assert result.returncode == 2
+    assert "bad.geojson" in result.stderr and "Traceback" not in result.stderr
