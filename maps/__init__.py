@@ -1,0 +1,1 @@
+"""Map builders: Folium pages, offline assets, PDF printouts (see the web and printout issues)."""
