@@ -116,7 +116,22 @@ def build_grids(towns: gpd.GeoDataFrame, zone, contour_outer, corridors: dict, r
                           f"{'155 m line' if kind == 'reservoir' else 'river centre line'} of the sample zone",
             })
             geoms.append(geom)
-    return _frame(rows, geoms)
+    return _frame(rows, _without_overlaps(geoms))
+
+
+def _without_overlaps(geoms: list) -> list:
+    """Take from each grid whatever earlier grids already cover.
+
+    Zone and corridor edges come from different overlay operations, so where
+    they meet they can cross by a few nanometres; this makes the tiling exact.
+    """
+    tree = shapely.STRtree(geoms)
+    out = list(geoms)
+    for i, geom in enumerate(geoms):
+        earlier = [j for j in tree.query(geom, predicate="intersects") if j < i]
+        if earlier:
+            out[i] = terrain.as_multipolygon(geom.difference(shapely.union_all([out[j] for j in earlier])))
+    return out
 
 
 def build_markers(contour_outer) -> gpd.GeoDataFrame:
