@@ -58,9 +58,12 @@ def test_million_points_match_sjoin_and_the_edge_rule(index, sample_layers):
     theirs = np.where(pd.isna(theirs), None, theirs)
     assert (ours == theirs).all(), np.flatnonzero(ours != theirs)[:10]
     assert (ours != None).sum() > 10_000  # noqa: E711 — plenty of points did land in grids
-    # lon/lat input gives the same answer as projected input
+    # lon/lat input gives the same answer as projected input, but for the points placed exactly
+    # on edges, which the round trip through lon/lat moves by a nanometre to one side or the other
     from_lonlat = result["grid_id"].astype(object).fillna("").to_numpy()
-    assert (from_lonlat == np.where(ours == None, "", ours)).mean() > 0.9999  # noqa: E711
+    same = from_lonlat == np.where(ours == None, "", ours)  # noqa: E711
+    same[n // 10: n // 10 + 10_000] = True
+    assert same.all()
 
 
 def test_town_kind_and_flags(index, sample_layers):
