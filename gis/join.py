@@ -50,6 +50,32 @@ def _label_dtype(n: int):
     return np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
 
 
+def _tiled(geoms: np.ndarray, tile: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cut polygons along a square tiling so that each exact test meets few vertices.
+
+    Returns the pieces and the index of the polygon each came from.  A point on
+    a cut inside a polygon is on the boundary of two pieces of the same
+    polygon, so it still goes to that polygon.
+    """
+    pieces, owner = [], []
+    for i, geom in enumerate(geoms):
+        minx, miny, maxx, maxy = geom.bounds
+        if max(maxx - minx, maxy - miny) <= tile:
+            pieces.append(geom)
+            owner.append(i)
+            continue
+        xs = np.arange(np.floor(minx / tile) * tile, maxx, tile)
+        ys = np.arange(np.floor(miny / tile) * tile, maxy, tile)
+        gx, gy = np.meshgrid(xs, ys)
+        boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + tile, gy.ravel() + tile)
+        boxes = boxes[shapely.intersects(geom, boxes)]
+        cut = shapely.intersection(geom, boxes)
+        cut = cut[~shapely.is_empty(cut) & (shapely.area(cut) > 0)]
+        pieces.extend(cut)
+        owner.extend([i] * len(cut))
+    return np.asarray(pieces, dtype=object), np.asarray(owner, dtype=np.int64)
+
+
 class PolygonIndex:
     """Which of a list of polygons covers each point (``-1``: none).
 
@@ -59,6 +85,7 @@ class PolygonIndex:
     ----------
     geoms : sequence of shapely polygons in a metric CRS
     cell_size : raster cell in CRS units
+    tile : exact tests run against the polygons cut into tiles of this size (default 100 cells)
 
     Examples
     --------
@@ -68,9 +95,10 @@ class PolygonIndex:
     [0, 0, 1, -1]
     """
 
-    def __init__(self, geoms, cell_size: float):
+    def __init__(self, geoms, cell_size: float, tile: float | None = None):
         self.geoms = np.asarray(list(geoms), dtype=object)
-        self.tree = shapely.STRtree(self.geoms)
+        self.pieces, self.owner = _tiled(self.geoms, tile or 100 * cell_size)
+        self.tree = shapely.STRtree(self.pieces)
         self.cell_size = cell_size
         if len(self.geoms) == 0:
             self.labels = np.zeros((1, 1), np.int8)
@@ -100,12 +128,12 @@ class PolygonIndex:
         out = np.full(len(x), none, dtype=np.int64)
         if len(x):
             points = shapely.points(x, y)
-            hit_point, hit_poly = self.tree.query(points, predicate="within")
-            np.minimum.at(out, hit_point, hit_poly)
+            hit_point, hit_piece = self.tree.query(points, predicate="within")
+            np.minimum.at(out, hit_point, self.owner[hit_piece])
             on_edge = np.flatnonzero(out == none)
             if len(on_edge):
-                hit_point, hit_poly = self.tree.query(points[on_edge], predicate="intersects")
-                np.minimum.at(out, on_edge[hit_point], hit_poly)
+                hit_point, hit_piece = self.tree.query(points[on_edge], predicate="intersects")
+                np.minimum.at(out, on_edge[hit_point], self.owner[hit_piece])
         out[out == none] = -1
         return out
 

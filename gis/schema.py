@@ -323,3 +323,42 @@ LAYER_BY_NAME = {layer.name: layer for layer in LAYERS}
 
 DEM_FILENAME = "miyun_dem.tif"  # beside the GeoPackage
 METADATA_TABLE = "miyun_metadata"  # key/value: sample flag, build info
+
+# --- report columns (English identifier → Chinese header) ----------------------
+
+DAILY_GRID_COLUMNS = {
+    "date": "日期",
+    "grid_id": "网格编号",
+    "town": "镇",
+    "kind": "网格类型",
+    "staff_present": "到岗人数",
+    "patrol_km": "网格内巡查里程(公里)",
+    "hours_inside": "网格内巡查时长(小时)",
+    "uncovered_hours": "无人时段数(小时)",
+    "uncovered_list": "无人时段",
+    "coverage_50m": "轨迹50米覆盖率",
+    "markers_passed": "经过界桩数",
+    "markers_total": "界桩总数",
+    "gates_passed": "经过进出口数",
+    "gates_total": "进出口总数",
+    "staff_away": "多半时间不在本网格的保水员",
+}
+
+DAILY_STAFF_COLUMNS = {
+    "date": "日期",
+    "staff_id": "保水员编号",
+    "own_grid": "本网格",
+    "town": "镇",
+    "fixes": "定位点数",
+    "flagged": "异常点数",
+    "distance_km": "巡查里程(公里)",
+    "on_duty_hours": "在岗时长(小时)",
+    "first_fix": "首次定位",
+    "last_fix": "末次定位",
+    "grids_visited": "到访网格",
+    "share_own_grid": "本网格内时间占比",
+    "jumps": "跳点数",
+    "straight_runs": "匀速直线段数",
+    "same_track_as": "与他人轨迹相同",
+    "same_as_day": "与往日轨迹相同",
+}

@@ -27,10 +27,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from gis.cli import demo, layers
+    from gis.cli import demo, layers, tracks
 
     for command in (layers.build_sample, layers.validate, layers.import_layer, layers.info,
-                    layers.catalogue, demo.demo):
+                    layers.catalogue, tracks.tracks, tracks.simulate_tracks, demo.demo):
         cli.add_command(command)
 
 

@@ -1,0 +1,105 @@
+"""Track commands: ``tracks import``, ``tracks daily``, ``simulate-tracks``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import data_dir_option, layers_option, quiet_option, resolve_data_dir, resolve_layers
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return __import__("pandas").Timestamp(value).strftime("%Y-%m-%d")
+    except ValueError:
+        raise click.BadParameter(f"日期应为 YYYY-MM-DD，收到 {value!r}") from None
+
+
+@click.group("tracks")
+def tracks() -> None:
+    """巡查轨迹：导入、日报。"""
+
+
+@tracks.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--staff", default=None, help="保水员编号（文件中没有时）。")
+@click.option("--crs", default=None, help="坐标系：EPSG:nnnn、gcj02 或 bd09（默认 WGS84）。")
+@click.option("--max-speed", default=25.0, show_default=True, help="超过此速度（米/秒）的跳点标记为异常。")
+@layers_option
+@data_dir_option
+@quiet_option
+def import_(files, staff, crs, max_speed, layers, data_dir, quiet) -> None:
+    """导入 GPX / CSV / GeoJSON 轨迹文件（可多个）。"""
+    from gis.join import GridIndex
+    from gis.tracks.importer import import_file
+
+    index = GridIndex.from_layers(resolve_layers(layers))
+    failed = 0
+    for path in files:
+        result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed)
+        for notice in result.notices:
+            if not quiet or notice.level == "warning":
+                click.echo(str(notice), err=notice.level == "warning")
+        if result.failed:
+            failed += 1
+        elif not result.skipped and not quiet:
+            click.echo(f"{result.file}：存储 {result.stored} 个点，其中异常 {result.flagged} 个。")
+    if failed:
+        raise SystemExit(1)
+
+
+@tracks.command("daily")
+@click.option("--date", "day", required=True, callback=_date, help="日期 YYYY-MM-DD（北京时间）。")
+@click.option("--to", "until", default=None, callback=_date, help="到此日期（含），逐日计算。")
+@click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory", show_default=True)
+@click.option("--scheduler", default=None, help="Dask 调度器地址（默认本机 LocalCluster）。")
+@layers_option
+@data_dir_option
+@quiet_option
+def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
+    """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
+    import pandas as pd
+
+    from gis.tracks.daily import write_reports
+    from gis.tracks.pipeline import load_reference, reports_dir, run_daily, run_days_dask
+
+    days = [d.strftime("%Y-%m-%d") for d in pd.date_range(day, until or day)]
+    layers_path, data = resolve_layers(layers), resolve_data_dir(data_dir)
+    if engine == "dask":
+        grid, staff = run_days_dask(days, layers_path, data, scheduler)
+        for d in days:
+            paths = write_reports(reports_dir(data), d, grid[grid["date"] == d], staff[staff["date"] == d])
+            if not quiet:
+                click.echo(f"{d}：{', '.join(str(p) for p in paths)}")
+        return
+    ref = load_reference(layers_path)
+    for d in days:
+        grid, staff, paths = run_daily(d, ref, data)
+        if not quiet:
+            watched = int((grid["uncovered_hours"] == 0).sum())
+            click.echo(f"{d}：{len(staff)} 名保水员有轨迹；{watched}/{len(grid)} 个网格 24 小时有人；"
+                       f"报表 {', '.join(str(p) for p in paths)}")
+
+
+@click.command("simulate-tracks")
+@click.option("--date", "day", required=True, callback=_date, help="日期 YYYY-MM-DD（北京时间）。")
+@click.option("--staff", "n_staff", type=click.IntRange(1, None), default=None, help="模拟人数（默认全部 2150 人）。")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="只写出 CSV 文件，不存入轨迹库。")
+@layers_option
+@data_dir_option
+@quiet_option
+def simulate_tracks(day, n_staff, out, layers, data_dir, quiet) -> None:
+    """在示例图层上模拟一天的巡查轨迹（合成数据，标记为 synthetic）。"""
+    from gis.tracks.pipeline import simulate_and_store
+    from gis.validate import ensure_valid
+
+    layers_path = ensure_valid(resolve_layers(layers))
+    count, notices = simulate_and_store(day, layers_path, resolve_data_dir(data_dir), n_staff, out)
+    for notice in notices:
+        click.echo(str(notice))
+    if not quiet:
+        click.echo(f"模拟轨迹 {count} 个点" + (f" → {out}" if out else "（已存入轨迹库，标记为合成数据）"))

@@ -1,0 +1,1 @@
+"""GPS patrol tracks: read, clean, assign, store, and the daily figures."""

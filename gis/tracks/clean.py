@@ -1,0 +1,111 @@
+"""Clean fixes: coordinates to WGS84, implausible points out, duplicates out, jumps flagged.
+
+Flagged fixes are kept in the store (they are evidence) but left out of the
+daily figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gis import crs as crs_mod
+from gis.tracks.notices import Notices
+
+CHINA_LONLAT = (73.0, 18.0, 135.5, 54.0)
+MAX_SPEED_MS = 25.0  # above this between two fixes a jump is impossible on patrol (90 km/h)
+MAX_ACCURACY_M = 50.0
+FLAG_JUMP = "jump"
+FLAG_ACCURACY = "accuracy"
+
+
+def to_wgs84(frame: pd.DataFrame, declared: str | None, name: str, notices: Notices) -> pd.DataFrame:
+    """Convert lon/lat columns from the declared CRS (EPSG code, gcj02, bd09) to WGS84."""
+    if not declared:
+        return frame
+    frame = frame.copy()
+    system = declared.lower().replace("-", "")
+    if system in crs_mod.OBFUSCATED:
+        frame["lon"], frame["lat"] = crs_mod.deobfuscate(frame["lon"].to_numpy(), frame["lat"].to_numpy(), system)
+        notices.add(name, f"坐标已由 {system.upper()} 转换为 WGS84", level="info")
+    else:
+        source = crs_mod.parse_crs(declared)
+        if not source.equals("EPSG:4326"):
+            frame["lon"], frame["lat"] = crs_mod.transformer(source.to_string(), "EPSG:4326").transform(
+                frame["lon"].to_numpy(), frame["lat"].to_numpy())
+            notices.add(name, f"坐标已由 {declared} 转换为 WGS84", level="info")
+    return frame
+
+
+def drop_implausible(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
+    """Swap latitude/longitude given the wrong way round; drop points outside China."""
+    lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    minx, miny, maxx, maxy = CHINA_LONLAT
+    inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    swapped = ~inside & (lat >= minx) & (lat <= maxx) & (lon >= miny) & (lon <= maxy)
+    if swapped.any():
+        frame = frame.copy()
+        frame.loc[swapped, ["lon", "lat"]] = frame.loc[swapped, ["lat", "lon"]].to_numpy()
+        notices.add(name, f"{int(swapped.sum())} 个点经纬度顺序颠倒，已交换 (lat/lon swapped)")
+        inside |= swapped
+    notices.rows(name, frame.loc[~inside, "row"], "坐标不在中国境内，已跳过 (outside China)")
+    return frame[inside].reset_index(drop=True)
+
+
+def drop_duplicates(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
+    """The same staff member at the same time twice: keep the first."""
+    dup = frame.duplicated(["staff_id", "time"], keep="first")
+    if dup.any():
+        notices.add(name, f"{int(dup.sum())} 个重复轨迹点（同一保水员同一时间），已去重", level="info")
+    return frame[~dup].reset_index(drop=True)
+
+
+def epoch_seconds(times: pd.Series) -> np.ndarray:
+    """Seconds since 1970 of tz-aware times, whatever their resolution."""
+    return (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+
+
+def step_metrics(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) and time (s) from each fix's previous fix of the same staff (NaN for the first).
+
+    ``frame`` must be sorted by staff and time and have storage-CRS ``x``, ``y``.
+    """
+    same = frame["staff_id"].to_numpy()[1:] == frame["staff_id"].to_numpy()[:-1]
+    dist = np.hypot(np.diff(frame["x"].to_numpy()), np.diff(frame["y"].to_numpy()))
+    dt = np.diff(epoch_seconds(frame["time"]))
+    dist = np.r_[np.nan, np.where(same, dist, np.nan)]
+    dt = np.r_[np.nan, np.where(same, dt, np.nan)]
+    return dist, dt
+
+
+def _speed_from(frame: pd.DataFrame, lag: int) -> np.ndarray:
+    """Speed (m/s) from the fix ``lag`` places earlier of the same staff (NaN where none)."""
+    staff = frame["staff_id"].to_numpy()
+    x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
+    t = epoch_seconds(frame["time"])
+    out = np.full(len(frame), np.nan)
+    if len(frame) > lag:
+        same = staff[lag:] == staff[:-lag]
+        dt = t[lag:] - t[:-lag]
+        speed = np.hypot(x[lag:] - x[:-lag], y[lag:] - y[:-lag]) / np.where(dt > 0, dt, np.nan)
+        out[lag:] = np.where(same, speed, np.nan)
+    return out
+
+
+def flag_fixes(frame: pd.DataFrame, max_speed: float = MAX_SPEED_MS,
+               max_accuracy: float = MAX_ACCURACY_M) -> pd.DataFrame:
+    """Add ``flag``: 'jump', 'accuracy' (worse than ``max_accuracy`` metres), or ''.
+
+    A fix is a jump when it could only be reached faster than ``max_speed`` from
+    both the fix before it and the one before that: a lone outlier is flagged,
+    but not the good fix after it, which is consistent with the fixes before.
+    """
+    frame = frame.sort_values(["staff_id", "time"], kind="stable").reset_index(drop=True)
+    from_previous = np.nan_to_num(_speed_from(frame, 1), nan=0.0)
+    from_second = _speed_from(frame, 2)
+    from_second = np.where(np.isnan(from_second), np.inf, from_second)
+    flag = np.full(len(frame), "", dtype=object)
+    flag[frame["accuracy_m"].to_numpy(dtype=float) > max_accuracy] = FLAG_ACCURACY
+    flag[(from_previous > max_speed) & (from_second > max_speed)] = FLAG_JUMP
+    frame["flag"] = flag
+    return frame

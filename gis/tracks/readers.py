@@ -1,0 +1,177 @@
+"""Read GPS fixes from GPX 1.0/1.1, CSV and GeoJSON into one table.
+
+Every reader returns a DataFrame with ``staff_id``, ``time`` (UTC),
+``lon``, ``lat`` (as given: any CRS, converted later), ``accuracy_m`` and
+``row`` (the line or point number in the file, for messages).  Rows that
+cannot be read are skipped with a notice naming the row; a file that cannot
+be read at all raises :class:`~gis.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gpxpy
+import gpxpy.gpx
+import numpy as np
+import pandas as pd
+
+from gis.errors import InputError
+from gis.schema import LOCAL_TZ
+from gis.tracks.notices import Notices
+
+COLUMNS = ["staff_id", "time", "lon", "lat", "accuracy_m", "row"]
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+        COLUMNS, ["object", "datetime64[ns, UTC]", "float64", "float64", "float64", "int64"])})
+
+
+_HAS_ZONE = r"(?:[zZ]|[+-]\d{2}:?\d{2})$"
+
+
+def to_utc(values: pd.Series, name: str, notices: Notices) -> pd.Series:
+    """Parse ISO-like times to UTC; those without a zone are taken as Asia/Shanghai (and said so)."""
+    text = values.astype("string").str.strip()
+    zoned = text.str.contains(_HAS_ZONE, regex=True, na=False).to_numpy()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if zoned.any():
+        out[zoned] = pd.to_datetime(text[zoned], errors="coerce", utc=True, format="mixed")
+    naive = ~zoned & text.notna().to_numpy()
+    if naive.any():
+        local = pd.to_datetime(text[naive], errors="coerce", format="mixed")
+        out[naive] = local.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        notices.add(name, "时间没有时区，按北京时间 (Asia/Shanghai) 处理", level="info")
+    return out
+
+
+def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    try:
+        gpx = gpxpy.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (gpxpy.gpx.GPXException, ValueError) as exc:
+        raise InputError(f"不是有效的 GPX 文件 (malformed GPX): {exc}", file=path.name) from None
+    rows = []
+    number = 0
+    for track in gpx.tracks:
+        who = staff or track.name or gpx.author_name or gpx.name
+        for segment in track.segments:
+            for point in segment.points:
+                number += 1
+                time = point.time
+                accuracy = point.horizontal_dilution * 5.0 if point.horizontal_dilution else np.nan
+                rows.append((who, time, point.longitude, point.latitude, accuracy, number))
+    for route in gpx.routes:
+        if route.points:
+            notices.add(path.name, f"忽略航线 {route.name or ''}：航线没有时间，不是巡查轨迹", level="info")
+    if not rows:
+        return _empty()
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    missing_staff = frame["staff_id"].isna()
+    if missing_staff.all():
+        raise InputError("GPX 中没有保水员编号（轨迹名称）；请用 --staff 指定", file=path.name)
+    notices.rows(path.name, frame.loc[missing_staff, "row"], "轨迹没有保水员编号，已跳过 (no staff id)")
+    frame = frame[~missing_staff]
+    no_time = frame["time"].isna()
+    notices.rows(path.name, frame.loc[no_time, "row"], "轨迹点没有时间，已跳过 (no time)")
+    frame = frame[~no_time].copy()
+    frame["time"] = to_utc(frame["time"].map(lambda t: t.isoformat()), path.name, notices)
+    return frame.reset_index(drop=True)
+
+
+def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig",
+                          on_bad_lines="warn", keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
+    raw.columns = [c.strip().lower() for c in raw.columns]
+    if staff and "staff_id" not in raw.columns:
+        raw["staff_id"] = staff
+    missing = [c for c in ("staff_id", "time", "lon", "lat") if c not in raw.columns]
+    if missing:
+        raise InputError(f"CSV 缺少列 {', '.join(missing)}；应为 staff_id, time, lon, lat[, accuracy]",
+                         file=path.name)
+    frame = pd.DataFrame({
+        "staff_id": raw["staff_id"].str.strip().replace("", None) if not staff else staff,
+        "lon": pd.to_numeric(raw["lon"], errors="coerce"),
+        "lat": pd.to_numeric(raw["lat"], errors="coerce"),
+        "accuracy_m": pd.to_numeric(raw["accuracy"], errors="coerce") if "accuracy" in raw else np.nan,
+        "row": np.arange(len(raw)) + 2,  # line numbers, after the header
+    })
+    frame["time"] = to_utc(raw["time"].str.strip(), path.name, notices)
+    return _keep_complete(frame, path.name, notices)
+
+
+def _keep_complete(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
+    for column, label in (("staff_id", "保水员编号"), ("time", "时间"), ("lon", "经度"), ("lat", "纬度")):
+        bad = frame[column].isna()
+        if column in ("lon", "lat"):
+            bad |= ~np.isfinite(frame[column].astype(float))
+        notices.rows(name, frame.loc[bad, "row"], f"缺少或无法识别{label} ({column})，已跳过")
+        frame = frame[~bad]
+    return frame[COLUMNS].reset_index(drop=True)
+
+
+def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"不是有效的 GeoJSON (malformed JSON): {exc}", file=path.name) from None
+    if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
+        raise InputError("GeoJSON 应为 FeatureCollection 或 Feature", file=path.name)
+    features = data.get("features", [data]) if data["type"] == "FeatureCollection" else [data]
+    if not isinstance(features, list):
+        raise InputError("GeoJSON 的 features 应为数组", file=path.name)
+    rows = []
+    for number, feature in enumerate(features, 1):
+        geometry = (feature or {}).get("geometry") or {}
+        props = (feature or {}).get("properties") or {}
+        who = staff or props.get("staff_id")
+        coords = geometry.get("coordinates")
+        kind = geometry.get("type")
+        try:
+            if kind == "Point":
+                rows.append((who, props.get("time"), float(coords[0]), float(coords[1]),
+                             props.get("accuracy"), number))
+            elif kind == "LineString":
+                times = props.get("times") or props.get("coordTimes") or []
+                if len(times) != len(coords):
+                    notices.add(path.name, "线要素的 times 与坐标个数不符，已跳过", row=number)
+                    continue
+                for (lon, lat, *_), time in zip(coords, times):
+                    rows.append((who, time, float(lon), float(lat), props.get("accuracy"), number))
+            else:
+                notices.add(path.name, f"不支持的几何类型 {kind!r}，已跳过", row=number)
+        except (TypeError, ValueError, IndexError):
+            notices.add(path.name, "坐标无法识别，已跳过", row=number)
+    if not rows:
+        return _empty()
+    frame = pd.DataFrame(rows, columns=["staff_id", "time", "lon", "lat", "accuracy_m", "row"])
+    frame["accuracy_m"] = pd.to_numeric(frame["accuracy_m"], errors="coerce")
+    frame["time"] = to_utc(frame["time"].astype("string"), path.name, notices)
+    return _keep_complete(frame, path.name, notices)
+
+
+READERS = {".gpx": read_gpx, ".csv": read_csv, ".geojson": read_geojson, ".json": read_geojson}
+
+
+def read_fixes(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    """Read one file of fixes, choosing the reader by extension."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("文件不存在 (file not found)", file=str(path))
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise InputError(f"不支持的文件类型 {path.suffix or '(无扩展名)'}；支持 GPX、CSV、GeoJSON", file=path.name)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("文件为空 (empty file)", file=path.name)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"文件过大（{size / 2**20:.0f} MB，上限 {MAX_FILE_BYTES // 2**20} MB）", file=path.name)
+    frame = reader(path, staff, notices)
+    if frame.empty:
+        raise InputError("文件中没有可用的轨迹点 (no usable fixes)", file=path.name)
+    return frame

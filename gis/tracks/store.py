@@ -1,0 +1,101 @@
+"""The tracks store: GeoParquet files partitioned by local day and town.
+
+Layout under ``$MIYUN_DATA_DIR/tracks``::
+
+    date=2026-11-21/town=溪翁庄/<sha256 of the source file, 16 hex>.parquet
+    imports.sqlite      one row per imported file (its hash): importing the same file twice stores it once
+
+The day is the Asia/Shanghai calendar day of the fix; the town is the town
+the fix lies in (``区外`` outside every town).  Each file is written under a
+temporary name and renamed into place; the import is registered only after
+all its files are in place.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow.dataset as ds
+import shapely
+
+from gis.schema import LOCAL_TZ, STORAGE_CRS
+
+OUTSIDE_TOWNS = "区外"
+STORED_COLUMNS = ["staff_id", "time", "lon", "lat", "x", "y", "accuracy_m", "flag", "grid_id", "town",
+                  "source_file", "synthetic"]
+
+
+def tracks_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "tracks"
+
+
+def _registry(data_dir: Path) -> sqlite3.Connection:
+    root = tracks_dir(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(root / "imports.sqlite", timeout=30)
+    db.execute("""create table if not exists imports (
+        sha256 text primary key, file_name text not null, imported_at_utc text not null,
+        fixes integer not null, flagged integer not null, staff integer not null, days text not null)""")
+    return db
+
+
+def already_imported(data_dir: Path, sha256: str) -> str | None:
+    """When the file with this hash was imported, or None."""
+    with _registry(data_dir) as db:
+        row = db.execute("select imported_at_utc from imports where sha256 = ?", (sha256,)).fetchone()
+    return row[0] if row else None
+
+
+def local_day(times: pd.Series) -> pd.Series:
+    return times.dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d")
+
+
+def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str) -> list[Path]:
+    """Store one file's fixes, partitioned, atomically per partition; then register the import."""
+    root = tracks_dir(data_dir)
+    fixes = fixes.assign(town=fixes["town"].astype(object).fillna(OUTSIDE_TOWNS))[STORED_COLUMNS]
+    written = []
+    for (day, town), part in fixes.groupby([local_day(fixes["time"]), fixes["town"]], sort=True):
+        folder = root / f"date={day}" / f"town={town}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{sha256[:16]}.parquet"
+        tmp = folder / f".{target.name}.tmp"
+        frame = gpd.GeoDataFrame(part.reset_index(drop=True),
+                                 geometry=shapely.points(part["x"].to_numpy(), part["y"].to_numpy()),
+                                 crs=STORAGE_CRS)
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+        written.append(target)
+    with _registry(data_dir) as db:
+        db.execute("insert or replace into imports values (?, ?, ?, ?, ?, ?, ?)", (
+            sha256, file_name, datetime.now(timezone.utc).isoformat(timespec="seconds"), len(fixes),
+            int((fixes["flag"] != "").sum()), fixes["staff_id"].nunique(),
+            ",".join(sorted(set(local_day(fixes["time"])))),
+        ))
+    return written
+
+
+def day_files(data_dir: Path, day: str) -> list[Path]:
+    """Every stored file of one local day."""
+    return sorted((tracks_dir(data_dir) / f"date={day}").glob("town=*/*.parquet"))
+
+
+def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """All fixes of one local day (duplicates across files dropped), sorted by staff and time."""
+    files = day_files(data_dir, day)
+    columns = columns or [c for c in STORED_COLUMNS]
+    if not files:
+        return pd.DataFrame(columns=columns)
+    table = ds.dataset([str(f) for f in files], format="parquet", partitioning=None).to_table(columns=columns)
+    frame = table.to_pandas()
+    return (frame.drop_duplicates(["staff_id", "time"])
+            .sort_values(["staff_id", "time"], kind="stable").reset_index(drop=True))
+
+
+def stored_days(data_dir: Path) -> list[str]:
+    return sorted(p.name.split("=", 1)[1] for p in tracks_dir(data_dir).glob("date=*") if p.is_dir())
