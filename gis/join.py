@@ -40,6 +40,8 @@ from gis.validate import ensure_valid
 GRID_CELL_M = 5.0
 FLAG_CELL_M = 10.0
 WIDE_CELL_M = 25.0  # district and towns: large areas, long edges
+TILE_M = 1000.0  # zone, corridor, hazard and fence polygons are cut into tiles this size
+LARGE_TILE_M = 2500.0  # district and towns
 FAR_CELL_M = 25.0  # distances beyond 150 m are good to a cell diagonal (35 m)
 
 _NONE = 0
@@ -85,7 +87,9 @@ class PolygonIndex:
     ----------
     geoms : sequence of shapely polygons in a metric CRS
     cell_size : raster cell in CRS units
-    tile : exact tests run against the polygons cut into tiles of this size (default 100 cells)
+    tile : if given, exact tests run against the polygons cut into tiles of this size — much
+        faster for large polygons with long boundaries, but a point lying exactly on an edge
+        may then fall either side of it (within rounding)
 
     Examples
     --------
@@ -97,7 +101,8 @@ class PolygonIndex:
 
     def __init__(self, geoms, cell_size: float, tile: float | None = None):
         self.geoms = np.asarray(list(geoms), dtype=object)
-        self.pieces, self.owner = _tiled(self.geoms, tile or 100 * cell_size)
+        self.pieces, self.owner = _tiled(self.geoms, tile) if tile else (
+            self.geoms, np.arange(len(self.geoms), dtype=np.int64))
         self.tree = shapely.STRtree(self.pieces)
         self.cell_size = cell_size
         if len(self.geoms) == 0:
@@ -329,12 +334,12 @@ class GridIndex:
             grids=grids,
             grid_index=PolygonIndex(grids.geometry, grid_cell),
             town_names=towns["name"].to_numpy(),
-            town_index=PolygonIndex(towns.geometry, WIDE_CELL_M),
-            zone_index=PolygonIndex(_polygons(frames["zone_l1"]), FLAG_CELL_M),
-            corridor_index=PolygonIndex(_polygons(frames["river_corridors"]), FLAG_CELL_M),
-            hazard_index=PolygonIndex(_polygons(frames["hazard_zones"]), FLAG_CELL_M),
-            fence_index=PolygonIndex(fence_area, FLAG_CELL_M),
-            district_index=PolygonIndex(district, WIDE_CELL_M),
+            town_index=PolygonIndex(towns.geometry, WIDE_CELL_M, tile=LARGE_TILE_M),
+            zone_index=PolygonIndex(_polygons(frames["zone_l1"]), FLAG_CELL_M, tile=TILE_M),
+            corridor_index=PolygonIndex(_polygons(frames["river_corridors"]), FLAG_CELL_M, tile=TILE_M),
+            hazard_index=PolygonIndex(_polygons(frames["hazard_zones"]), FLAG_CELL_M, tile=TILE_M),
+            fence_index=PolygonIndex(fence_area, FLAG_CELL_M, tile=TILE_M),
+            district_index=PolygonIndex(district, WIDE_CELL_M, tile=LARGE_TILE_M),
             contour_distance=DistanceField(segments, FAR_CELL_M, extent),
             grid_distance=DistanceField(grids.geometry, FAR_CELL_M, extent),
         )
