@@ -250,19 +250,19 @@ def _identical_days(data_dir: Path | None, day: str, prints: pd.DataFrame) -> di
 def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: Path | None) -> pd.DataFrame:
     if fixes.empty:
         return pd.DataFrame(columns=list(DAILY_STAFF_COLUMNS))
-    local = fixes["time"].dt.tz_convert(LOCAL_TZ)
-    base = fixes.assign(local=local).groupby("staff_id").agg(
-        fixes=("time", "size"), flagged=("flag", lambda f: int((f != "").sum())),
-        jumps=("flag", lambda f: int((f == FLAG_JUMP).sum())),
-        first_fix=("local", "min"), last_fix=("local", "max"))
+    base = fixes.assign(bad=fixes["flag"] != "", jump=fixes["flag"] == FLAG_JUMP).groupby("staff_id").agg(
+        fixes=("time", "size"), flagged=("bad", "sum"), jumps=("jump", "sum"),
+        first_fix=("time", "min"), last_fix=("time", "max"))
     dist = segs.groupby("staff_id")[["length", "dt"]].sum()
     own = pd.Series({s: grid_of_staff(s) for s in base.index})
     seg_own = segs.assign(own=segs["staff_id"].map(own))
     in_own = seg_own[seg_own["grid_id"] == seg_own["own"]].groupby("staff_id")["dt"].sum()
-    visited = fixes[(fixes["flag"] == "") & fixes["grid_id"].notna()].groupby("staff_id")["grid_id"].agg(
-        lambda g: "，".join(sorted(set(g))))
-    town_of = fixes[fixes["flag"] == ""].groupby("staff_id")["town"].agg(
-        lambda t: t.dropna().mode().iat[0] if t.notna().any() else "")
+    good = fixes[fixes["flag"] == ""]
+    pairs = good.dropna(subset=["grid_id"]).drop_duplicates(["staff_id", "grid_id"]).sort_values(["staff_id", "grid_id"])
+    visited = pairs.groupby("staff_id")["grid_id"].agg("，".join)
+    town_counts = good.dropna(subset=["town"]).groupby(["staff_id", "town"]).size()
+    town_of = town_counts.reset_index().sort_values(0, ascending=False, kind="stable").drop_duplicates(
+        "staff_id").set_index("staff_id")["town"]
     straight = _straight_runs(fixes)
     same = _same_tracks(fixes)
     identical = _identical_days(data_dir, day, fingerprints(fixes))
@@ -270,15 +270,15 @@ def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: P
     out = pd.DataFrame({
         "date": day, "staff_id": base.index, "own_grid": own.reindex(base.index).fillna("").to_numpy(),
         "town": town_of.reindex(base.index).fillna("").to_numpy(),
-        "fixes": base["fixes"].to_numpy(), "flagged": base["flagged"].to_numpy(),
+        "fixes": base["fixes"].to_numpy(), "flagged": base["flagged"].astype(int).to_numpy(),
         "distance_km": (dist["length"].reindex(base.index).fillna(0.0) / 1000).round(2).to_numpy(),
         "on_duty_hours": (on_duty / 3600).round(2).to_numpy(),
-        "first_fix": base["first_fix"].dt.strftime("%H:%M").to_numpy(),
-        "last_fix": base["last_fix"].dt.strftime("%H:%M").to_numpy(),
+        "first_fix": base["first_fix"].dt.tz_convert(LOCAL_TZ).dt.strftime("%H:%M").to_numpy(),
+        "last_fix": base["last_fix"].dt.tz_convert(LOCAL_TZ).dt.strftime("%H:%M").to_numpy(),
         "grids_visited": visited.reindex(base.index).fillna("").to_numpy(),
         "share_own_grid": (in_own.reindex(base.index).fillna(0.0) / on_duty.where(on_duty > 0)).fillna(0.0)
         .round(3).to_numpy(),
-        "jumps": base["jumps"].to_numpy(),
+        "jumps": base["jumps"].astype(int).to_numpy(),
         "straight_runs": straight.reindex(base.index).fillna(0).astype(int).to_numpy(),
         "same_track_as": [same.get(s, "") for s in base.index],
         "same_as_day": [identical.get(s, "") for s in base.index],

@@ -64,8 +64,11 @@ def walk(loop: shapely.LineString, start: pd.Timestamp, rng: np.random.Generator
     moving = np.repeat(rng.random(len(t) // 40 + 1) > 0.15, 40)[: len(t)]  # rests in blocks
     gaps = np.diff(t, prepend=t[0])
     s = rng.uniform(0, loop.length) + np.cumsum(gaps * speed * moving) * rng.choice([-1, 1])
-    pts = shapely.line_interpolate_point(loop, np.mod(s, loop.length))
-    xy = shapely.get_coordinates(pts) + rng.normal(0, 4.0, (len(t), 2))
+    vertices = shapely.get_coordinates(loop)
+    along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(vertices, axis=0).T))]
+    s = np.mod(s, along[-1])
+    xy = np.column_stack([np.interp(s, along, vertices[:, 0]), np.interp(s, along, vertices[:, 1])])
+    xy += rng.normal(0, 4.0, (len(t), 2))
     times = start + pd.to_timedelta(t, unit="s")
     return pd.DataFrame({"time": times, "x": xy[:, 0], "y": xy[:, 1],
                          "accuracy_m": np.round(rng.uniform(3, 12, len(t)), 1)})

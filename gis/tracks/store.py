@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import shapely
@@ -52,15 +53,19 @@ def already_imported(data_dir: Path, sha256: str) -> str | None:
 
 
 def local_day(times: pd.Series) -> pd.Series:
-    return times.dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d")
+    """The Asia/Shanghai calendar day of each time, as 'YYYY-MM-DD' (formatted once per distinct day)."""
+    codes, days = pd.factorize(times.dt.tz_convert(LOCAL_TZ).dt.normalize())
+    labels = np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
+    return pd.Series(labels[codes], index=times.index)
 
 
 def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str) -> list[Path]:
     """Store one file's fixes, partitioned, atomically per partition; then register the import."""
     root = tracks_dir(data_dir)
     fixes = fixes.assign(town=fixes["town"].astype(object).fillna(OUTSIDE_TOWNS))[STORED_COLUMNS]
+    days = local_day(fixes["time"])
     written = []
-    for (day, town), part in fixes.groupby([local_day(fixes["time"]), fixes["town"]], sort=True):
+    for (day, town), part in fixes.groupby([days, fixes["town"]], sort=True):
         folder = root / f"date={day}" / f"town={town}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{sha256[:16]}.parquet"
@@ -68,14 +73,14 @@ def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str
         frame = gpd.GeoDataFrame(part.reset_index(drop=True),
                                  geometry=shapely.points(part["x"].to_numpy(), part["y"].to_numpy()),
                                  crs=STORAGE_CRS)
-        frame.to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=False, geometry_encoding="geoarrow")
         os.replace(tmp, target)
         written.append(target)
     with _registry(data_dir) as db:
         db.execute("insert or replace into imports values (?, ?, ?, ?, ?, ?, ?)", (
             sha256, file_name, datetime.now(timezone.utc).isoformat(timespec="seconds"), len(fixes),
             int((fixes["flag"] != "").sum()), fixes["staff_id"].nunique(),
-            ",".join(sorted(set(local_day(fixes["time"])))),
+            ",".join(sorted(days.unique())),
         ))
     return written
 
