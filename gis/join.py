@@ -90,6 +90,7 @@ class PolygonIndex:
     tile : if given, exact tests run against the polygons cut into tiles of this size — much
         faster for large polygons with long boundaries, but a point lying exactly on an edge
         may then fall either side of it (within rounding)
+    bucket : size of the coarse buckets that list candidate polygons for the exact test
 
     Examples
     --------
@@ -99,12 +100,15 @@ class PolygonIndex:
     [0, 0, 1, -1]
     """
 
-    def __init__(self, geoms, cell_size: float, tile: float | None = None):
+    def __init__(self, geoms, cell_size: float, tile: float | None = None, bucket: float = 200.0):
         self.geoms = np.asarray(list(geoms), dtype=object)
         self.pieces, self.owner = _tiled(self.geoms, tile) if tile else (
             self.geoms, np.arange(len(self.geoms), dtype=np.int64))
+        shapely.prepare(self.pieces)
         self.tree = shapely.STRtree(self.pieces)
         self.cell_size = cell_size
+        if len(self.pieces):
+            self._build_buckets(bucket)
         if len(self.geoms) == 0:
             self.labels = np.zeros((1, 1), np.int8)
             self.minx = self.maxy = 0.0
@@ -127,18 +131,57 @@ class PolygonIndex:
         """Share of raster cells that need the exact test."""
         return float((self.labels == _EDGE).mean())
 
+    def _build_buckets(self, size: float) -> None:
+        """File each piece under the square buckets its bounding box overlaps (CSR arrays)."""
+        b = shapely.bounds(self.pieces)
+        self.bucket = size
+        self.bminx, self.bmaxy = b[:, 0].min(), b[:, 3].max()
+        self.bcols = int(np.ceil((b[:, 2].max() - self.bminx) / size)) + 1
+        self.brows = int(np.ceil((self.bmaxy - b[:, 1].min()) / size)) + 1
+        c0 = np.floor((b[:, 0] - self.bminx) / size).astype(np.int64)
+        c1 = np.floor((b[:, 2] - self.bminx) / size).astype(np.int64)
+        r0 = np.floor((self.bmaxy - b[:, 3]) / size).astype(np.int64)
+        r1 = np.floor((self.bmaxy - b[:, 1]) / size).astype(np.int64)
+        ncol, count = c1 - c0 + 1, (c1 - c0 + 1) * (r1 - r0 + 1)
+        piece = np.repeat(np.arange(len(self.pieces)), count)
+        k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        cell = (np.repeat(r0, count) + k // np.repeat(ncol, count)) * self.bcols + np.repeat(c0, count) \
+            + k % np.repeat(ncol, count)
+        order = np.argsort(cell, kind="stable")
+        self.bucket_pieces = piece[order]
+        self.bucket_start = np.searchsorted(cell[order], np.arange(self.brows * self.bcols + 1))
+
+    def _candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, piece) pairs whose bucket lists the piece."""
+        col = np.floor((x - self.bminx) / self.bucket).astype(np.int64)
+        row = np.floor((self.bmaxy - y) / self.bucket).astype(np.int64)
+        ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < self.bcols) & (row < self.brows))
+        cell = row[ok] * self.bcols + col[ok]
+        start, n = self.bucket_start[cell], self.bucket_start[cell + 1] - self.bucket_start[cell]
+        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        return np.repeat(ok, n), self.bucket_pieces[np.repeat(start, n) + k]
+
     def exact(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The exact answer by STRtree, for any points."""
+        """The exact answer for any points: candidate pieces from the buckets, then
+        point-in-polygon on the prepared pieces, one vectorised call per piece."""
         none = len(self.geoms)
         out = np.full(len(x), none, dtype=np.int64)
-        if len(x):
-            points = shapely.points(x, y)
-            hit_point, hit_piece = self.tree.query(points, predicate="within")
-            np.minimum.at(out, hit_point, self.owner[hit_piece])
-            on_edge = np.flatnonzero(out == none)
-            if len(on_edge):
-                hit_point, hit_piece = self.tree.query(points[on_edge], predicate="intersects")
-                np.minimum.at(out, on_edge[hit_point], self.owner[hit_piece])
+        if not len(x) or not len(self.pieces):
+            return np.full(len(x), -1, dtype=np.int64)
+        hit_point, hit_piece = self._candidates(x, y)
+        order = np.argsort(hit_piece, kind="stable")
+        hit_point, hit_piece = hit_point[order], hit_piece[order]
+        bounds = np.flatnonzero(np.r_[True, hit_piece[1:] != hit_piece[:-1], True]) if len(order) else [0]
+        groups = [(hit_piece[a], hit_point[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        for piece, pts in groups:  # interior first
+            inside = pts[shapely.contains_xy(self.pieces[piece], x[pts], y[pts])]
+            np.minimum.at(out, inside, self.owner[piece])
+        unsettled = out == none
+        for piece, pts in groups:  # then, for points in no interior, the boundary
+            pts = pts[unsettled[pts]]
+            if len(pts):
+                touching = pts[shapely.intersects_xy(self.pieces[piece], x[pts], y[pts])]
+                np.minimum.at(out, touching, self.owner[piece])
         out[out == none] = -1
         return out
 

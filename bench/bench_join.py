@@ -1,0 +1,83 @@
+"""GridIndex against geopandas.sjoin and a prepared shapely STRtree, in one run.
+
+    .venv/bin/python bench/bench_join.py [--points 1000000 6200000]
+
+Prints seconds and ratios; checks that the three agree point for point.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from _common import machine, sample_layers, timed
+from gis import store
+from gis.join import GridIndex
+from gis.tracks.simulate import simulate_day
+
+
+def district_day_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A simulated district day (every staff member, a fix every 10–20 s), jittered copies up to ``n``."""
+    from gis.crs import to_storage
+
+    fixes = simulate_day(store.read_layer(layers, "grids"), "2026-11-20")
+    x, y = to_storage(fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
+    rng = np.random.default_rng(0)
+    reps = int(np.ceil(n / len(x)))
+    x = np.concatenate([x + rng.normal(0, 3, len(x)) * (k > 0) for k in range(reps)])[:n]
+    y = np.concatenate([y + rng.normal(0, 3, len(y)) * (k > 0) for k in range(reps)])[:n]
+    return x, y
+
+
+def uniform_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
+    minx, miny, maxx, maxy = store.read_layer(layers, "district").total_bounds
+    rng = np.random.default_rng(1)
+    return rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)
+
+
+def run(label: str, x, y, index: GridIndex, grids: gpd.GeoDataFrame) -> None:
+    t: dict[str, float] = {}
+    with timed("GridIndex grid", t):
+        ours = index.grid_of(x, y)
+    with timed("GridIndex.assign_xy (grid, town, 5 flags)", t):
+        index.assign_xy(x, y, nearest=False, distances=False)
+    points = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=grids.crs)
+    with timed("geopandas.sjoin within", t):
+        joined = gpd.sjoin(points, grids[["grid_id", "geometry"]], predicate="within", how="left")
+    with timed("shapely STRtree within", t):
+        tree = shapely.STRtree(grids.geometry.array)
+        src, hit = tree.query(points.geometry.array, predicate="within")
+    theirs = joined["grid_id"].groupby(level=0).min().reindex(points.index).to_numpy(dtype=object)
+    mine = np.where(ours >= 0, index.grids["grid_id"].to_numpy()[np.maximum(ours, 0)], None)
+    inside = np.array([v is not None and v == v for v in theirs])
+    same_inside = bool((mine[inside] == theirs[inside]).all())
+    extra = int(((ours >= 0) & ~inside).sum())  # points on edges: the edge rule gives them a grid
+    print(f"\n## {label}: {len(x):,} points, {inside.mean():.1%} inside a grid")
+    base = t["geopandas.sjoin within"]
+    for name, seconds in t.items():
+        print(f"  {name:45s} {seconds:8.2f} s   sjoin / this = {base / seconds:6.1f}×")
+    print(f"  identical where sjoin finds a grid: {same_inside}; edge points given a grid by the edge rule: {extra}")
+    del src, hit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--points", type=int, nargs="+", default=[1_000_000, 6_200_000])
+    args = parser.parse_args()
+    layers = sample_layers()
+    print(f"machine: {machine()}")
+    t: dict[str, float] = {}
+    with timed("build", t):
+        index = GridIndex.from_layers(layers)
+    print(f"GridIndex.from_layers: {t['build']:.2f} s")
+    grids = index.grids
+    for n in args.points:
+        run("uniform over the district", *uniform_points(layers, n), index, grids)
+        run("a simulated district day of GPS fixes", *district_day_points(layers, n), index, grids)
+
+
+if __name__ == "__main__":
+    main()
