@@ -22,7 +22,7 @@ from gis.schema import LOCAL_TZ
 from gis.tracks.notices import Notices
 
 COLUMNS = ["staff_id", "time", "lon", "lat", "accuracy_m", "row"]
-MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024 * 1024  # a district day exported as CSV is about 300 MB
 
 
 def _empty() -> pd.DataFrame:
@@ -34,8 +34,22 @@ _HAS_ZONE = r"(?:[zZ]|[+-]\d{2}:?\d{2})$"
 
 
 def to_utc(values: pd.Series, name: str, notices: Notices) -> pd.Series:
-    """Parse ISO-like times to UTC; those without a zone are taken as Asia/Shanghai (and said so)."""
-    text = values.astype("string").str.strip()
+    """Parse ISO-like times to UTC; those without a zone are taken as Asia/Shanghai (and said so).
+
+    Whole columns of one ISO 8601 form take the fast path; mixed forms are parsed one by one.
+    """
+    text = values.astype(object).where(values.notna(), None)
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601")
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is not None:
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            return parsed.dt.tz_convert("UTC")
+        if parsed.notna().any():
+            notices.add(name, "时间没有时区，按北京时间 (Asia/Shanghai) 处理", level="info")
+        return parsed.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    text = pd.Series(text, dtype="string").str.strip()
     zoned = text.str.contains(_HAS_ZONE, regex=True, na=False).to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if zoned.any():
@@ -82,26 +96,43 @@ def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
 
 
 def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    """Clean files take the fast path (numbers parsed by the C parser); a file with bad
+    values is read again as text so that each bad row can be named."""
     try:
-        raw = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig",
-                          on_bad_lines="warn", keep_default_na=False)
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
-    raw.columns = [c.strip().lower() for c in raw.columns]
-    if staff and "staff_id" not in raw.columns:
-        raw["staff_id"] = staff
-    missing = [c for c in ("staff_id", "time", "lon", "lat") if c not in raw.columns]
+    names = {c: c.strip().lower() for c in header.columns}
+    missing = [c for c in ("time", "lon", "lat") + (() if staff else ("staff_id",)) if c not in names.values()]
     if missing:
         raise InputError(f"CSV 缺少列 {', '.join(missing)}；应为 staff_id, time, lon, lat[, accuracy]",
                          file=path.name)
+    numeric = {original: float for original, name in names.items() if name in ("lon", "lat", "accuracy")}
+    text = {original: object for original, name in names.items() if name not in ("lon", "lat", "accuracy")}
+    try:
+        raw = pd.read_csv(path, dtype={**numeric, **text}, encoding="utf-8-sig", skipinitialspace=True)
+    except ValueError:  # a value that is not a number: read as text, name the rows later
+        try:
+            raw = pd.read_csv(path, dtype=object, encoding="utf-8-sig", skipinitialspace=True,
+                              on_bad_lines="warn", keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
+    raw.columns = [names.get(c, c) for c in raw.columns]
+    if staff:
+        staff_ids = pd.Series(staff, index=raw.index, dtype=object)
+    else:
+        stripped = raw["staff_id"].astype("string").str.strip()
+        staff_ids = stripped.where(stripped != "").astype(object).where(stripped.notna() & (stripped != ""), None)
     frame = pd.DataFrame({
-        "staff_id": raw["staff_id"].str.strip().replace("", None) if not staff else staff,
+        "staff_id": staff_ids,
         "lon": pd.to_numeric(raw["lon"], errors="coerce"),
         "lat": pd.to_numeric(raw["lat"], errors="coerce"),
         "accuracy_m": pd.to_numeric(raw["accuracy"], errors="coerce") if "accuracy" in raw else np.nan,
         "row": np.arange(len(raw)) + 2,  # line numbers, after the header
     })
-    frame["time"] = to_utc(raw["time"].str.strip(), path.name, notices)
+    frame["time"] = to_utc(raw["time"], path.name, notices)
     return _keep_complete(frame, path.name, notices)
 
 

@@ -27,6 +27,8 @@ import shapely
 from gis.schema import LOCAL_TZ, STORAGE_CRS
 
 OUTSIDE_TOWNS = "区外"
+EMPTY_DTYPES = {"time": "datetime64[ns, UTC]", "lon": "float64", "lat": "float64", "x": "float64", "y": "float64",
+                "accuracy_m": "float64", "synthetic": "bool"}
 STORED_COLUMNS = ["staff_id", "time", "lon", "lat", "x", "y", "accuracy_m", "flag", "grid_id", "town",
                   "source_file", "synthetic"]
 
@@ -95,7 +97,7 @@ def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.D
     files = day_files(data_dir, day)
     columns = columns or [c for c in STORED_COLUMNS]
     if not files:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES.get(c, "object")) for c in columns})
     table = ds.dataset([str(f) for f in files], format="parquet", partitioning=None).to_table(columns=columns)
     frame = table.to_pandas()
     return (frame.drop_duplicates(["staff_id", "time"])
