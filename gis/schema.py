@@ -362,3 +362,18 @@ DAILY_STAFF_COLUMNS = {
     "same_track_as": "与他人轨迹相同",
     "same_as_day": "与往日轨迹相同",
 }
+
+# --- the ten duties of attachment 2 (violation and incident categories) ---------
+
+DUTIES = {
+    "forest_mineral": "森林矿产：盗伐、盗猎、非法采砂采石",
+    "fire": "防火：库区河道火灾隐患，不得携带火源进入围网",
+    "planting": "抢栽抢种：库区及河道管理范围内抢栽抢种",
+    "fence": "围网：攀爬、破坏围网；进出口 24 小时值守、凭证进出",
+    "markers": "界桩：155 米高程界桩移动、损坏",
+    "river": "上游河道：游玩野炊露营洗车、漂流游泳垂钓、取水排污",
+    "grazing": "禁牧：违规放牧",
+    "construction": "违法建设：私搭乱建",
+    "sewage": "污水：暗管偷排、村庄污水处理设施溢流",
+    "sanitation": "环境卫生：乱倒垃圾",
+}

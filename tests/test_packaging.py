@@ -18,7 +18,7 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     pip_names = _names(project["dependencies"] + project["optional-dependencies"]["test"])
     text = (ROOT / "environment.yml").read_text().split("\ndependencies:\n", 1)[1]
     conda_lines = [line.strip()[2:] for line in text.splitlines() if line.strip().startswith("- ")]
-    conda_names = _names(conda_lines) - {"python"}
+    conda_names = _names(conda_lines) - {"python", "pip", "pip:"}
     assert conda_names == pip_names
 
 

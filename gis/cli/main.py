@@ -27,11 +27,16 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from importlib.metadata import entry_points
+
     from gis.cli import demo, layers, tracks
 
     for command in (layers.build_sample, layers.validate, layers.import_layer, layers.info,
                     layers.catalogue, tracks.tracks, tracks.simulate_tracks, demo.demo):
         cli.add_command(command)
+    # commands of the packages built on gis (maps, api) plug in here
+    for entry in entry_points(group="miyun_gis.commands"):
+        cli.add_command(entry.load(), name=entry.name)
 
 
 _register()
