@@ -1,0 +1,54 @@
+"""What the app keeps between requests: the layers' path and objects built from them.
+
+Objects are rebuilt when the GeoPackage changes on disk (a new import, a QGIS
+save) and only after the new file validates; until then the last valid
+version keeps serving.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from gis.errors import LayerError
+from gis.settings import get_settings
+from maps.printout import Atlas
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, tuple[tuple[int, int], object]] = {}
+
+
+def layers_path() -> Path:
+    return get_settings().layers
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def cached(kind: str, build):
+    """The object built by ``build(path)`` for the current layers, rebuilt when they change."""
+    path = layers_path()
+    with _LOCK:
+        current = _CACHE.get(kind)
+        try:
+            version = _version(path)
+        except FileNotFoundError:
+            if current:
+                return current[1]
+            raise LayerError("图层文件不存在 (layer file not found)", file=str(path)) from None
+        if current and current[0] == version:
+            return current[1]
+        try:
+            value = build(path)
+        except LayerError:
+            if current:  # keep serving the last valid layers
+                return current[1]
+            raise
+        _CACHE[kind] = (version, value)
+        return value
+
+
+def atlas_for() -> Atlas:
+    return cached("atlas", Atlas)

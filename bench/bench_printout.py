@@ -1,0 +1,34 @@
+"""The 160-page atlas: every grid and every town's cover, as one book and as eight town PDFs.
+
+    .venv/bin/python bench/bench_printout.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from _common import machine, sample_layers
+from maps.printout import Atlas, print_all, print_grid
+
+
+def main() -> None:
+    layers = sample_layers()
+    print(f"machine: {machine()}")
+    out = Path(tempfile.mkdtemp(prefix="miyun-atlas-"))
+    t0 = time.perf_counter()
+    atlas = Atlas(layers)
+    t1 = time.perf_counter()
+    print_grid(atlas, "XWZ-K01", out / "one.pdf")
+    t2 = time.perf_counter()
+    book = print_all(atlas, out, book=True)[0]
+    t3 = time.perf_counter()
+    print(f"  load layers and font          {t1 - t0:6.1f} s")
+    print(f"  one grid page (PDF)           {t2 - t1:6.1f} s")
+    print(f"  atlas, 168 pages in one book  {t3 - t2:6.1f} s   {book.stat().st_size / 2**20:.1f} MB "
+          f"({(t3 - t2) / 168:.2f} s a page)")
+
+
+if __name__ == "__main__":
+    main()
