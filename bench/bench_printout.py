@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -24,10 +25,13 @@ def main() -> None:
     t2 = time.perf_counter()
     book = print_all(atlas, out, book=True)[0]
     t3 = time.perf_counter()
+    towns = print_all(atlas, out / "towns")
+    t4 = time.perf_counter()
     print(f"  load layers and font          {t1 - t0:6.1f} s")
     print(f"  one grid page (PDF)           {t2 - t1:6.1f} s")
     print(f"  atlas, 168 pages in one book  {t3 - t2:6.1f} s   {book.stat().st_size / 2**20:.1f} MB "
           f"({(t3 - t2) / 168:.2f} s a page)")
+    print(f"  eight town books in parallel  {t4 - t3:6.1f} s   ({len(towns)} PDFs, {os.cpu_count()} processes)")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from gis.roster import roster_from_grids  # noqa: E402
 from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LOCAL_TZ, QUOTA_BY_TOWN, SAMPLE_MARK  # noqa: E402
 from gis.styles import LAYER_STYLES, TOWN_COLOURS  # noqa: E402
 from gis.validate import ensure_valid  # noqa: E402
+from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
 
 PAGE_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -121,7 +122,7 @@ class Atlas:
         left, top = transform.c, transform.f
         right, bottom = left + transform.a * z.shape[1], top + transform.e * z.shape[0]
         ax.imshow(shade, cmap="gray", extent=(left, right, bottom, top), alpha=0.35, zorder=0,
-                  interpolation="none", vmin=0, vmax=255)
+                  interpolation="bilinear", vmin=0, vmax=255)
 
     def _layer(self, ax, name: str, extent, **override) -> None:
         frame = self.frames.get(name)
@@ -140,15 +141,14 @@ class Atlas:
                 return
         style = LAYER_STYLES[name]
         lw = style.width_mm * MM_TO_PT
+        ls = "--" if style.dash else "-"
         kind = LAYER_BY_NAME[name].geometry
         if kind.endswith("Polygon"):
-            part.plot(ax=ax, facecolor=override.get("fill", style.fill or "none"),
-                      alpha=override.get("alpha", style.fill_opacity if style.fill else 1),
-                      edgecolor="none", zorder=override.get("zorder", 1))
-            part.boundary.plot(ax=ax, color=style.stroke, linewidth=lw, linestyle="--" if style.dash else "-",
-                               zorder=override.get("zorder", 1) + 0.1)
+            add_polygons(ax, part.geometry.array, facecolor=override.get("fill", style.fill or "none"),
+                         alpha=override.get("alpha", style.fill_opacity if style.fill else 1.0),
+                         edgecolor=style.stroke, linewidth=lw, linestyle=ls, zorder=override.get("zorder", 1))
         elif kind.endswith("LineString"):
-            part.plot(ax=ax, color=style.stroke, linewidth=lw, linestyle="--" if style.dash else "-",
+            add_lines(ax, part.geometry.array, color=style.stroke, linewidth=lw, linestyle=ls,
                       zorder=override.get("zorder", 3))
         else:
             marker = {"circle": "o", "square": "s", "triangle": "^"}[style.marker]
@@ -227,14 +227,11 @@ class Atlas:
         minx, miny, maxx, maxy = extent
         grids = self.grids.cx[minx:maxx, miny:maxy]
         for grid_id, grid_town, geom in zip(grids["grid_id"], grids["town"], grids.geometry):
-            colour = TOWN_COLOURS.get(grid_town, "#999999")
             strong = grid_id == focus or (town is not None and grid_town == town)
-            series = shapely.get_parts(geom)
-            for poly in series:
-                xs, ys = poly.exterior.xy
-                ax.fill(xs, ys, facecolor=colour, alpha=0.35 if strong else 0.12, edgecolor="none", zorder=4)
-                ax.plot(xs, ys, color="black" if strong else "#777777", linewidth=2.2 if grid_id == focus else 0.5,
-                        zorder=5 if grid_id == focus else 4.5)
+            add_polygons(ax, [geom], facecolor=TOWN_COLOURS.get(grid_town, "#999999"),
+                         alpha=0.35 if strong else 0.12, zorder=4)
+            add_lines(ax, [geom], color="black" if strong else "#777777",
+                      linewidth=2.2 if grid_id == focus else 0.5, zorder=5 if grid_id == focus else 4.5)
         self._layer(ax, "contour_155m", extent)
         self._layer(ax, "rivers", extent)
         self._layer(ax, "fence", extent)
@@ -395,9 +392,26 @@ def _book_pages(atlas: Atlas, towns: list[str], page: Page):
             yield atlas.grid_page(grid_id, page)
 
 
-def print_all(atlas: Atlas, out_dir: Path, page: Page = Page(), book: bool = False) -> list[Path]:
-    """One PDF per town, or with ``book`` a single PDF of every town's book."""
+def _print_town_in_worker(layers: str, town: str, out: str, page: Page) -> Path:
+    return print_town(Atlas(Path(layers)), town, Path(out), page)
+
+
+def print_all(atlas: Atlas, out_dir: Path, page: Page = Page(), book: bool = False,
+              workers: int | None = None) -> list[Path]:
+    """One PDF per town, made in parallel processes (one per core); or with ``book`` a single
+    PDF of every town's book, made in this process."""
     towns = list(QUOTA_BY_TOWN)
     if book:
         return [_save(Path(out_dir) / "保水网格图册.pdf", _book_pages(atlas, towns, page))]
-    return [print_town(atlas, town, Path(out_dir) / f"{town}镇保水网格图册.pdf", page) for town in towns]
+    targets = [Path(out_dir) / f"{town}镇保水网格图册.pdf" for town in towns]
+    workers = workers or min(len(towns), os.cpu_count() or 1)
+    if workers == 1:
+        return [print_town(atlas, town, target, page) for town, target in zip(towns, targets)]
+    from concurrent.futures import ProcessPoolExecutor
+
+    # the largest towns first, so the cores finish together
+    order = sorted(range(len(towns)), key=lambda i: -len(atlas.town_grids(towns[i])))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {i: pool.submit(_print_town_in_worker, str(atlas.layers), towns[i], str(targets[i]), page)
+                   for i in order}
+        return [futures[i].result() for i in range(len(towns))]

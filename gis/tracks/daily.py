@@ -139,8 +139,12 @@ def grid_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, ref: Referen
                  staff_table: pd.DataFrame) -> pd.DataFrame:
     grids = ref.index.grids
     good = fixes[(fixes["flag"] == "") & fixes["grid_id"].notna()]
-    hours = good["time"].dt.tz_convert(LOCAL_TZ).dt.hour
-    present_hours = pd.Series(hours.to_numpy()).groupby(good["grid_id"].to_numpy()).agg(lambda h: set(h))
+    row_of = pd.Series(np.arange(len(grids)), index=grids["grid_id"].to_numpy())
+    rows_present = row_of.reindex(good["grid_id"].to_numpy()).to_numpy()
+    hours = good["time"].dt.tz_convert(LOCAL_TZ).dt.hour.to_numpy()
+    seen_hours = np.zeros((len(grids), 24), bool)
+    known = ~np.isnan(rows_present)
+    seen_hours[rows_present[known].astype(int), hours[known]] = True
     staff_present = good.groupby("grid_id")["staff_id"].nunique()
     by_grid = segs.dropna(subset=["grid_id"]).groupby("grid_id")[["length", "dt"]].sum()
     tree = cKDTree(np.column_stack([good["x"], good["y"]])) if len(good) else None
@@ -151,8 +155,7 @@ def grid_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, ref: Referen
         lambda s: "，".join(sorted(s)))
     rows = []
     for i, (grid_id, town, kind) in enumerate(zip(grids["grid_id"], grids["town"], grids["kind"])):
-        seen = present_hours.get(grid_id, set())
-        empty = [h for h in range(24) if h not in seen]
+        empty = [int(h) for h in np.flatnonzero(~seen_hours[i])]
         rows.append({
             "date": day, "grid_id": grid_id, "town": town, "kind": kind,
             "staff_present": int(staff_present.get(grid_id, 0)),
@@ -247,7 +250,8 @@ def _identical_days(data_dir: Path | None, day: str, prints: pd.DataFrame) -> di
     return {k: "，".join(v) for k, v in found.items()}
 
 
-def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: Path | None) -> pd.DataFrame:
+def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: Path | None,
+                  prints: pd.DataFrame | None = None) -> pd.DataFrame:
     if fixes.empty:
         return pd.DataFrame(columns=list(DAILY_STAFF_COLUMNS))
     base = fixes.assign(bad=fixes["flag"] != "", jump=fixes["flag"] == FLAG_JUMP).groupby("staff_id").agg(
@@ -265,7 +269,7 @@ def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: P
         "staff_id").set_index("staff_id")["town"]
     straight = _straight_runs(fixes)
     same = _same_tracks(fixes)
-    identical = _identical_days(data_dir, day, fingerprints(fixes))
+    identical = _identical_days(data_dir, day, fingerprints(fixes) if prints is None else prints)
     on_duty = dist["dt"].reindex(base.index).fillna(0.0)
     out = pd.DataFrame({
         "date": day, "staff_id": base.index, "own_grid": own.reindex(base.index).fillna("").to_numpy(),
@@ -286,20 +290,20 @@ def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: P
     return out.reset_index(drop=True)
 
 
-def daily_figures(day: str, fixes: pd.DataFrame, ref: Reference,
-                  data_dir: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per grid, per staff) figures of one local day."""
+def daily_figures(day: str, fixes: pd.DataFrame, ref: Reference, data_dir: Path | None = None,
+                  prints: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per grid, per staff) figures of one local day; ``prints`` are the day's fingerprints if known."""
     segs = segments(fixes)
-    staff = staff_figures(day, fixes, segs, data_dir)
+    staff = staff_figures(day, fixes, segs, data_dir, prints)
     grid = grid_figures(day, fixes, segs, ref, staff)
     return grid, staff
 
 
-def save_fingerprints(data_dir: Path, day: str, fixes: pd.DataFrame) -> None:
+def save_fingerprints(data_dir: Path, day: str, prints: pd.DataFrame) -> None:
     path = fingerprint_path(data_dir, day)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    fingerprints(fixes).to_parquet(tmp, index=False)
+    prints.to_parquet(tmp, index=False)
     tmp.replace(path)
 
 

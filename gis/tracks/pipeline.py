@@ -29,9 +29,10 @@ def reports_dir(data_dir: Path) -> Path:
 def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
     """Figures of one day from the store; fingerprints kept for later days; reports written."""
     fixes = read_day(data_dir, day)
-    grid, staff = daily.daily_figures(day, fixes, ref, data_dir)
+    prints = daily.fingerprints(fixes)
+    grid, staff = daily.daily_figures(day, fixes, ref, data_dir, prints)
     if len(fixes):
-        daily.save_fingerprints(data_dir, day, fixes)
+        daily.save_fingerprints(data_dir, day, prints)
     return grid, staff, daily.write_reports(reports_dir(data_dir), day, grid, staff)
 
 
