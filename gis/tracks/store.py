@@ -13,19 +13,22 @@ all its files are in place.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
-import shapely
+import pyarrow.parquet as pq
+from pyproj import CRS
 
 from gis.schema import LOCAL_TZ, STORAGE_CRS
 
+_STORAGE_PROJJSON = CRS.from_user_input(STORAGE_CRS).to_json_dict()
 OUTSIDE_TOWNS = "区外"
 EMPTY_DTYPES = {"time": "datetime64[ns, UTC]", "lon": "float64", "lat": "float64", "x": "float64", "y": "float64",
                 "accuracy_m": "float64", "synthetic": "bool"}
@@ -61,6 +64,19 @@ def local_day(times: pd.Series) -> pd.Series:
     return pd.Series(labels[codes], index=times.index)
 
 
+def geoparquet_points(frame: pd.DataFrame) -> pa.Table:
+    """A GeoParquet 1.1 table with native point encoding built straight from the x, y columns
+    (no geometry objects: millions of fixes write in a fraction of the time)."""
+    x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.append_column("geometry", pa.StructArray.from_arrays([pa.array(x), pa.array(y)],
+                                                                       names=["x", "y"]))
+    geo = {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": {
+        "encoding": "point", "geometry_types": ["Point"], "crs": _STORAGE_PROJJSON,
+        "bbox": [float(x.min()), float(y.min()), float(x.max()), float(y.max())] if len(x) else []}}}
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()})
+
+
 def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str) -> list[Path]:
     """Store one file's fixes, partitioned, atomically per partition; then register the import."""
     root = tracks_dir(data_dir)
@@ -72,10 +88,7 @@ def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{sha256[:16]}.parquet"
         tmp = folder / f".{target.name}.tmp"
-        frame = gpd.GeoDataFrame(part.reset_index(drop=True),
-                                 geometry=shapely.points(part["x"].to_numpy(), part["y"].to_numpy()),
-                                 crs=STORAGE_CRS)
-        frame.to_parquet(tmp, index=False, geometry_encoding="geoarrow")
+        pq.write_table(geoparquet_points(part), tmp)
         os.replace(tmp, target)
         written.append(target)
     with _registry(data_dir) as db:

@@ -261,3 +261,17 @@ def test_simulated_day_is_believable_and_marked(tmp_path, sample_layers):
     assert good["grid_id"].notna().mean() > 0.9
     steps = good.groupby("staff_id")["time"].diff().dt.total_seconds().dropna()
     assert 10 <= steps.median() <= 20
+
+
+def test_store_is_geoparquet_that_geopandas_reads(tmp_path, index, grid):
+    import geopandas as gpd
+
+    grid_id, geom = grid
+    path = tmp_path / "geo.csv"
+    walk = walk_in(geom, 30)
+    write_csv(path, f"{grid_id}-09", walk)
+    import_file(path, index, tmp_path / "data")
+    stored = sorted((tmp_path / "data" / "tracks").glob("date=*/town=*/*.parquet"))
+    frame = gpd.read_parquet(stored[0])
+    assert frame.crs.to_epsg() == 4548 and len(frame) == 30
+    assert np.allclose(frame.geometry.x, frame["x"]) and frame["town"].iat[0] == "溪翁庄"
