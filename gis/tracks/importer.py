@@ -69,7 +69,6 @@ def prepare(frame: pd.DataFrame, index: GridIndex, *, name: str, crs: str | None
         raise InputError("清理后没有可用的轨迹点", file=name)
     if crs is None and suspect_gcj02(index, frame):
         notices.add(name, "坐标疑似 GCJ-02（高德/腾讯，偏移约 500 米）而未声明；如确是，请用 --crs gcj02 重新导入")
-    frame = frame.copy()
     frame["x"], frame["y"] = to_storage(frame["lon"].to_numpy(), frame["lat"].to_numpy())
     frame = clean.flag_fixes(frame, max_speed=max_speed)
     where = index.assign_xy(frame["x"].to_numpy(), frame["y"].to_numpy(), nearest=False, distances=False)

@@ -108,7 +108,8 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
         raise InputError(f"CSV 缺少列 {', '.join(missing)}；应为 staff_id, time, lon, lat[, accuracy]",
                          file=path.name)
     numeric = {original: float for original, name in names.items() if name in ("lon", "lat", "accuracy")}
-    text = {original: object for original, name in names.items() if name not in ("lon", "lat", "accuracy")}
+    text = {original: "category" if name == "staff_id" else object
+            for original, name in names.items() if name not in ("lon", "lat", "accuracy")}
     try:
         raw = pd.read_csv(path, dtype={**numeric, **text}, encoding="utf-8-sig", skipinitialspace=True)
     except ValueError:  # a value that is not a number: read as text, name the rows later
@@ -123,8 +124,7 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     if staff:
         staff_ids = pd.Series(staff, index=raw.index, dtype=object)
     else:
-        stripped = raw["staff_id"].astype("string").str.strip()
-        staff_ids = stripped.where(stripped != "").astype(object).where(stripped.notna() & (stripped != ""), None)
+        staff_ids = _strip_staff(raw["staff_id"])
     frame = pd.DataFrame({
         "staff_id": staff_ids,
         "lon": pd.to_numeric(raw["lon"], errors="coerce"),
@@ -133,7 +133,18 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
         "row": np.arange(len(raw)) + 2,  # line numbers, after the header
     })
     frame["time"] = to_utc(raw["time"], path.name, notices)
+    del raw
     return _keep_complete(frame, path.name, notices)
+
+
+def _strip_staff(values: pd.Series) -> pd.Series:
+    """Staff codes without surrounding blanks, empty as missing (stripped once per distinct code)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        cleaned = np.array([str(c).strip() or None for c in values.cat.categories] + [None], dtype=object)
+        return pd.Series(cleaned[codes], index=values.index, dtype=object)
+    stripped = values.astype("string").str.strip()
+    return stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
 
 
 def _keep_complete(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
