@@ -239,8 +239,9 @@ def build_sample(out: Path, *, dem_file: Path | None = None) -> dict[str, int]:
         "reservoir": _frame([{"name": "密云水库", "water_level_m": sample_dem.WATER_LEVEL_M,
                               "source": f"{SYNTHETIC_PREFIX}: water below {sample_dem.WATER_LEVEL_M:.0f} m on the sample DEM"}],
                             [relief.water]),
-        "contour_155m": _frame([{"elevation_m": CONTOUR_LEVEL_M, "source": f"{SYNTHETIC_PREFIX}: 155 m contour of "
-                                 + ("the real DEM" if dem_file else "the synthetic sample DEM")}],
+        "contour_155m": _frame([{"elevation_m": CONTOUR_LEVEL_M, "source": (
+                                     f"derived: 155 m contour of the real DEM {Path(dem_file).name}" if dem_file
+                                     else f"{SYNTHETIC_PREFIX}: 155 m contour of the synthetic sample DEM")}],
                                [MultiLineString([r for p in below.geoms for r in (p.exterior, *p.interiors)])]),
         "zone_l1": _frame([{"name": "密云水库一级保护区（区管范围，不含围网以内）",
                             "source": f"{SYNTHETIC_PREFIX}: below 155 m on {dem_source}, outside the sample fence"}],
