@@ -22,6 +22,7 @@ The same rule holds for towns and every flag layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -78,6 +79,52 @@ def _tiled(geoms: np.ndarray, tile: float) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(pieces, dtype=object), np.asarray(owner, dtype=np.int64)
 
 
+class Buckets:
+    """Boxes filed under the square buckets of a coarse grid they overlap (CSR arrays), so that a
+    point's candidates are the list of its one bucket.
+
+    Parameters
+    ----------
+    boxes : (n, 4) array of minx, miny, maxx, maxy (already grown by any search reach)
+    size : bucket side
+    extent : minx, miny, maxx, maxy of the grid; boxes are clipped to it
+    """
+
+    def __init__(self, boxes: np.ndarray, size: float, extent):
+        minx, miny, maxx, maxy = extent
+        self.size, self.minx, self.maxy = size, minx, maxy
+        self.cols = int(np.ceil((maxx - minx) / size)) + 1
+        self.rows = int(np.ceil((maxy - miny) / size)) + 1
+        c0 = np.floor((boxes[:, 0] - minx) / size).astype(np.int64).clip(0, self.cols - 1)
+        c1 = np.floor((boxes[:, 2] - minx) / size).astype(np.int64).clip(0, self.cols - 1)
+        r0 = np.floor((maxy - boxes[:, 3]) / size).astype(np.int64).clip(0, self.rows - 1)
+        r1 = np.floor((maxy - boxes[:, 1]) / size).astype(np.int64).clip(0, self.rows - 1)
+        ncol = c1 - c0 + 1
+        count = ncol * (r1 - r0 + 1)
+        item = np.repeat(np.arange(len(boxes)), count)
+        k = _ranks(count)
+        cell = (np.repeat(r0, count) + k // np.repeat(ncol, count)) * self.cols + np.repeat(c0, count) \
+            + k % np.repeat(ncol, count)
+        order = np.argsort(cell, kind="stable")
+        self.items = item[order].astype(np.int32)
+        self.start = np.searchsorted(cell[order], np.arange(self.rows * self.cols + 1)).astype(np.int64)
+
+    def candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point index, box index) pairs for every box filed in each point's bucket."""
+        col = np.floor((x - self.minx) / self.size).astype(np.int64)
+        row = np.floor((self.maxy - y) / self.size).astype(np.int64)
+        ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < self.cols) & (row < self.rows))
+        cell = row[ok] * self.cols + col[ok]
+        start = self.start[cell]
+        n = self.start[cell + 1] - start
+        return np.repeat(ok, n), self.items[np.repeat(start, n) + _ranks(n)]
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, …, c-1 for each count c, concatenated."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 class PolygonIndex:
     """Which of a list of polygons covers each point (``-1``: none).
 
@@ -105,10 +152,11 @@ class PolygonIndex:
         self.pieces, self.owner = _tiled(self.geoms, tile) if tile else (
             self.geoms, np.arange(len(self.geoms), dtype=np.int64))
         shapely.prepare(self.pieces)
-        self.tree = shapely.STRtree(self.pieces)
         self.cell_size = cell_size
         if len(self.pieces):
-            self._build_buckets(bucket)
+            boxes = shapely.bounds(self.pieces)
+            extent = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+            self.buckets = Buckets(boxes, bucket, extent)
         if len(self.geoms) == 0:
             self.labels = np.zeros((1, 1), np.int8)
             self.minx = self.maxy = 0.0
@@ -126,40 +174,15 @@ class PolygonIndex:
         labels[edges.astype(bool)] = _EDGE
         self.labels = labels
 
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """An STRtree of the polygons themselves (for overlay work such as polygon assignment)."""
+        return shapely.STRtree(self.geoms)
+
     @property
     def edge_share(self) -> float:
         """Share of raster cells that need the exact test."""
         return float((self.labels == _EDGE).mean())
-
-    def _build_buckets(self, size: float) -> None:
-        """File each piece under the square buckets its bounding box overlaps (CSR arrays)."""
-        b = shapely.bounds(self.pieces)
-        self.bucket = size
-        self.bminx, self.bmaxy = b[:, 0].min(), b[:, 3].max()
-        self.bcols = int(np.ceil((b[:, 2].max() - self.bminx) / size)) + 1
-        self.brows = int(np.ceil((self.bmaxy - b[:, 1].min()) / size)) + 1
-        c0 = np.floor((b[:, 0] - self.bminx) / size).astype(np.int64)
-        c1 = np.floor((b[:, 2] - self.bminx) / size).astype(np.int64)
-        r0 = np.floor((self.bmaxy - b[:, 3]) / size).astype(np.int64)
-        r1 = np.floor((self.bmaxy - b[:, 1]) / size).astype(np.int64)
-        ncol, count = c1 - c0 + 1, (c1 - c0 + 1) * (r1 - r0 + 1)
-        piece = np.repeat(np.arange(len(self.pieces)), count)
-        k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        cell = (np.repeat(r0, count) + k // np.repeat(ncol, count)) * self.bcols + np.repeat(c0, count) \
-            + k % np.repeat(ncol, count)
-        order = np.argsort(cell, kind="stable")
-        self.bucket_pieces = piece[order]
-        self.bucket_start = np.searchsorted(cell[order], np.arange(self.brows * self.bcols + 1))
-
-    def _candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point, piece) pairs whose bucket lists the piece."""
-        col = np.floor((x - self.bminx) / self.bucket).astype(np.int64)
-        row = np.floor((self.bmaxy - y) / self.bucket).astype(np.int64)
-        ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < self.bcols) & (row < self.brows))
-        cell = row[ok] * self.bcols + col[ok]
-        start, n = self.bucket_start[cell], self.bucket_start[cell + 1] - self.bucket_start[cell]
-        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-        return np.repeat(ok, n), self.bucket_pieces[np.repeat(start, n) + k]
 
     def exact(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The exact answer for any points: candidate pieces from the buckets, then
@@ -168,7 +191,7 @@ class PolygonIndex:
         out = np.full(len(x), none, dtype=np.int64)
         if not len(x) or not len(self.pieces):
             return np.full(len(x), -1, dtype=np.int64)
-        hit_point, hit_piece = self._candidates(x, y)
+        hit_point, hit_piece = self.buckets.candidates(x, y)
         order = np.argsort(hit_piece, kind="stable")
         hit_point, hit_piece = hit_point[order], hit_piece[order]
         bounds = np.flatnonzero(np.r_[True, hit_piece[1:] != hit_piece[:-1], True]) if len(order) else [0]
@@ -248,26 +271,13 @@ class DistanceField:
         self._build_buckets(bucket, extent)
 
     def _build_buckets(self, bucket: float, extent) -> None:
-        seg, owner = _segments(self.geoms)
-        self.seg, self.owner = seg, owner
-        self.bucket = bucket
-        minx, miny, maxx, maxy = extent
-        self.bcols = int(np.ceil((maxx - minx) / bucket))
-        self.brows = int(np.ceil((maxy - miny) / bucket))
+        self.seg, self.owner = _segments(self.geoms)
         # a point refined by nearest() is at most exact_within + 3 cells from its nearest segment
         reach = self.exact_within + 3 * self.cell_size
-        c0 = np.floor((np.minimum(seg[:, 0], seg[:, 2]) - reach - minx) / bucket).astype(np.int64).clip(0, self.bcols - 1)
-        c1 = np.floor((np.maximum(seg[:, 0], seg[:, 2]) + reach - minx) / bucket).astype(np.int64).clip(0, self.bcols - 1)
-        r0 = np.floor((maxy - np.maximum(seg[:, 1], seg[:, 3]) - reach) / bucket).astype(np.int64).clip(0, self.brows - 1)
-        r1 = np.floor((maxy - np.minimum(seg[:, 1], seg[:, 3]) + reach) / bucket).astype(np.int64).clip(0, self.brows - 1)
-        ncol, nrow = c1 - c0 + 1, r1 - r0 + 1
-        count = ncol * nrow
-        seg_id = np.repeat(np.arange(len(seg)), count)
-        k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        cell = (np.repeat(r0, count) + k // np.repeat(ncol, count)) * self.bcols + np.repeat(c0, count) + k % np.repeat(ncol, count)
-        order = np.argsort(cell, kind="stable")
-        self.bucket_segments = seg_id[order].astype(np.int32)
-        self.bucket_start = np.searchsorted(cell[order], np.arange(self.brows * self.bcols + 1)).astype(np.int64)
+        seg = self.seg
+        boxes = np.column_stack([np.minimum(seg[:, 0], seg[:, 2]) - reach, np.minimum(seg[:, 1], seg[:, 3]) - reach,
+                                 np.maximum(seg[:, 0], seg[:, 2]) + reach, np.maximum(seg[:, 1], seg[:, 3]) + reach])
+        self.buckets = Buckets(boxes, bucket, extent)
 
     def _exact(self, x: np.ndarray, y: np.ndarray, chunk: int = 100_000):
         """Exact nearest segment owner and distance for points whose bucket lists their candidates."""
@@ -275,16 +285,9 @@ class DistanceField:
         dist = np.full(len(x), np.inf)
         for lo in range(0, len(x), chunk):
             px, py = x[lo:lo + chunk], y[lo:lo + chunk]
-            col = np.floor((px - self.minx) / self.bucket).astype(np.int64)
-            row = np.floor((self.maxy - py) / self.bucket).astype(np.int64)
-            cell = row * self.bcols + col
-            start, stop = self.bucket_start[cell], self.bucket_start[cell + 1]
-            n = stop - start
-            if not n.sum():
+            point, cand = self.buckets.candidates(px, py)
+            if not len(point):
                 continue
-            point = np.repeat(np.arange(len(px)), n)
-            k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-            cand = self.bucket_segments[np.repeat(start, n) + k]
             s = self.seg[cand]
             qx, qy = px[point], py[point]
             dx, dy = s[:, 2] - s[:, 0], s[:, 3] - s[:, 1]
