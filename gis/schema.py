@@ -10,7 +10,7 @@ live here too: the town quotas of attachment 1 and the river lengths.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 STORAGE_CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 WEB_CRS = "EPSG:4326"
