@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import printouts
+from api.routes import features, pages, printouts
+from api.state import cache_dir
 
 
 def create_app() -> FastAPI:
@@ -17,5 +19,13 @@ def create_app() -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok"}
 
+    from maps.web import STATIC_PREFIX, asset_dirs
+
+    for name, folder in asset_dirs().items():
+        app.mount(f"{STATIC_PREFIX}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=cache_dir()), name="static-cache")
+    app.include_router(pages.router)
+    app.include_router(features.router)
     app.include_router(printouts.router)
     return app

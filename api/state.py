@@ -8,10 +8,13 @@ version keeps serving.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+from gis import store
 from gis.errors import LayerError
 from gis.settings import get_settings
+from gis.validate import ensure_valid
 from maps.printout import Atlas
 
 _LOCK = threading.Lock()
@@ -52,3 +55,32 @@ def cached(kind: str, build):
 
 def atlas_for() -> Atlas:
     return cached("atlas", Atlas)
+
+
+@dataclass
+class LayerSet:
+    """The validated layers in memory, whether they are sample data, and the hillshade basemap."""
+
+    frames: dict
+    sample: bool
+    hillshade: tuple[str, list] | None
+
+
+def _load(path: Path) -> LayerSet:
+    from maps.web import STATIC_PREFIX, hillshade_png
+
+    frames = store.read_layers(ensure_valid(path))
+    dem = store.dem_path(path)
+    hillshade = None
+    if dem.exists():
+        bounds = hillshade_png(dem, cache_dir() / "hillshade.png")
+        hillshade = (f"{STATIC_PREFIX}/cache/hillshade.png", bounds)
+    return LayerSet(frames, any(store.is_synthetic(f) for f in frames.values()), hillshade)
+
+
+def cache_dir() -> Path:
+    return Path(get_settings().data_dir) / "cache"
+
+
+def layer_set() -> LayerSet:
+    return cached("layers", _load)

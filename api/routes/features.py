@@ -1,0 +1,62 @@
+"""The layers as GeoJSON in EPSG:4326, shaped after OGC API – Features."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import shapely
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.state import layer_set
+from gis.crs import to_storage
+from gis.errors import InputError, NotFound
+from gis.schema import LAYER_BY_NAME, LAYERS, WEB_CRS
+
+router = APIRouter(tags=["features 要素"])
+MAX_LIMIT = 10_000
+
+
+@router.get("/collections", summary="图层列表")
+def collections() -> dict:
+    layers = layer_set()
+    return {"collections": [
+        {"id": layer.name, "title": layer.title, "description": layer.description,
+         "itemType": "feature", "numberMatched": len(layers.frames.get(layer.name, [])),
+         "links": [{"rel": "items", "type": "application/geo+json", "href": f"/collections/{layer.name}/items"}]}
+        for layer in LAYERS]}
+
+
+def _bbox(value: str | None):
+    if value is None:
+        return None
+    try:
+        parts = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise InputError(f"bbox 应为 经度,纬度,经度,纬度 四个数，收到 {value!r}", field="bbox") from None
+    if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]) \
+            or not (-180 <= parts[0] <= 180 and -180 <= parts[2] <= 180 and -90 <= parts[1] <= 90 and -90 <= parts[3] <= 90):
+        raise InputError(f"bbox 应为 最小经度,最小纬度,最大经度,最大纬度，收到 {value!r}", field="bbox")
+    return parts
+
+
+@router.get("/collections/{layer}/items", summary="图层要素 GeoJSON")
+def items(layer: str,
+          bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326)")] = None,
+          limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+          offset: Annotated[int, Query(ge=0)] = 0,
+          simplify: Annotated[float, Query(ge=0, le=1000, description="简化容差（米）")] = 0.0) -> JSONResponse:
+    if layer not in LAYER_BY_NAME:
+        raise NotFound(f"图层 {layer} 不存在；可用：{'、'.join(LAYER_BY_NAME)}")
+    frame = layer_set().frames[layer]
+    box = _bbox(bbox)
+    if box is not None:
+        x, y = to_storage([box[0], box[2]], [box[1], box[3]])
+        frame = frame[frame.intersects(shapely.box(x[0], y[0], x[1], y[1]))]
+    matched = len(frame)
+    page = frame.iloc[offset: offset + limit]
+    if simplify:
+        page = page.set_geometry(shapely.simplify(page.geometry.array, simplify, preserve_topology=True))
+    body = page.to_crs(WEB_CRS).to_geo_dict(drop_id=False)
+    body.update({"numberMatched": matched, "numberReturned": len(page)})
+    return JSONResponse(body, media_type="application/geo+json")

@@ -1,0 +1,72 @@
+"""The overview page in real headless Chromium, with every address but 127.0.0.1 unreachable."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from urllib.parse import urlparse
+
+import httpx
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# hosts Chromium itself calls (updates, accounts, time): not the page's requests
+BROWSER_SERVICES = re.compile(r"(^|\.)(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)$")
+
+
+def test_overview_html_loads_nothing_from_outside_and_is_light(server):
+    page = httpx.get(f"{server}/", timeout=120)
+    assert page.status_code == 200 and "<title>密云水库保水网格 · 总览</title>" in page.text
+    assert "图例" in page.text and "示例数据 SAMPLE DATA" in page.text
+    assert len(page.content) < 2 * 1024 * 1024
+    external = re.findall(r"""(?:src|href)\s*=\s*["'](https?:)?//""", page.text)
+    assert external == []
+    for asset in ("/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css", "/static/jquery/jquery.min.js",
+                  "/static/cache/hillshade.png"):
+        assert httpx.get(f"{server}{asset}").status_code == 200, asset
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
+def test_overview_draws_the_grids_in_chromium_offline(server, tmp_path):
+    shot, netlog = tmp_path / "overview.png", tmp_path / "netlog.json"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}",
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                    f"--log-net-log={netlog}", "--window-size=1200,900", "--virtual-time-budget=10000",
+                    f"--screenshot={shot}", f"{server}/"], capture_output=True, timeout=120, check=True)
+    image = imread(shot)[..., :3]
+    # the eight town colours of the grids and the blue of the water are on the screen
+    water = np.all(np.abs(image - np.array([0x9e, 0xca, 0xe1]) / 255) < 0.08, axis=2).mean()
+    saturated = ((image.max(axis=2) - image.min(axis=2)) > 0.25).mean()
+    assert water > 0.02 and saturated > 0.005
+    hosts = {urlparse(u).hostname for u in re.findall(r'"url":"([^"]+)"', netlog.read_text())}
+    page_hosts = {h for h in hosts if h and not BROWSER_SERVICES.search(h)}
+    assert page_hosts == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/collections/nope/items", 404),
+    ("/collections/grids/items?bbox=1,2,3", 422),
+    ("/collections/grids/items?limit=0", 422),
+    ("/collections/grids/items?limit=100000", 422),
+])
+def test_collection_bad_requests(server, path, status):
+    answer = httpx.get(f"{server}{path}")
+    assert answer.status_code == status and answer.json()["error"]["message"]
+
+
+def test_collection_items_in_wgs84_with_paging_and_bbox(server):
+    page = httpx.get(f"{server}/collections/grids/items", params={"limit": 10, "offset": 5}).json()
+    assert page["type"] == "FeatureCollection" and page["numberMatched"] == 160 and page["numberReturned"] == 10
+    lon, lat = page["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 116.6 < lon < 117.5 and 40.2 < lat < 40.8
+    box = httpx.get(f"{server}/collections/grids/items", params={"bbox": "116.80,40.40,116.95,40.60"}).json()
+    assert 0 < box["numberMatched"] < 160
+    listing = httpx.get(f"{server}/collections").json()["collections"]
+    assert {c["id"] for c in listing} >= {"grids", "towns", "zone_l1"}
+    assert json.dumps(listing, ensure_ascii=False).count("保水网格") == 1
