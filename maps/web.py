@@ -74,6 +74,12 @@ def _poly_style(name: str, colour: str | None = None, opacity: float | None = No
                              "dashArray": "6 4" if s.dash else None}
 
 
+def _hazard_style(feature) -> dict:
+    s = LAYER_STYLES["hazard_zones"]
+    return {"color": s.stroke, "weight": 1, "fillOpacity": 0.45,
+            "fillColor": HAZARD_COLOURS.get(feature["properties"]["hazard_type"], s.fill)}
+
+
 def _points(group, frame: gpd.GeoDataFrame, name: str, label: str, tooltip_fields: list[str]) -> None:
     s = LAYER_STYLES[name]
     web = frame.to_crs(WEB_CRS)
@@ -111,9 +117,7 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
         if frame is None or frame.empty:
             continue
         if name == "hazard_zones":
-            hz = LAYER_STYLES["hazard_zones"]
-            style = lambda f: {"color": hz.stroke, "weight": 1, "fillOpacity": 0.45,  # noqa: E731
-                               "fillColor": HAZARD_COLOURS.get(f["properties"]["hazard_type"], hz.fill)}
+            style = _hazard_style
         folium.GeoJson(_geojson(frame, fields, tolerance=5.0), name=title, style_function=style,
                        tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)
     grid_style = lambda f: {"color": "#252525", "weight": 1,  # noqa: E731
