@@ -120,11 +120,36 @@ def bd09_to_wgs84(lon, lat):
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+def obfuscation(declared: str | None) -> str | None:
+    """'gcj02' or 'bd09' when the declared system names one of them (any case, with or without '-')."""
+    if not declared:
+        return None
+    system = declared.lower().replace("-", "").replace("_", "")
+    return system if system in OBFUSCATED else None
+
+
 def deobfuscate(lon, lat, system: str):
     """Convert lon, lat from 'gcj02' or 'bd09' to WGS84."""
-    system = system.lower().replace("-", "")
-    if system == "gcj02":
+    name = obfuscation(system)
+    if name == "gcj02":
         return gcj02_to_wgs84(lon, lat)
-    if system == "bd09":
+    if name == "bd09":
         return bd09_to_wgs84(lon, lat)
     raise CRSError(f"未知的加密坐标系 {system!r}，应为 gcj02 或 bd09", field="--crs")
+
+
+def is_wgs84(declared: str | None, *, where: str = "--crs") -> bool:
+    """Whether a declared system is plain WGS84 lon/lat (None counts as WGS84)."""
+    return not declared or (not obfuscation(declared) and parse_crs(declared, where=where).equals(WEB_CRS))
+
+
+def to_wgs84(x, y, declared: str | None, *, where: str = "--crs"):
+    """Arrays in the declared system — an EPSG code or other CRS, 'gcj02' or 'bd09'; None means
+    WGS84 — to WGS84 lon, lat."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if is_wgs84(declared, where=where):
+        return x, y
+    if obfuscation(declared):
+        return deobfuscate(x, y, declared)
+    return transformer(parse_crs(declared, where=where).to_string(), WEB_CRS).transform(x, y)

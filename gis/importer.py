@@ -52,11 +52,10 @@ def read_source(file: Path, source_layer: str | None) -> gpd.GeoDataFrame:
 
 def to_storage_crs(frame: gpd.GeoDataFrame, crs_arg: str | None, file: Path) -> gpd.GeoDataFrame:
     """Reproject to EPSG:4548, undoing GCJ-02 / BD-09 first when declared."""
-    if crs_arg and crs_arg.lower().replace("-", "") in crs_mod.OBFUSCATED:
-        system = crs_arg.lower().replace("-", "")
+    if crs_mod.obfuscation(crs_arg):
         frame = frame.set_crs(WEB_CRS, allow_override=True)
         frame["geometry"] = shapely.transform(
-            frame.geometry.array, lambda xy: np.column_stack(crs_mod.deobfuscate(xy[:, 0], xy[:, 1], system)))
+            frame.geometry.array, lambda xy: np.column_stack(crs_mod.deobfuscate(xy[:, 0], xy[:, 1], crs_arg)))
     elif crs_arg:
         frame = frame.set_crs(crs_mod.parse_crs(crs_arg), allow_override=True)
     elif frame.crs is None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
 from api.state import cached
-from gis.crs import OBFUSCATED, deobfuscate, parse_crs, transformer
+from gis.crs import to_wgs84
 from gis.errors import InputError
 from gis.join import GridIndex
 
@@ -38,13 +38,7 @@ def assign(points: Points) -> dict:
     lon, lat = np.asarray(points.lon, float), np.asarray(points.lat, float)
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         raise InputError("坐标中有非数值", field="lon/lat")
-    system = points.crs.lower().replace("-", "")
-    if system in OBFUSCATED:
-        lon, lat = deobfuscate(lon, lat, system)
-    else:
-        source = parse_crs(points.crs, where="crs")
-        if not source.equals("EPSG:4326"):
-            lon, lat = transformer(source.to_string(), "EPSG:4326").transform(lon, lat)
+    lon, lat = to_wgs84(lon, lat, points.crs, where="crs")
     if np.abs(lat).max() > 90 or np.abs(lon).max() > 180:
         raise InputError("经纬度超出范围；投影坐标请在 crs 中声明，如 EPSG:4548", field="lon/lat")
     result = _index().assign(lon, lat)

@@ -21,19 +21,11 @@ FLAG_ACCURACY = "accuracy"
 
 def to_wgs84(frame: pd.DataFrame, declared: str | None, name: str, notices: Notices) -> pd.DataFrame:
     """Convert lon/lat columns from the declared CRS (EPSG code, gcj02, bd09) to WGS84."""
-    if not declared:
+    if crs_mod.is_wgs84(declared):
         return frame
     frame = frame.copy()
-    system = declared.lower().replace("-", "")
-    if system in crs_mod.OBFUSCATED:
-        frame["lon"], frame["lat"] = crs_mod.deobfuscate(frame["lon"].to_numpy(), frame["lat"].to_numpy(), system)
-        notices.add(name, f"坐标已由 {system.upper()} 转换为 WGS84", level="info")
-    else:
-        source = crs_mod.parse_crs(declared)
-        if not source.equals("EPSG:4326"):
-            frame["lon"], frame["lat"] = crs_mod.transformer(source.to_string(), "EPSG:4326").transform(
-                frame["lon"].to_numpy(), frame["lat"].to_numpy())
-            notices.add(name, f"坐标已由 {declared} 转换为 WGS84", level="info")
+    frame["lon"], frame["lat"] = crs_mod.to_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy(), declared)
+    notices.add(name, f"坐标已由 {declared} 转换为 WGS84", level="info")
     return frame
 
 
