@@ -17,7 +17,7 @@ from gis.settings import get_settings
 from gis.validate import ensure_valid
 from maps.printout import Atlas
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entrant: one cached object may be built from another
 _CACHE: dict[str, tuple[tuple[int, int], object]] = {}
 
 
@@ -54,7 +54,7 @@ def cached(kind: str, build):
 
 
 def atlas_for() -> Atlas:
-    return cached("atlas", Atlas)
+    return cached("atlas", lambda path: Atlas(path, frames=layer_set().frames))
 
 
 @dataclass

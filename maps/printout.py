@@ -78,9 +78,10 @@ def _nice(value: float) -> float:
 class Atlas:
     """Everything a printout needs, read once from the layers."""
 
-    def __init__(self, layers: Path):
+    def __init__(self, layers: Path, frames: dict | None = None):
+        """``frames``: the layers already read (and validated) by the caller, to avoid reading twice."""
         self.layers = ensure_valid(layers)
-        self.frames = store.read_layers(self.layers)
+        self.frames = frames if frames is not None else store.read_layers(self.layers)
         self.sample = any(store.is_synthetic(f) for f in self.frames.values())
         self.grids = self.frames["grids"].sort_values("grid_id").reset_index(drop=True)
         self.by_id = self.grids.set_index("grid_id")
