@@ -89,10 +89,16 @@ def _points(group, frame: gpd.GeoDataFrame, name: str, label: str, tooltip_field
                             fill_color=s.fill, fill_opacity=0.9, tooltip=f"{label}<br>{tip}").add_to(group)
 
 
-def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tuple[str, list] | None) -> folium.Map:
-    """The overview map: every layer in a layer control, grids coloured by town and labelled."""
+def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tuple[str, list] | None,
+             focus: gpd.GeoSeries | None = None, page_title: str = "总览") -> folium.Map:
+    """The overview map: every layer in a layer control, grids coloured by town and labelled.
+
+    With ``focus`` (geometries in storage CRS) the map opens fitted to them and draws them
+    outlined on top: a town's or a grid's page.
+    """
     grids = frames["grids"]
-    minx, miny, maxx, maxy = grids.to_crs(WEB_CRS).total_bounds
+    fit = focus if focus is not None else grids.geometry
+    minx, miny, maxx, maxy = fit.to_crs(WEB_CRS).total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
                    prefer_canvas=True, control_scale=True)
     _offline(m)
@@ -143,8 +149,13 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
         group = folium.FeatureGroup(name=title, show=name != "boundary_markers")
         _points(group, frames[name], name, label, fields)
         group.add_to(m)
+    if focus is not None:
+        outline = gpd.GeoDataFrame(geometry=focus.values, crs=focus.crs)
+        folium.GeoJson(_geojson(outline, []), name="关注范围", style_function=lambda _f: {
+            "color": "#000000", "weight": 4, "fillOpacity": 0}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().header.add_child(folium.Element("<title>密云水库保水网格 · 总览</title>" + _page_css()))
+    m.get_root().header.add_child(folium.Element(f"<title>密云水库保水网格 · {html.escape(page_title)}</title>"
+                                                 + _page_css()))
     m.get_root().html.add_child(folium.Element(_legend_html(sample)))
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
@@ -157,6 +168,7 @@ def _page_css() -> str:
  font:13px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .miyun-sample{top:10px;left:60px;color:#c00;font-weight:bold}
 .miyun-legend{bottom:24px;left:10px}
+.miyun-search{top:10px;left:260px}
 .miyun-legend i{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #555}
 </style>"""
 
@@ -165,8 +177,11 @@ def _legend_html(sample: bool) -> str:
     towns = "".join(f'<div><i style="background:{c}"></i>{html.escape(t)}</div>' for t, c in TOWN_COLOURS.items())
     hazards = "".join(f'<div><i style="background:{HAZARD_COLOURS[k]}"></i>{v}</div>' for k, v in HAZARD_TYPES.items())
     banner = f'<div class="miyun-panel miyun-sample">{SAMPLE_MARK}</div>' if sample else ""
-    return (f'{banner}<div class="miyun-panel miyun-legend"><b>图例</b>{towns}<hr style="margin:4px 0">{hazards}'
-            f'<div style="margin-top:4px"><a href="/docs">接口 API</a></div></div>')
+    search = ('<form class="miyun-panel miyun-search" onsubmit="location.href=\'/maps/grids/\'+'
+              'encodeURIComponent(this.q.value.trim().toUpperCase());return false;">'
+              '<input name="q" placeholder="网格编号，如 XWZ-K05" size="16"> <button>查找</button></form>')
+    return (f'{banner}{search}<div class="miyun-panel miyun-legend"><b>图例</b>{towns}<hr style="margin:4px 0">'
+            f'{hazards}<div style="margin-top:4px"><a href="/">总览</a> · <a href="/docs">接口 API</a></div></div>')
 
 
 def hillshade_png(dem_path: Path, out: Path, max_size: int = 1600) -> list[list[float]]:

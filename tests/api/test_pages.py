@@ -70,3 +70,19 @@ def test_collection_items_in_wgs84_with_paging_and_bbox(server):
     listing = httpx.get(f"{server}/collections").json()["collections"]
     assert {c["id"] for c in listing} >= {"grids", "towns", "zone_l1"}
     assert json.dumps(listing, ensure_ascii=False).count("保水网格") == 1
+
+
+def test_town_and_grid_pages_and_404s(server):
+    town = httpx.get(f"{server}/maps/towns/溪翁庄", timeout=120)
+    assert town.status_code == 200 and "<title>密云水库保水网格 · 溪翁庄镇</title>" in town.text
+    grid = httpx.get(f"{server}/maps/grids/XWZ-K05", timeout=120)
+    assert grid.status_code == 200 and "XWZ-K05" in grid.text
+    for path, words in (("/maps/towns/北京", "不在网格化管理范围内"), ("/maps/grids/XWZ-K99", "网格 XWZ-K99 不存在")):
+        answer = httpx.get(f"{server}{path}")
+        assert answer.status_code == 404 and words in answer.json()["error"]["message"]
+
+
+def test_user_text_is_escaped():
+    from maps.web import _legend_html
+
+    assert "<script>" not in _legend_html(True)
