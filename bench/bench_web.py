@@ -1,0 +1,77 @@
+"""Latency of the overview page and the grids collection at 1, 10 and 50 concurrent clients.
+
+    .venv/bin/python bench/bench_web.py [--requests 200]
+
+Starts the app with uvicorn on 127.0.0.1 (one worker), measures the first
+(cold) request of each route, then warm p50/p95 with a bounded number of
+requests from a thread pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+
+from _common import machine, sample_layers
+
+ROUTES = ["/", "/collections/grids/items?limit=200"]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    layers = sample_layers()
+    port = _port()
+    env = {**os.environ, "MIYUN_LAYERS": str(layers), "MIYUN_DATA_DIR": tempfile.mkdtemp(prefix="miyun-web-")}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
+                               "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    print(f"machine: {machine()}")
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        for route in ROUTES:
+            t = time.perf_counter()
+            size = len(httpx.get(base + route, timeout=300).content)
+            print(f"{route}: cold {1000 * (time.perf_counter() - t):.0f} ms, {size / 1024:.0f} KB")
+        with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=64)) as client:
+            for route in ROUTES:
+                for clients in (1, 10, 50):
+                    def one(_):
+                        t0 = time.perf_counter()
+                        status = client.get(base + route).status_code
+                        return time.perf_counter() - t0, status
+
+                    with ThreadPoolExecutor(clients) as pool:
+                        results = list(pool.map(one, range(args.requests)))
+                    ms = np.array([r[0] for r in results]) * 1000
+                    errors = sum(1 for r in results if r[1] >= 500)
+                    print(f"{route}: {clients:2d} clients  p50 {np.percentile(ms, 50):6.0f} ms  "
+                          f"p95 {np.percentile(ms, 95):6.0f} ms  5xx {errors}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
