@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import assign, features, pages, printouts
+from api.routes import assign, features, pages, printouts, tracks
 from api.state import cache_dir
 
 
@@ -28,5 +28,6 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     app.include_router(features.router)
     app.include_router(assign.router)
+    app.include_router(tracks.router)
     app.include_router(printouts.router)
     return app

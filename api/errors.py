@@ -13,6 +13,7 @@ ENGLISH = {
     "invalid_input": "invalid input",
     "invalid_crs": "invalid coordinate reference system",
     "invalid_layers": "the reference layers do not validate",
+    "too_large": "too large",
     "error": "error",
 }
 

@@ -60,3 +60,10 @@ class NotFound(MiyunError, LookupError):
 
     status = 404
     code = "not_found"
+
+
+class TooLarge(InputError):
+    """An upload or file over the size limit."""
+
+    status = 413
+    code = "too_large"

@@ -29,7 +29,7 @@ class Points(BaseModel):
         return self
 
 
-def _index() -> GridIndex:
+def grid_index() -> GridIndex:
     return cached("grid_index", GridIndex.from_layers)
 
 
@@ -41,6 +41,6 @@ def assign(points: Points) -> dict:
     lon, lat = to_wgs84(lon, lat, points.crs, where="crs")
     if np.abs(lat).max() > 90 or np.abs(lon).max() > 180:
         raise InputError("经纬度超出范围；投影坐标请在 crs 中声明，如 EPSG:4548", field="lon/lat")
-    result = _index().assign(lon, lat)
+    result = grid_index().assign(lon, lat)
     records = result.astype(object).where(result.notna(), None).to_dict(orient="records")
     return {"count": len(records), "items": records}
