@@ -57,9 +57,9 @@ def main() -> None:
         with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=64)) as client:
             for route in ROUTES:
                 for clients in (1, 10, 50):
-                    def one(_):
+                    def one(_, url=base + route):
                         t0 = time.perf_counter()
-                        status = client.get(base + route).status_code
+                        status = client.get(url).status_code
                         return time.perf_counter() - t0, status
 
                     with ThreadPoolExecutor(clients) as pool:
