@@ -113,5 +113,7 @@ def is_synthetic(frame: gpd.GeoDataFrame) -> bool:
 
 
 def is_sample(path: str | Path) -> bool:
-    """Whether any layer of the set still holds synthetic (sample) features."""
-    return any(is_synthetic(frame) for frame in read_layers(path).values())
+    """Whether any layer of the set still holds synthetic (sample) features (reads only ``source``)."""
+    present = list_layers(path)
+    return any(is_synthetic(pyogrio.read_dataframe(path, layer=layer.name, columns=["source"], read_geometry=False))
+               for layer in LAYERS if layer.name in present)
