@@ -8,17 +8,15 @@ QGIS, the web app — sees either the old set or the new one, never half.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from gis.atomic import replacing
 from gis.errors import LayerError
 from gis.schema import GEOPACKAGE_VERSION, LAYER_BY_NAME, LAYERS, STORAGE_CRS, SYNTHETIC_PREFIX
 
@@ -73,26 +71,12 @@ def _write_one(path: Path, name: str, frame: gpd.GeoDataFrame, *, first: bool) -
     )
 
 
-@contextmanager
-def staged(path: str | Path, *, copy_existing: bool) -> Iterator[Path]:
+def staged(path: str | Path, *, copy_existing: bool) -> AbstractContextManager[Path]:
     """A temporary GeoPackage beside ``path`` that replaces it atomically on success.
 
     On any exception the temporary file is removed and ``path`` is untouched.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        if copy_existing:
-            shutil.copy2(path, tmp)
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
-            leftover.unlink(missing_ok=True)
+    return replacing(path, copy_existing=copy_existing)
 
 
 def write_layers(path: Path, frames: Mapping[str, gpd.GeoDataFrame]) -> None:

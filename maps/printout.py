@@ -13,7 +13,6 @@ its grids) followed by its grid pages.  Vector PDF, CJK font embedded.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from rasterio.windows import from_bounds  # noqa: E402
 
 from gis import store, terrain  # noqa: E402
+from gis.atomic import replacing  # noqa: E402
 from gis.crs import to_storage, to_web  # noqa: E402
 from gis.errors import InputError, NotFound  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
@@ -361,17 +361,10 @@ class Atlas:
 def _save(out: Path, figures) -> Path:
     """Write pages into ``out`` through a temporary file, so a failed run leaves nothing half-written."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".pdf", dir=out.parent)
-    os.close(fd)
-    try:
-        with PdfPages(tmp, metadata={"Title": out.stem, "Creator": "miyun-gis"}) as pdf:
-            for fig in figures:
-                pdf.savefig(fig)
-                plt.close(fig)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": out.stem, "Creator": "miyun-gis"}) as pdf:
+        for fig in figures:
+            pdf.savefig(fig)
+            plt.close(fig)
     return out
 
 

@@ -20,6 +20,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.ops import substring
 
 from gis import store, terrain
+from gis.atomic import replacing
 from gis.qgis_styles import write_layer_styles, write_project
 from gis.schema import (
     CONTOUR_LEVEL_M, GRID_KINDS, HAZARD_LEVELS, RIVER_LENGTHS_M, STORAGE_CRS, SYNTHETIC_PREFIX,
@@ -260,13 +261,11 @@ def build_sample(out: Path, *, dem_file: Path | None = None) -> dict[str, int]:
         "hazard_zones": build_hazard_zones(villages, towns, reaches, rng),
         "villages": villages,
     }
-    with store.staged(out, copy_existing=False) as tmp:
+    with store.staged(out, copy_existing=False) as tmp, replacing(store.dem_path(out)) as dem_tmp:
         store.write_layers(tmp, frames)
         write_layer_styles(tmp)
-        dem_tmp = tmp.with_name(tmp.stem + store.DEM_SUFFIX)
         terrain.write_dem(dem, dem_tmp, description=(
             f"{dem_file.name} in {STORAGE_CRS}" if dem_file else
             "SYNTHETIC sample DEM (示例数据 SAMPLE DATA), not real terrain"))
-        dem_tmp.replace(store.dem_path(out))
     write_project(out)
     return {name: len(frame) for name, frame in frames.items()}

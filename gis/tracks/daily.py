@@ -28,6 +28,7 @@ from rasterio.transform import from_origin
 from scipy.ndimage import distance_transform_edt
 from scipy.spatial import cKDTree
 
+from gis.atomic import replacing
 from gis.join import GridIndex
 from gis.roster import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
@@ -300,27 +301,22 @@ def daily_figures(day: str, fixes: pd.DataFrame, ref: Reference, data_dir: Path 
 
 
 def save_fingerprints(data_dir: Path, day: str, prints: pd.DataFrame) -> None:
-    path = fingerprint_path(data_dir, day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    prints.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with replacing(fingerprint_path(data_dir, day)) as tmp:
+        prints.to_parquet(tmp, index=False)
 
 
 def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFrame) -> list[Path]:
     """Excel (two sheets, Chinese headers) and two CSV files."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     grid_cn = grid.rename(columns=DAILY_GRID_COLUMNS)
     staff_cn = staff.rename(columns=DAILY_STAFF_COLUMNS)
     xlsx = out_dir / f"tracks-daily-{day}.xlsx"
-    tmp = out_dir / f".{xlsx.name}.tmp"
-    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+    with replacing(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         grid_cn.to_excel(writer, sheet_name="网格日报", index=False)
         staff_cn.to_excel(writer, sheet_name="保水员日报", index=False)
-    tmp.replace(xlsx)
     paths = [xlsx]
     for name, frame in (("grids", grid_cn), ("staff", staff_cn)):
         path = out_dir / f"tracks-daily-{day}-{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        with replacing(path) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
         paths.append(path)
     return paths

@@ -14,7 +14,6 @@ all its files are in place.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +25,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyproj import CRS
 
+from gis.atomic import replacing
 from gis.schema import LOCAL_TZ, STORAGE_CRS
 
 _STORAGE_PROJJSON = CRS.from_user_input(STORAGE_CRS).to_json_dict()
@@ -87,9 +87,8 @@ def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str
         folder = root / f"date={day}" / f"town={town}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{sha256[:16]}.parquet"
-        tmp = folder / f".{target.name}.tmp"
-        pq.write_table(geoparquet_points(part), tmp)
-        os.replace(tmp, target)
+        with replacing(target) as tmp:
+            pq.write_table(geoparquet_points(part), tmp)
         written.append(target)
     with _registry(data_dir) as db:
         db.execute("insert or replace into imports values (?, ?, ?, ?, ?, ?, ?)", (

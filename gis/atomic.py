@@ -1,0 +1,36 @@
+"""Write a file so that readers see the old version or the new one, never half of either."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+@contextmanager
+def replacing(target: str | Path, *, copy_existing: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``target`` that is renamed over it when the block succeeds.
+
+    With ``copy_existing`` the temporary file starts as a copy of ``target``.  On any
+    exception ``target`` is untouched and the temporary file (and any SQLite side files
+    next to it) is removed.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        if copy_existing:
+            shutil.copy2(target, tmp)
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, *(Path(f"{tmp}{side}") for side in _SQLITE_SIDE_FILES)):
+            leftover.unlink(missing_ok=True)
