@@ -102,7 +102,7 @@ class Buckets:
         ncol = c1 - c0 + 1
         count = ncol * (r1 - r0 + 1)
         item = np.repeat(np.arange(len(boxes)), count)
-        k = _ranks(count)
+        k = ranks(count)
         cell = (np.repeat(r0, count) + k // np.repeat(ncol, count)) * self.cols + np.repeat(c0, count) \
             + k % np.repeat(ncol, count)
         order = np.argsort(cell, kind="stable")
@@ -111,18 +111,26 @@ class Buckets:
 
     def candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point index, box index) pairs for every box filed in each point's bucket."""
-        col = np.floor((x - self.minx) / self.size).astype(np.int64)
-        row = np.floor((self.maxy - y) / self.size).astype(np.int64)
-        ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < self.cols) & (row < self.rows))
-        cell = row[ok] * self.cols + col[ok]
+        ok, row, col = cells_of(x, y, self.minx, self.maxy, self.size, (self.rows, self.cols))
+        cell = row * self.cols + col
         start = self.start[cell]
         n = self.start[cell + 1] - start
-        return np.repeat(ok, n), self.items[np.repeat(start, n) + _ranks(n)]
+        return np.repeat(ok, n), self.items[np.repeat(start, n) + ranks(n)]
 
 
-def _ranks(counts: np.ndarray) -> np.ndarray:
+def ranks(counts: np.ndarray) -> np.ndarray:
     """0, 1, …, c-1 for each count c, concatenated."""
     return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def cells_of(x: np.ndarray, y: np.ndarray, minx: float, maxy: float, size: float,
+             shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For points on a north-up grid of ``size`` cells whose top-left corner is (minx, maxy):
+    the indices of the points inside the grid, and their rows and columns."""
+    col = np.floor((np.asarray(x, float) - minx) / size).astype(np.int64)
+    row = np.floor((maxy - np.asarray(y, float)) / size).astype(np.int64)
+    ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < shape[1]) & (row < shape[0]))
+    return ok, row[ok], col[ok]
 
 
 class PolygonIndex:
@@ -213,12 +221,8 @@ class PolygonIndex:
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         out = np.full(len(x), -1, dtype=np.int64)
-        col = np.floor((x - self.minx) / self.cell_size)
-        row = np.floor((self.maxy - y) / self.cell_size)
-        rows, cols = self.labels.shape
-        ok = (col >= 0) & (row >= 0) & (col < cols) & (row < rows)
-        ok_idx = np.flatnonzero(ok)
-        values = self.labels[row[ok_idx].astype(np.intp), col[ok_idx].astype(np.intp)]
+        ok_idx, row, col = cells_of(x, y, self.minx, self.maxy, self.cell_size, self.labels.shape)
+        values = self.labels[row, col]
         inside = values > 0
         out[ok_idx[inside]] = values[inside].astype(np.int64) - 1
         edge = ok_idx[values == _EDGE]
@@ -270,6 +274,11 @@ class DistanceField:
         self.index = (burnt[near_row, near_col] - 1).astype(_label_dtype(len(self.geoms) + 1))
         self._build_buckets(bucket, extent)
 
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """For the rare points beyond the raster, built once on first need."""
+        return shapely.STRtree(self.geoms)
+
     def _build_buckets(self, bucket: float, extent) -> None:
         self.seg, self.owner = _segments(self.geoms)
         # a point refined by nearest() is at most exact_within + 3 cells from its nearest segment
@@ -309,22 +318,19 @@ class DistanceField:
         dist = np.full(len(x), np.nan)
         if not len(x) or not len(self.geoms):
             return index, dist
-        col = np.floor((x - self.minx) / self.cell_size)
-        row = np.floor((self.maxy - y) / self.cell_size)
-        rows, cols = self.distance.shape
-        ok = (col >= 0) & (row >= 0) & (col < cols) & (row < rows)
-        r, c = row[ok].astype(np.intp), col[ok].astype(np.intp)
-        dist[ok] = self.distance[r, c]
-        index[ok] = self.index[r, c]
+        ok, row, col = cells_of(x, y, self.minx, self.maxy, self.cell_size, self.distance.shape)
+        dist[ok] = self.distance[row, col]
+        index[ok] = self.index[row, col]
         # the raster distance is within a cell diagonal of the true one
-        near = np.flatnonzero(ok & (dist < self.exact_within + 1.5 * self.cell_size))
+        near = ok[dist[ok] < self.exact_within + 1.5 * self.cell_size]
         if len(near):
             index[near], dist[near] = self._exact(x[near], y[near])
-        far = np.flatnonzero(~ok)  # beyond the raster: the few there get an exact search
+        beyond = np.ones(len(x), bool)
+        beyond[ok] = False
+        far = np.flatnonzero(beyond)  # beyond the raster: the few there get an exact search
         if len(far):
-            tree = shapely.STRtree(self.geoms)
-            (src, hit), d = tree.query_nearest(shapely.points(x[far], y[far]), return_distance=True,
-                                               all_matches=False)
+            (src, hit), d = self.tree.query_nearest(shapely.points(x[far], y[far]), return_distance=True,
+                                                    all_matches=False)
             index[far[src]] = hit
             dist[far[src]] = d
         return index, dist

@@ -29,7 +29,7 @@ from scipy.ndimage import distance_transform_edt
 from scipy.spatial import cKDTree
 
 from gis.atomic import replacing
-from gis.join import GridIndex
+from gis.join import GridIndex, cells_of, ranks
 from gis.roster import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
 from gis.tracks.clean import FLAG_JUMP, epoch_seconds
@@ -100,17 +100,14 @@ def segments(fixes: pd.DataFrame) -> pd.DataFrame:
 def _coverage(ref: Reference, segs: pd.DataFrame) -> np.ndarray:
     """Share of each grid's area within COVER_RADIUS_M of a track (rows of ref.index.grids)."""
     n = np.maximum(np.ceil(segs["length"].to_numpy() / COVER_CELL_M).astype(int), 1)
-    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    frac = k / np.repeat(n, n)
+    frac = ranks(n) / np.repeat(n, n)
     x = np.repeat(segs["x0"].to_numpy(), n) + frac * np.repeat((segs["x1"] - segs["x0"]).to_numpy(), n)
     y = np.repeat(segs["y0"].to_numpy(), n) + frac * np.repeat((segs["y1"] - segs["y0"]).to_numpy(), n)
     labels = ref.cover_labels
     minx, maxy = ref.cover_origin
-    col = np.floor((x - minx) / COVER_CELL_M).astype(np.int64)
-    row = np.floor((maxy - y) / COVER_CELL_M).astype(np.int64)
-    ok = (col >= 0) & (row >= 0) & (col < labels.shape[1]) & (row < labels.shape[0])
+    _, row, col = cells_of(x, y, minx, maxy, COVER_CELL_M, labels.shape)
     visited = np.zeros(labels.shape, bool)
-    visited[row[ok], col[ok]] = True
+    visited[row, col] = True
     near = distance_transform_edt(~visited) * COVER_CELL_M <= COVER_RADIUS_M
     total = np.bincount(labels.ravel(), minlength=len(ref.index.grids) + 1)
     covered = np.bincount(labels[near], minlength=len(ref.index.grids) + 1)
