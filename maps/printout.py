@@ -34,8 +34,9 @@ from rasterio.windows import from_bounds  # noqa: E402
 from gis import store, terrain  # noqa: E402
 from gis.atomic import replacing  # noqa: E402
 from gis.crs import to_storage, to_web  # noqa: E402
-from gis.errors import InputError, NotFound  # noqa: E402
+from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
+from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.roster import roster_from_grids  # noqa: E402
 from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LOCAL_TZ, QUOTA_BY_TOWN, SAMPLE_MARK  # noqa: E402
 from gis.styles import LAYER_STYLES, TOWN_COLOURS  # noqa: E402
@@ -98,14 +99,10 @@ class Atlas:
     # -- facts ------------------------------------------------------------------
 
     def grid(self, grid_id: str):
-        if grid_id not in self.by_id.index:
-            raise NotFound(f"网格 {grid_id} 不存在；网格编号形如 XWZ-K01、TST-H03")
-        return self.by_id.loc[grid_id]
+        return one_grid(self.grids, grid_id).iloc[0]
 
     def town_grids(self, town: str) -> list[str]:
-        if town not in QUOTA_BY_TOWN:
-            raise NotFound(f"镇 {town} 不在网格化管理范围内；应为 {'、'.join(QUOTA_BY_TOWN)}")
-        return self.grids.loc[self.grids["town"] == town, "grid_id"].tolist()
+        return town_grids(self.grids, town)["grid_id"].tolist()
 
     # -- drawing ------------------------------------------------------------------
 

@@ -9,8 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.state import cached, layer_set
-from gis.errors import NotFound
-from gis.schema import QUOTA_BY_TOWN
+from gis.lookup import one_grid, town_grids
 
 router = APIRouter(tags=["pages 页面"])
 
@@ -32,16 +31,11 @@ def index() -> HTMLResponse:
 
 @router.get("/maps/towns/{town}", response_class=HTMLResponse, summary="镇网格图")
 def town_map(town: str) -> HTMLResponse:
-    if town not in QUOTA_BY_TOWN:
-        raise NotFound(f"镇 {town} 不在网格化管理范围内；应为 {'、'.join(QUOTA_BY_TOWN)}")
-    grids = layer_set().frames["grids"]
-    return _render(f"page:town:{town}", focus=grids.loc[grids["town"] == town].geometry, page_title=f"{town}镇")
+    chosen = town_grids(layer_set().frames["grids"], town)
+    return _render(f"page:town:{town}", focus=chosen.geometry, page_title=f"{town}镇")
 
 
 @router.get("/maps/grids/{grid_id}", response_class=HTMLResponse, summary="网格图")
 def grid_map(grid_id: str) -> HTMLResponse:
-    grids = layer_set().frames["grids"]
-    chosen = grids.loc[grids["grid_id"] == grid_id]
-    if chosen.empty:
-        raise NotFound(f"网格 {grid_id} 不存在；网格编号形如 XWZ-K01、TST-H03")
+    chosen = one_grid(layer_set().frames["grids"], grid_id)
     return _render(f"page:grid:{grid_id}", focus=chosen.geometry, page_title=grid_id)
