@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from gis.cli.options import data_dir_option, layers_option, quiet_option, resolve_data_dir, resolve_layers
 
@@ -13,7 +14,7 @@ def _date(_ctx, _param, value):
     if value is None:
         return None
     try:
-        return __import__("pandas").Timestamp(value).strftime("%Y-%m-%d")
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
     except ValueError:
         raise click.BadParameter(f"日期应为 YYYY-MM-DD，收到 {value!r}") from None
 
@@ -61,8 +62,6 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet) -> None:
 @quiet_option
 def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
     """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
-    import pandas as pd
-
     from gis.tracks.daily import write_reports
     from gis.tracks.pipeline import load_reference, reports_dir, run_daily, run_days_dask
 
