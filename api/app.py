@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import assign, features, pages, printouts, tracks
+from api.routes import assign, cases, features, pages, printouts, reports, tracks
 from api.state import cache_dir
 
 
@@ -30,4 +30,6 @@ def create_app() -> FastAPI:
     app.include_router(assign.router)
     app.include_router(tracks.router)
     app.include_router(printouts.router)
+    app.include_router(cases.router)
+    app.include_router(reports.router)
     return app

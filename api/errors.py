@@ -14,6 +14,7 @@ ENGLISH = {
     "invalid_crs": "invalid coordinate reference system",
     "invalid_layers": "the reference layers do not validate",
     "too_large": "too large",
+    "conflict": "conflict: the record changed or its state does not allow this",
     "error": "error",
 }
 

@@ -7,12 +7,16 @@ version keeps serving.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from gis import store
 from gis.errors import LayerError
+from gis.join import GridIndex
+from gis.ledger.cases import Cases
+from gis.ledger.db import Ledger
 from gis.settings import get_settings
 from gis.validate import ensure_valid
 from maps.printout import Atlas
@@ -84,3 +88,21 @@ def cache_dir() -> Path:
 
 def layer_set() -> LayerSet:
     return cached("layers", _load)
+
+
+@functools.lru_cache(maxsize=4)
+def _ledger_at(data_dir: Path) -> Ledger:
+    return Ledger.in_dir(data_dir)
+
+
+def ledger() -> Ledger:
+    """The ledger of the configured data directory (one object; connections per thread)."""
+    return _ledger_at(Path(get_settings().data_dir).resolve())
+
+
+def grid_index() -> GridIndex:
+    return cached("grid_index", GridIndex.from_layers)
+
+
+def case_store() -> Cases:
+    return Cases(ledger(), grid_index)

@@ -67,3 +67,10 @@ class TooLarge(InputError):
 
     status = 413
     code = "too_large"
+
+
+class Conflict(MiyunError):
+    """A write based on an out-of-date version of a record, or one its state does not allow."""
+
+    status = 409
+    code = "conflict"

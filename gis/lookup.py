@@ -10,9 +10,7 @@ from gis.schema import QUOTA_BY_TOWN
 
 def town_grids(grids: gpd.GeoDataFrame, town: str) -> gpd.GeoDataFrame:
     """The grids of a programme town (404-style error for any other name)."""
-    if town not in QUOTA_BY_TOWN:
-        raise NotFound(f"镇 {town} 不在网格化管理范围内；应为 {'、'.join(QUOTA_BY_TOWN)}")
-    return grids.loc[grids["town"] == town]
+    return grids.loc[grids["town"] == check_town(town)]
 
 
 def one_grid(grids: gpd.GeoDataFrame, grid_id: str) -> gpd.GeoDataFrame:
@@ -21,3 +19,10 @@ def one_grid(grids: gpd.GeoDataFrame, grid_id: str) -> gpd.GeoDataFrame:
     if chosen.empty:
         raise NotFound(f"网格 {grid_id} 不存在；网格编号形如 XWZ-K01、TST-H03")
     return chosen
+
+
+def check_town(town: str) -> str:
+    """``town`` when it is one of the eight programme towns."""
+    if town not in QUOTA_BY_TOWN:
+        raise NotFound(f"镇 {town} 不在网格化管理范围内；应为 {'、'.join(QUOTA_BY_TOWN)}")
+    return town

@@ -377,3 +377,140 @@ DUTIES = {
     "sewage": "污水：暗管偷排、村庄污水处理设施溢流",
     "sanitation": "环境卫生：乱倒垃圾",
 }
+
+# --- the case ledger (密政发〔2022〕22号 attachment 2; 密政发〔2022〕19号) ---------------
+
+LEDGER_FILENAME = "ledger.sqlite"  # in the data directory, apart from the layers
+
+CASE_SOURCES = {
+    "patrol": "网格巡查",
+    "hotline_12345": "12345热线及信访",
+    "satellite": "卫片执法线索",
+    "district_inspection": "区级检查",
+    "river_chief": "市水务局河长制检查",
+    "third_party": "第三方监测",
+    "public_report": "群众举报",
+}
+# what the planning bureau's monthly comparison counts as the town's own patrol ledger
+TOWN_LEDGER_SOURCES = tuple(s for s in CASE_SOURCES if s != "satellite")
+
+CONSTRUCTION = "construction"
+CONSTRUCTION_KINDS = {  # 密政发〔2022〕19号 treats new illegal land use and building together
+    "building_in_progress": "在施违法建设",
+    "building_completed": "新建成违法建设",
+    "land_use": "违法用地",
+}
+ORDER_KINDS = {
+    "stop": "责令停止违法行为通知书",
+    "correction": "责令改正通知书",
+}
+
+CONSTRUCTION_STATUSES = {
+    "discovered": "发现",
+    "ordered": "已下达通知书，限期自行拆除",
+    "forced_demolition": "组织强制拆除",
+    "demolished": "已拆除",
+    "closed": "核查销号",
+    "dismissed": "经核实不属违法",
+}
+OTHER_STATUSES = {
+    "reported": "上报",
+    "stopped": "已制止",
+    "handed_over": "移交责任单位",
+    "closed": "办结",
+}
+CASE_STATUSES = {**CONSTRUCTION_STATUSES, **OTHER_STATUSES}
+CONSTRUCTION_TRANSITIONS = {
+    "discovered": ("ordered", "dismissed"),
+    "ordered": ("demolished", "forced_demolition"),
+    "forced_demolition": ("demolished",),
+    "demolished": ("closed",),
+}
+OTHER_TRANSITIONS = {
+    "reported": ("stopped", "handed_over"),
+    "stopped": ("handed_over", "closed"),
+    "handed_over": ("closed",),
+}
+FINAL_STATUSES = ("closed", "dismissed")
+SELF_DEMOLITION_DAYS = 3  # 第二十一条
+FORCED_DEMOLITION_DAYS = 7  # 第二十二条
+REPEAT_DISTANCE_M = 30.0  # 屡拆屡建: a new case this close to a demolished one
+# escalation once the forced-demolition deadline has passed (第二十四、二十五条); the
+# document gives the order, the days past the deadline are the district's choice
+ESCALATION_STEPS = (
+    (1, "public_notice", "区创建办通报"),
+    (8, "district_supervision", "区政府督查室督办"),
+    (8, "discipline_copy", "抄送区纪委区监委"),
+)
+MONTHLY_REPORT_DAY = 20  # towns report the month's findings by the 20th of the next month
+
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+EVIDENCE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
+
+PASS_OFFICES = {"reservoir_office": "密云水库管理处", "district_office": "区保水办"}
+ENTRY_KINDS = {"person": "人员", "vehicle": "车辆"}
+
+CASE_COLUMNS = {
+    "case_id": "案件编号",
+    "category": "类别",
+    "subtype": "违建类型",
+    "source": "线索来源",
+    "status": "状态",
+    "reported_at": "上报时间",
+    "reporter": "上报人",
+    "description": "情况描述",
+    "town": "镇",
+    "grid_id": "网格编号",
+    "lon": "经度",
+    "lat": "纬度",
+    "area_m2": "面积(平方米)",
+    "in_zone_l1": "位于一级保护区",
+    "in_river_corridor": "位于河道管护范围",
+    "order_kind": "通知书",
+    "self_due": "自行拆除期限",
+    "forced_due": "强制拆除期限",
+    "deadline": "办理期限",
+    "responsible_unit": "责任单位",
+    "repeat_of": "屡拆屡建（原案件）",
+    "clue_id": "卫片线索编号",
+    "version": "版本",
+}
+OVERDUE_COLUMNS = {
+    "case_id": "案件编号",
+    "town": "镇",
+    "grid_id": "网格编号",
+    "category": "类别",
+    "status": "状态",
+    "due": "期限",
+    "days_overdue": "逾期天数",
+    "next_action": "应办事项",
+    "escalation": "应启动的督办措施",
+}
+MONTHLY_COLUMNS = {
+    "town": "镇",
+    "month": "月份",
+    "findings": "巡查发现违法用地违法建设(处)",
+    "demolished": "其中已拆除(处)",
+    "open": "其中在办(处)",
+    "area_m2": "涉及面积(平方米)",
+    "zero_report": "零报告",
+    "due": "报送截止日",
+    "submitted_at": "报送时间",
+    "report_status": "报送情况",
+}
+RECONCILE_RESULTS = {
+    "matched": "一致",
+    "missing_from_ledger": "卫片发现、台账未报",
+    "not_in_clues": "台账上报、卫片未见",
+}
+RECONCILE_COLUMNS = {
+    "town": "镇",
+    "month": "月份",
+    "clues": "卫片线索(处)",
+    "matched": "与台账一致(处)",
+    "missing_from_ledger": "卫片发现、台账未报(处)",
+    "not_in_clues": "台账上报、卫片未见(处)",
+    "consistency": "一致率",
+    "judgement": "判定",
+}
+JUDGEMENTS = {"consistent": "基本一致，通报表扬", "discrepant": "差距较大，内部通报并抄送区纪委区监委"}

@@ -101,3 +101,17 @@ def is_sample(path: str | Path) -> bool:
     present = list_layers(path)
     return any(is_synthetic(pyogrio.read_dataframe(path, layer=layer.name, columns=["source"], read_geometry=False))
                for layer in LAYERS if layer.name in present)
+
+
+def write_output_gpkg(path: str | Path, layers: Mapping[str, tuple[str, gpd.GeoDataFrame]]) -> Path:
+    """A new GeoPackage of product output (reconciliation, case export) for QGIS, written atomically.
+
+    ``layers`` maps a layer name to its Chinese title and frame; frames are stored in EPSG:4548.
+    """
+    path = Path(path)
+    with replacing(path) as tmp:
+        for i, (name, (title, frame)) in enumerate(layers.items()):
+            options = {"dataset_options": {"VERSION": GEOPACKAGE_VERSION}} if i == 0 else {}
+            pyogrio.write_dataframe(frame.to_crs(STORAGE_CRS), tmp, layer=name, driver="GPKG",
+                                    layer_options={"DESCRIPTION": title, "IDENTIFIER": title}, **options)
+    return path

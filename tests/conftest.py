@@ -27,3 +27,20 @@ def layers_copy(sample_layers, tmp_path) -> Path:
     shutil.copy2(sample_layers, target)
     shutil.copy2(store.dem_path(sample_layers), store.dem_path(target))
     return target
+
+
+@pytest.fixture(scope="session")
+def grid_index(sample_layers):
+    """The grid index of the sample layers, built once."""
+    from gis.join import GridIndex
+
+    return GridIndex.from_layers(sample_layers)
+
+
+@pytest.fixture(scope="session")
+def grid_points(sample_layers) -> dict[str, tuple[float, float]]:
+    """A WGS84 point well inside each sample grid, by grid id."""
+    grids = store.read_layer(sample_layers, "grids")
+    shrunk = grids.geometry.buffer(-30)
+    inner = shrunk.where(~shrunk.is_empty, grids.geometry).representative_point().to_crs("EPSG:4326")
+    return {g: (p.x, p.y) for g, p in zip(grids["grid_id"], inner)}

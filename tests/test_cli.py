@@ -55,3 +55,29 @@ def test_import_error_is_one_clear_line(layers_copy, tmp_path):
     result = run("import-layer", "grids", str(junk), "--layers", str(layers_copy))
     assert result.returncode == 2
     assert "bad.geojson" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_case_commands_from_an_empty_ledger(sample_layers, grid_points, tmp_path):
+    env = {"MIYUN_LAYERS": str(sample_layers), "MIYUN_DATA_DIR": str(tmp_path / "data"), "MIYUN_USER": "gis-officer"}
+    for args, expected in [(("cases", "list"), "没有符合条件的案件"), (("cases", "overdue", "--date", "2026-10-01"),
+                                                                   "没有逾期案件")]:
+        result = run(*args, env=env)
+        assert result.returncode == 0 and expected in result.stdout, result.stderr
+    lon, lat = grid_points["SC-K02"]
+    added = run("cases", "add", "--category", "construction", "--reporter", "SC-K02-01", "--lon", str(lon),
+                "--lat", str(lat), "--time", "2026-10-02T09:00", env=env)
+    assert added.returncode == 0 and "AJ2026-00001" in added.stdout and "SC-K02" in added.stdout, added.stderr
+    bad = run("cases", "update", "AJ2026-00001", "--status", "closed", env=env)
+    assert bad.returncode == 2 and "不能由 discovered" in bad.stderr and "Traceback" not in bad.stderr
+    ordered = run("cases", "update", "AJ2026-00001", "--status", "ordered", "--order", "stop",
+                  "--time", "2026-10-02T10:00", env=env)
+    assert ordered.returncode == 0 and "2026-10-05" in ordered.stdout
+    out = tmp_path / "overdue.xlsx"
+    late = run("cases", "overdue", "--date", "2026-10-20", "--out", str(out), env=env)
+    assert late.returncode == 0 and out.exists()
+    report = run("report", "monthly", "--month", "2026-10", "--as-of", "2026-11-22", env=env)
+    assert report.returncode == 0 and "逾期" in report.stdout
+    assert (tmp_path / "data" / "reports" / "monthly-2026-10.xlsx").exists()
+    exported = run("cases", "export", "--out", str(tmp_path / "cases.gpkg"), env=env)
+    assert exported.returncode == 0
+    assert pyogrio.read_dataframe(tmp_path / "cases.gpkg").iloc[0]["grid_id"] == "SC-K02"

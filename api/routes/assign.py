@@ -8,10 +8,9 @@ import numpy as np
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from api.state import cached
+from api.state import grid_index
 from gis.crs import to_wgs84
 from gis.errors import InputError
-from gis.join import GridIndex
 
 router = APIRouter(tags=["assign 空间归属"])
 MAX_POINTS = 100_000
@@ -27,10 +26,6 @@ class Points(BaseModel):
         if len(self.lon) != len(self.lat):
             raise ValueError("lon 与 lat 的个数应相同")
         return self
-
-
-def grid_index() -> GridIndex:
-    return cached("grid_index", GridIndex.from_layers)
 
 
 @router.post("/api/assign", summary="点的网格、镇与保护区归属")

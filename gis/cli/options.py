@@ -28,3 +28,21 @@ data_dir_option = click.option(
 def resolve_data_dir(data_dir: Path | None) -> Path:
     """``--data-dir``, else ``MIYUN_DATA_DIR``, else ``data/``."""
     return Path(data_dir) if data_dir else get_settings().data_dir
+
+
+def _default_user() -> str:
+    import getpass
+    import os
+
+    return os.environ.get("MIYUN_USER") or getpass.getuser()
+
+
+user_option = click.option("--user", "user", default=_default_user, show_default="MIYUN_USER 或登录名",
+                           help="记入审计日志的操作人。")
+
+
+def workspace(layers: Path | None, data_dir: Path | None):
+    """The installation's layers and data directory, as the options and environment give them."""
+    from gis.workspace import Workspace
+
+    return Workspace(resolve_layers(layers), resolve_data_dir(data_dir))

@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 
 from gis.atomic import replacing
 from gis.join import GridIndex, cells_of, ranks
+from gis.reports import write_csv, write_excel
 from gis.roster import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
 from gis.tracks.clean import FLAG_JUMP, epoch_seconds
@@ -306,14 +307,7 @@ def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFra
     """Excel (two sheets, Chinese headers) and two CSV files."""
     grid_cn = grid.rename(columns=DAILY_GRID_COLUMNS)
     staff_cn = staff.rename(columns=DAILY_STAFF_COLUMNS)
-    xlsx = out_dir / f"tracks-daily-{day}.xlsx"
-    with replacing(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        grid_cn.to_excel(writer, sheet_name="网格日报", index=False)
-        staff_cn.to_excel(writer, sheet_name="保水员日报", index=False)
-    paths = [xlsx]
+    paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn})]
     for name, frame in (("grids", grid_cn), ("staff", staff_cn)):
-        path = out_dir / f"tracks-daily-{day}-{name}.csv"
-        with replacing(path) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        paths.append(path)
+        paths.append(write_csv(out_dir / f"tracks-daily-{day}-{name}.csv", frame))
     return paths

@@ -9,6 +9,7 @@ import pandas as pd
 
 from gis import store
 from gis.join import GridIndex
+from gis.reports import reports_dir
 from gis.tracks import daily
 from gis.tracks.importer import prepare
 from gis.tracks.notices import Notices
@@ -20,10 +21,6 @@ def load_reference(layers: Path) -> daily.Reference:
     index = GridIndex.from_layers(layers)
     frames = store.read_layers(layers, ["boundary_markers", "fence_gates"])
     return daily.Reference.build(index, frames["boundary_markers"], frames["fence_gates"])
-
-
-def reports_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "reports"
 
 
 def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:

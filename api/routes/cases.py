@@ -1,0 +1,119 @@
+"""``/api/cases``: the case ledger over HTTP — create, update (with a version check), list, overdue, photos."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, File, Header, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from api.state import case_store, ledger
+from api.uploads import read_limited
+from gis.crs import to_web
+from gis.ledger.evidence import add_evidence
+from gis.localtime import local_text, parse_day, parse_month, today_local
+from gis.lookup import check_town
+from gis.schema import (
+    CASE_SOURCES,
+    CASE_STATUSES,
+    CONSTRUCTION_KINDS,
+    DUTIES,
+    EVIDENCE_MAX_BYTES,
+    ORDER_KINDS,
+)
+from gis.settings import get_settings
+
+router = APIRouter(tags=["cases 案件台账"])
+UserHeader = Annotated[str, Header(alias="X-Miyun-User", description="操作人（记入审计日志）")]
+Text = Annotated[str, Field(max_length=2000)]
+
+
+class CaseIn(BaseModel):
+    category: Annotated[str, Field(description=f"十项职责类别：{', '.join(DUTIES)}")]
+    source: Annotated[str, Field(description=f"线索来源：{', '.join(CASE_SOURCES)}")] = "patrol"
+    reporter: Annotated[str, Field(max_length=200, description="上报人：保水员编号或单位")]
+    lon: float | None = None
+    lat: float | None = None
+    geometry: Annotated[dict[str, Any] | None, Field(description="GeoJSON 点或面（代替 lon/lat）")] = None
+    crs: Annotated[str | None, Field(description="EPSG:4326（默认）、其他 EPSG、gcj02 或 bd09")] = None
+    reported_at: Annotated[str | None, Field(description="发现时间，无时区按北京时间；默认现在")] = None
+    description: Text = ""
+    subtype: Annotated[str | None, Field(description=f"违建类型：{', '.join(CONSTRUCTION_KINDS)}")] = None
+    deadline: Annotated[str | None, Field(description="办理期限 YYYY-MM-DD（非违建案件）")] = None
+    responsible_unit: Annotated[str | None, Field(max_length=200)] = None
+    clue_id: Annotated[str | None, Field(max_length=200)] = None
+
+
+class CaseUpdate(BaseModel):
+    version: Annotated[int, Field(description="所依据的版本（GET 得到）；他人已修改时 409")]
+    status: Annotated[str | None, Field(description=f"新状态：{', '.join(CASE_STATUSES)}")] = None
+    at: Annotated[str | None, Field(description="办理时间，默认现在")] = None
+    order_kind: Annotated[str | None, Field(description=f"通知书：{', '.join(ORDER_KINDS)}")] = None
+    deadline: str | None = None
+    responsible_unit: Annotated[str | None, Field(max_length=200)] = None
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    note: Text = ""
+
+
+def _public(case: dict) -> dict:
+    """A ledger row as JSON: labels in Chinese, local times beside UTC, geometry as WGS84 GeoJSON."""
+    out = {k: v for k, v in case.items() if k not in ("geometry", "x", "y")}
+    out["status_cn"] = CASE_STATUSES.get(case["status"])
+    out["category_cn"] = DUTIES.get(case["category"], "").split("：")[0]
+    out["reported_local"] = local_text(case["reported_at"])
+    if case.get("geometry") is not None:
+        geom = shapely.from_wkb(case["geometry"])
+        geom = shapely.transform(geom, lambda xy: np.column_stack(to_web(xy[:, 0], xy[:, 1])))
+        out["geometry"] = shapely.geometry.mapping(geom)
+    return out
+
+
+@router.get("/api/cases", summary="案件列表（可筛选、分页）")
+def list_cases(status: Annotated[str | None, Query(description="状态")] = None,
+               category: Annotated[str | None, Query(description="类别")] = None,
+               town: Annotated[str | None, Query(description="镇")] = None,
+               month: Annotated[str | None, Query(description="上报月份 YYYY-MM")] = None,
+               open_only: Annotated[bool, Query(alias="open", description="只列未结案件")] = False,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    frame = case_store().frame(status=status, category=category, town=check_town(town) if town else None,
+                               month=parse_month(month, field="month") if month else None, open_only=open_only)
+    page = frame.iloc[offset:offset + limit]
+    items = [_public(r) for r in page.astype(object).where(page.notna(), None).to_dict("records")]
+    return {"count": len(frame), "limit": limit, "offset": offset, "items": items}
+
+
+@router.post("/api/cases", status_code=201, summary="登记案件（自动判定网格、镇和保护区）")
+def create_case(body: CaseIn, user: UserHeader = "web") -> dict:
+    return _public(case_store().add(user=user, **body.model_dump()))
+
+
+@router.get("/api/cases/overdue", summary="逾期案件：逾期天数与应启动的督办措施")
+def overdue_cases(on: Annotated[str | None, Query(alias="date", description="日期，默认今天")] = None) -> dict:
+    day: date = parse_day(on, field="date") if on else today_local()
+    frame = case_store().overdue(day)
+    items = [_public(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+    return {"date": day.isoformat(), "count": len(items), "items": items}
+
+
+@router.get("/api/cases/{case_id}", summary="案件详情、办理记录与照片")
+def get_case(case_id: str) -> dict:
+    return _public(case_store().get(case_id))
+
+
+@router.patch("/api/cases/{case_id}", summary="办理案件（须给出所依据的版本）")
+def update_case(case_id: str, body: CaseUpdate, user: UserHeader = "web") -> dict:
+    changes = body.model_dump()
+    version = changes.pop("version")
+    return _public(case_store().update(case_id, user=user, expected_version=version, **changes))
+
+
+@router.post("/api/cases/{case_id}/evidence", status_code=201, summary="上传现场照片（JPEG、PNG、WEBP、TIFF）")
+async def upload_evidence(case_id: str, file: Annotated[UploadFile, File(description="照片")],
+                          user: UserHeader = "web") -> dict:
+    data = await read_limited(file, EVIDENCE_MAX_BYTES)
+    return add_evidence(ledger(), get_settings().data_dir / "evidence", case_id, file.filename or "photo", data,
+                        user=user)

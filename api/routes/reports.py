@@ -1,0 +1,97 @@
+"""``/api/reports/...``: the office reports as JSON or Excel, and the report files other jobs wrote."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel
+
+from api.routes.cases import UserHeader
+from api.state import case_store, grid_index
+from api.uploads import safe_name, save_limited
+from gis.errors import NotFound
+from gis.ledger.monthly import monthly_report, submit
+from gis.ledger.reconcile import read_clues, reconcile
+from gis.localtime import parse_day, parse_month
+from gis.reports import reports_dir, write_excel
+from gis.settings import get_settings
+
+router = APIRouter(tags=["reports 报表"])
+Format = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]
+MAX_CLUES_BYTES = 50 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def reports_folder() -> Path:
+    return reports_dir(get_settings().data_dir)
+
+
+def _answer(sheets: dict[str, pd.DataFrame], fmt: str, filename: str, extra: dict | None = None):
+    if fmt == "xlsx":
+        with tempfile.TemporaryDirectory() as folder:
+            content = write_excel(Path(folder) / filename, sheets).read_bytes()
+        return Response(content, media_type=XLSX,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    tables = {name: frame.astype(object).where(frame.notna(), None).to_dict("records")
+              for name, frame in sheets.items()}
+    return {**(extra or {}), "sheets": tables}
+
+
+@router.get("/api/reports/monthly", summary="各镇违法建设巡查月报（零报告、逾期未报）")
+def monthly(month: Annotated[str, Query(description="YYYY-MM")],
+            as_of: Annotated[str | None, Query(description="判断逾期的日期，默认今天")] = None,
+            format: Format = "json"):
+    parse_month(month, field="month")
+    sheets = monthly_report(case_store(), month, as_of=parse_day(as_of, field="as_of") if as_of else None)
+    return _answer(sheets, format, f"monthly-{month}.xlsx", {"month": month})
+
+
+class Submission(BaseModel):
+    town: str
+    month: str
+    at: str | None = None
+
+
+@router.post("/api/reports/monthly/submit", status_code=201, summary="镇报送月报（无发现即零报告）")
+def submit_monthly(body: Submission, user: UserHeader = "web") -> dict:
+    return submit(case_store(), body.town, body.month, user=user, at=body.at)
+
+
+@router.post("/api/reports/reconcile", summary="卫片线索与各镇巡查台账比对")
+async def reconcile_clues(file: Annotated[UploadFile, File(description="卫片线索图斑（GeoJSON、GPKG、zip 的 Shapefile）")],
+                          month: Annotated[str, Form(description="YYYY-MM")],
+                          tolerance: Annotated[float, Form(ge=0, le=500)] = 30.0,
+                          threshold: Annotated[float, Form(ge=0, le=1)] = 0.8,
+                          crs: Annotated[str | None, Form()] = None,
+                          format: Annotated[Literal["json", "xlsx"], Form()] = "json"):
+    parse_month(month, field="month")
+    name = safe_name(file.filename)
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / f"{uuid.uuid4().hex[:8]}-{name}"
+        await save_limited(file, target, MAX_CLUES_BYTES)
+        clues = read_clues(target, crs)
+    result = reconcile(case_store(), grid_index(), clues, month, tolerance_m=tolerance, threshold=threshold)
+    return _answer(result.sheets(), format, f"reconcile-{month}.xlsx", {"month": month})
+
+
+@router.get("/api/reports/files", summary="已生成的报表文件（轨迹日报、月报、比对……）")
+def report_files() -> dict:
+    folder = reports_folder()
+    files = sorted(folder.glob("*.*")) if folder.exists() else []
+    return {"files": [{"name": f.name, "bytes": f.stat().st_size, "url": f"/api/reports/files/{quote(f.name)}"}
+                      for f in files if not f.name.startswith(".")]}
+
+
+@router.get("/api/reports/files/{name}", summary="下载一个报表文件")
+def report_file(name: str):
+    path = reports_folder() / safe_name(name)
+    if safe_name(name) != name or not path.is_file():
+        raise NotFound(f"报表文件 {name} 不存在", field="name", value=name)
+    return FileResponse(path, filename=name)

@@ -1,0 +1,230 @@
+"""The ledger database: schema, transactions and the audit trail.
+
+SQLite in WAL mode: readers never block the writer, writers queue on
+``BEGIN IMMEDIATE`` (up to :data:`BUSY_TIMEOUT_S`).  A transaction either lands
+whole or not at all, so a killed process leaves the ledger as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gis.schema import LEDGER_FILENAME
+
+BUSY_TIMEOUT_S = 30.0
+
+# Version 1: cases, case events, evidence, gate passes and entries, monthly submissions, audit.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE cases (
+        case_id TEXT PRIMARY KEY,
+        category TEXT NOT NULL,
+        subtype TEXT,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reported_at TEXT NOT NULL,
+        reporter TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        geometry BLOB NOT NULL,          -- WKB, EPSG:4548
+        x REAL NOT NULL, y REAL NOT NULL, -- a point on the feature, EPSG:4548
+        lon REAL NOT NULL, lat REAL NOT NULL,
+        area_m2 REAL NOT NULL DEFAULT 0,
+        town TEXT, grid_id TEXT, grids TEXT, kind TEXT,
+        nearest_grid_id TEXT, nearest_grid_m REAL,
+        in_zone_l1 INTEGER, in_river_corridor INTEGER, in_hazard_zone INTEGER, inside_fence INTEGER,
+        order_kind TEXT, ordered_at TEXT, self_due TEXT, forced_due TEXT, deadline TEXT,
+        demolished_at TEXT, demolished_by TEXT, closed_at TEXT,
+        responsible_unit TEXT, repeat_of TEXT REFERENCES cases(case_id), clue_id TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL, updated_by TEXT NOT NULL
+    );
+    CREATE INDEX cases_town_time ON cases(town, reported_at);
+    CREATE INDEX cases_xy ON cases(x, y);
+    CREATE TABLE case_events (
+        event_id INTEGER PRIMARY KEY,
+        case_id TEXT NOT NULL REFERENCES cases(case_id),
+        at TEXT NOT NULL, user TEXT NOT NULL,
+        from_status TEXT, to_status TEXT NOT NULL, note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX case_events_case ON case_events(case_id);
+    CREATE TABLE evidence (
+        evidence_id INTEGER PRIMARY KEY,
+        case_id TEXT NOT NULL REFERENCES cases(case_id),
+        sha256 TEXT NOT NULL, filename TEXT NOT NULL, format TEXT NOT NULL,
+        bytes INTEGER NOT NULL, stored_as TEXT NOT NULL,
+        added_at TEXT NOT NULL, added_by TEXT NOT NULL,
+        UNIQUE (case_id, sha256)
+    );
+    CREATE TABLE gate_passes (
+        pass_no TEXT PRIMARY KEY,
+        holder TEXT NOT NULL, kind TEXT NOT NULL, plate TEXT,
+        office TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT NOT NULL,
+        gates TEXT, revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE gate_entries (
+        entry_id INTEGER PRIMARY KEY,
+        gate_id TEXT NOT NULL, pass_no TEXT, kind TEXT NOT NULL,
+        who TEXT NOT NULL DEFAULT '', plate TEXT,
+        time_in TEXT NOT NULL, time_out TEXT,
+        problems TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL
+    );
+    CREATE INDEX gate_entries_time ON gate_entries(time_in);
+    CREATE TABLE monthly_submissions (
+        town TEXT NOT NULL, month TEXT NOT NULL,
+        submitted_at TEXT NOT NULL, submitted_by TEXT NOT NULL,
+        findings INTEGER NOT NULL, case_ids TEXT NOT NULL,
+        PRIMARY KEY (town, month)
+    );
+    CREATE TABLE audit (
+        audit_id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL, user TEXT NOT NULL,
+        table_name TEXT NOT NULL, record_id TEXT NOT NULL,
+        field TEXT NOT NULL, old TEXT, new TEXT
+    );
+    CREATE INDEX audit_record ON audit(table_name, record_id);
+    """,
+)
+
+
+def utc_now() -> str:
+    return to_utc_text(datetime.now(timezone.utc))
+
+
+def to_utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the second: how the ledger stores times."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class Ledger:
+    """One ledger file.  Connections are per thread; writes go through :meth:`write`.
+
+    Examples
+    --------
+    >>> ledger = Ledger.open(tmp_path / "ledger.sqlite")            # doctest: +SKIP
+    >>> with ledger.write("张三") as tx:                             # doctest: +SKIP
+    ...     tx.insert("gate_passes", "P-001", {...})
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Ledger":
+        """Open (creating and migrating as needed) the ledger at ``path``."""
+        ledger = cls(Path(path))
+        ledger.path.parent.mkdir(parents=True, exist_ok=True)
+        ledger._migrate()
+        return ledger
+
+    @classmethod
+    def in_dir(cls, data_dir: str | Path) -> "Ledger":
+        return cls.open(Path(data_dir) / LEDGER_FILENAME)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=True)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def _migrate(self) -> None:
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        return self.connection.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params=()) -> sqlite3.Row | None:
+        return self.connection.execute(sql, params).fetchone()
+
+    @contextmanager
+    def write(self, user: str) -> Iterator["Transaction"]:
+        """A write transaction that records every change with ``user`` in the audit trail."""
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield Transaction(conn, user)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+class Transaction:
+    """Inserts and updates that write the audit trail as they go."""
+
+    def __init__(self, conn: sqlite3.Connection, user: str):
+        self.conn = conn
+        self.user = user
+        self.at = utc_now()
+
+    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def one(self, sql: str, params=()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def _audit(self, table: str, record_id: str, field: str, old, new) -> None:
+        self.conn.execute(
+            "INSERT INTO audit (at, user, table_name, record_id, field, old, new) VALUES (?,?,?,?,?,?,?)",
+            (self.at, self.user, table, str(record_id), field, _text(old), _text(new)))
+
+    def insert(self, table: str, record_id: str, values: dict) -> int:
+        """Insert one row; the audit trail gets one line per non-empty field."""
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(values.values()))
+        for field, value in values.items():
+            if value is not None and value != "":
+                self._audit(table, record_id, field, None, value)
+        return cursor.lastrowid
+
+    def update(self, table: str, where: dict, old: dict, new: dict) -> dict:
+        """Update the fields of ``new`` that differ from ``old`` in the row ``where`` names.
+
+        Returns the changes; the audit trail gets one line per changed field.
+        """
+        changes = {k: v for k, v in new.items() if old.get(k) != v}
+        if changes:
+            assignments = ", ".join(f"{k} = ?" for k in changes)
+            condition = " AND ".join(f"{k} = ?" for k in where)
+            self.conn.execute(f"UPDATE {table} SET {assignments} WHERE {condition}",
+                              (*changes.values(), *where.values()))
+            record_id = "/".join(str(v) for v in where.values())
+            for field, value in changes.items():
+                self._audit(table, record_id, field, old.get(field), value)
+        return changes

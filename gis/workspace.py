@@ -1,0 +1,37 @@
+"""The layers and the writable data of one installation, with what is built from them on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from gis import store
+from gis.join import GridIndex
+from gis.ledger.cases import Cases
+from gis.ledger.db import Ledger
+
+
+@dataclass
+class Workspace:
+    layers: Path
+    data_dir: Path
+
+    @cached_property
+    def index(self) -> GridIndex:
+        return GridIndex.from_layers(self.layers)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger.in_dir(self.data_dir)
+
+    @cached_property
+    def cases(self) -> Cases:
+        return Cases(self.ledger, lambda: self.index)
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    def gate_ids(self) -> set[str]:
+        return set(store.read_layer(self.layers, "fence_gates", columns=["gate_id"], read_geometry=False)["gate_id"])
