@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import assign, cases, features, pages, printouts, reports, tracks
+from api.routes import assign, cases, features, pages, printouts, reports, staff, tracks
 from api.state import cache_dir
 
 
@@ -32,4 +32,5 @@ def create_app() -> FastAPI:
     app.include_router(printouts.router)
     app.include_router(cases.router)
     app.include_router(reports.router)
+    app.include_router(staff.router)
     return app

@@ -514,3 +514,99 @@ RECONCILE_COLUMNS = {
     "judgement": "判定",
 }
 JUDGEMENTS = {"consistent": "基本一致，通报表扬", "discrepant": "差距较大，内部通报并抄送区纪委区监委"}
+
+# --- staff, assessment and money (密政发〔2022〕22号 attachments 3 and 4) -------------------
+
+STAFF_STATUSES = {"active": "在岗", "suspended": "停岗", "dismissed": "辞退", "left": "离岗"}
+OTHER_POSTS = {"forest_ranger": "护林员", "cleaner": "保洁员", "water_keeper": "管水员"}
+REEVALUATION_YEARS = 3  # staff are re-evaluated every 3 years
+
+# kind → (points, Chinese description)
+DEDUCTION_KINDS = {
+    "absence": (1, "脱岗、睡岗、醉岗"),
+    "breach": (1, "违反规章制度"),
+    "late_report": (1, "漏报、迟报"),
+    "late_report_bad_effect": (2, "漏报、迟报造成不良影响"),
+}
+DEDUCTION_STATES = {"recorded": "已扣分", "appealed": "申诉中", "upheld": "申诉驳回，维持扣分",
+                    "overturned": "申诉成立，撤销扣分"}
+DEDUCTION_COUNTING = ("recorded", "upheld")  # an appealed deduction counts only once upheld
+YUAN_PER_POINT = 100  # off the town's labour subsidy in the next quarter
+DISMISSAL_POINTS = 3  # in one calendar year
+
+MECHANISM_ITEMS = (  # working mechanism, 30 points: (number, weight, short name)
+    (1, 3, "责任制度与岗位职责"),
+    (2, 3, "内部管理制度"),
+    (3, 2, "年度目标与重点任务分解"),
+    (4, 3, "重点区域时段管护方案"),
+    (5, 3, "内部督查与考核制度"),
+    (6, 4, "完成巡查管护任务"),
+    (7, 4, "执行制度、严肃纪律"),
+    (8, 4, "网格内管护成效"),
+    (9, 4, "督查考核落实、奖罚分明"),
+)
+STAFF_SCORE = 50
+RESULT_SCORE = 20
+RESULT_EVENTS = {  # any one loses all 20 result points
+    "accountability": "被区委区政府追责或通报批评",
+    "major_incident": "发生影响密云水库水质的重大环境事件",
+    "media_exposure": "被媒体曝光并对密云形象造成负面影响",
+}
+
+# attachment 4, yuan
+SUBSIDY_YUAN_PER_MONTH = 1500
+INSURANCE_YUAN = 200
+OPERATIONS_YUAN_PER_STAFF = 2000
+PUBLICITY_YUAN_PER_TOWN = 100_000
+PUBLICITY_YUAN_DISTRICT = 500_000
+TRAINING_YUAN_PER_STAFF = 200
+EMERGENCY_RESERVE_YUAN = 3_000_000
+RUNNING_COSTS_ADVANCE = 0.5  # paid at the start of the year; the rest after the year-end audit
+
+FUNDS_COLUMNS = {
+    "town": "镇",
+    "staff": "保水员(人)",
+    "labour_subsidy": "劳务补贴(万元)",
+    "insurance": "意外伤害保险(万元)",
+    "operations": "运行费(万元)",
+    "publicity": "宣传费(万元)",
+    "training": "培训费(万元)",
+    "reserve": "应急费用(万元)",
+    "total": "合计(万元)",
+}
+
+# --- mountain relocation (密政办字〔2019〕39号) -----------------------------------------------
+
+RELOCATION_KINDS = {"hazard": "地质灾害易发区搬迁", "poor_conditions": "生存条件恶劣地区搬迁"}
+RELOCATION_MODES = {"off_site": "易地搬迁", "merge": "集并搬迁", "rebuild": "规划重建", "scattered": "分散搬迁"}
+BUILDING_FORMS = {"bungalow": "平房", "two_storey": "二层", "multi_storey": "多层"}
+# yuan; (rule, unit, amount, payer) — poor-conditions relocation gets no district house subsidy
+RELOCATION_SUBSIDIES = (
+    ("per_person", "每人", 27_000, "市级", "农民建房补助"),
+    ("per_new_house", "每新建一宅", 30_000, "区级", "农民建房补贴"),
+    ("per_household_site", "每户", 60_000, "市级", "新址评估、勘察、场地平整及防护工程"),
+    ("per_old_house", "每拆除一宅", 10_000, "市级", "旧房拆除、复耕复绿、垃圾清运"),
+    ("per_standard_house", "每户（宅）达抗震节能标准", 20_000, "市级", "抗震节能补助"),
+)
+DISTRICT_ONLY_FOR = {"per_new_house": "hazard"}
+RELOCATION_PAYMENTS = ((0.30, "具备开工条件，拨付启动资金"), (0.80, "按工程进度拨付至"), (1.00, "完工验收合格后拨付剩余"))
+PLAN_TABLE_COLUMNS = ("区", "乡镇", "村名", "涉及自然村数", "户数", "人数", "地质灾害易发区户数", "地质灾害易发区人数",
+                      "低收入农户户数", "低收入农户人数", "易地搬迁", "集并搬迁", "规划重建", "分散搬迁户数", "分散搬迁人数")
+PROGRESS_TABLE_COLUMNS = ("区", "乡镇", "村名", "户数", "人数", "集中", "分散", "平房", "二层", "多层",
+                          "开工建设", "完成主体", "农民入住", "旧房拆除户数", "存在的主要问题")
+
+STAFF_COLUMNS = {
+    "staff_id": "保水员编号",
+    "person_id": "人员识别号",
+    "name": "姓名",
+    "town": "镇",
+    "grid_id": "网格编号",
+    "village": "所在村",
+    "role": "岗位",
+    "start_date": "上岗日期",
+    "end_date": "离岗日期",
+    "evaluated_on": "最近评议日期",
+    "status": "状态",
+}
+STAFF_ROLES = {"leader": "网格长", "member": "网格员"}
+PROGRAMME_START = "2021-07-01"  # 密政发〔2022〕22号 in force from July 2021

@@ -8,40 +8,27 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-import pandas as pd
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.routes.cases import UserHeader
 from api.state import case_store, grid_index
+from api.tables import Format, sheets_response
 from api.uploads import safe_name, save_limited
 from gis.errors import NotFound
 from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
 from gis.localtime import parse_day, parse_month
-from gis.reports import reports_dir, write_excel
+from gis.reports import reports_dir
 from gis.settings import get_settings
 
 router = APIRouter(tags=["reports 报表"])
-Format = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]
 MAX_CLUES_BYTES = 50 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def reports_folder() -> Path:
     return reports_dir(get_settings().data_dir)
-
-
-def _answer(sheets: dict[str, pd.DataFrame], fmt: str, filename: str, extra: dict | None = None):
-    if fmt == "xlsx":
-        with tempfile.TemporaryDirectory() as folder:
-            content = write_excel(Path(folder) / filename, sheets).read_bytes()
-        return Response(content, media_type=XLSX,
-                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
-    tables = {name: frame.astype(object).where(frame.notna(), None).to_dict("records")
-              for name, frame in sheets.items()}
-    return {**(extra or {}), "sheets": tables}
 
 
 @router.get("/api/reports/monthly", summary="各镇违法建设巡查月报（零报告、逾期未报）")
@@ -50,7 +37,7 @@ def monthly(month: Annotated[str, Query(description="YYYY-MM")],
             format: Format = "json"):
     parse_month(month, field="month")
     sheets = monthly_report(case_store(), month, as_of=parse_day(as_of, field="as_of") if as_of else None)
-    return _answer(sheets, format, f"monthly-{month}.xlsx", {"month": month})
+    return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month})
 
 
 class Submission(BaseModel):
@@ -78,7 +65,7 @@ async def reconcile_clues(file: Annotated[UploadFile, File(description="卫片�
         await save_limited(file, target, MAX_CLUES_BYTES)
         clues = read_clues(target, crs)
     result = reconcile(case_store(), grid_index(), clues, month, tolerance_m=tolerance, threshold=threshold)
-    return _answer(result.sheets(), format, f"reconcile-{month}.xlsx", {"month": month})
+    return sheets_response(result.sheets(), format, f"reconcile-{month}.xlsx", {"month": month})
 
 
 @router.get("/api/reports/files", summary="已生成的报表文件（轨迹日报、月报、比对……）")

@@ -91,6 +91,66 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_record ON audit(table_name, record_id);
     """,
+    # Version 2: staff roster, other public-welfare posts, deductions, town assessment, relocation.
+    """
+    CREATE TABLE staff (
+        staff_id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL UNIQUE,   -- the office's person key (ID-card number or a code)
+        name TEXT NOT NULL DEFAULT '',
+        town TEXT NOT NULL, grid_id TEXT NOT NULL, village TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT 'member',  -- member or leader (网格长)
+        start_date TEXT NOT NULL, end_date TEXT,
+        evaluated_on TEXT NOT NULL,
+        status TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX staff_town ON staff(town);
+    CREATE TABLE other_posts (
+        person_id TEXT NOT NULL, post TEXT NOT NULL, town TEXT NOT NULL DEFAULT '',
+        since TEXT, PRIMARY KEY (person_id, post)
+    );
+    CREATE TABLE deductions (
+        deduction_id INTEGER PRIMARY KEY,
+        staff_id TEXT NOT NULL REFERENCES staff(staff_id),
+        kind TEXT NOT NULL, points INTEGER NOT NULL,
+        occurred_on TEXT NOT NULL, evidence TEXT NOT NULL,
+        case_id TEXT REFERENCES cases(case_id),
+        state TEXT NOT NULL, effective_on TEXT,
+        recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL,
+        appeal_note TEXT, decided_at TEXT, decided_by TEXT
+    );
+    CREATE INDEX deductions_staff ON deductions(staff_id, occurred_on);
+    CREATE TABLE mechanism_scores (
+        town TEXT NOT NULL, year INTEGER NOT NULL, item INTEGER NOT NULL,
+        score REAL NOT NULL, evidence TEXT NOT NULL,
+        recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL,
+        PRIMARY KEY (town, year, item)
+    );
+    CREATE TABLE result_events (
+        event_id INTEGER PRIMARY KEY,
+        town TEXT NOT NULL, year INTEGER NOT NULL, event TEXT NOT NULL,
+        occurred_on TEXT NOT NULL, evidence TEXT NOT NULL,
+        recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL
+    );
+    CREATE TABLE relocation_plans (
+        plan_id TEXT PRIMARY KEY,
+        plan_year INTEGER NOT NULL, town TEXT NOT NULL, village TEXT NOT NULL,
+        natural_villages INTEGER NOT NULL DEFAULT 1,
+        kind TEXT NOT NULL, mode TEXT NOT NULL,
+        households INTEGER NOT NULL, people INTEGER NOT NULL,
+        hazard_households INTEGER NOT NULL DEFAULT 0, hazard_people INTEGER NOT NULL DEFAULT 0,
+        low_income_households INTEGER NOT NULL DEFAULT 0, low_income_people INTEGER NOT NULL DEFAULT 0,
+        new_houses INTEGER NOT NULL, old_houses INTEGER NOT NULL, standard_houses INTEGER NOT NULL DEFAULT 0,
+        building_form TEXT NOT NULL DEFAULT 'two_storey',
+        town_plan_on TEXT, site_geometry BLOB
+    );
+    CREATE TABLE relocation_progress (
+        plan_id TEXT NOT NULL REFERENCES relocation_plans(plan_id), month TEXT NOT NULL,
+        started REAL NOT NULL DEFAULT 0, structure_done REAL NOT NULL DEFAULT 0, moved_in REAL NOT NULL DEFAULT 0,
+        old_houses_demolished INTEGER NOT NULL DEFAULT 0, accepted_on TEXT, problems TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (plan_id, month)
+    );
+    """,
 )
 
 

@@ -1,0 +1,187 @@
+"""Staff, assessment, money and relocation over HTTP: each office table as JSON or Excel, and the writes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from api.routes.cases import UserHeader
+from api.state import layers_path, ledger
+from api.tables import Format, sheets_response
+from api.uploads import safe_name, save_limited
+from gis import store
+from gis.ledger.location import to_storage_geometry
+from gis.localtime import parse_day, parse_month, today_local
+from gis.relocation.plans import add_plan, get_plan, payments, record_progress, subsidies
+from gis.relocation.reports import relocation_sheets
+from gis.relocation.site import check_site
+from gis.schema import DEDUCTION_KINDS, STAFF_COLUMNS
+from gis.staff import deductions as staff_deductions
+from gis.staff.reports import assessment_sheets, funds_sheets, quarterly_sheets
+from gis.staff.roster import load_roster, read_roster_file, reevaluations_due, roster
+
+router = APIRouter(tags=["staff 保水员、考核与资金"])
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
+Year = Annotated[int, Query(ge=2000, le=2100, description="年度")]
+
+
+@router.get("/api/staff", summary="花名册（按镇、网格筛选）")
+def list_staff(town: str | None = None, grid_id: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    frame = roster(ledger())
+    if town:
+        frame = frame.loc[frame["town"] == town]
+    if grid_id:
+        frame = frame.loc[frame["grid_id"] == grid_id]
+    page = frame.iloc[offset:offset + limit][list(STAFF_COLUMNS)]
+    return {"count": len(frame), "items": page.astype(object).where(page.notna(), None).to_dict("records")}
+
+
+@router.post("/api/staff/roster", summary="导入花名册（.xlsx / .csv；有误则整体不导入）")
+async def import_roster(file: Annotated[UploadFile, File(description="花名册")], user: UserHeader = "web") -> dict:
+    name = safe_name(file.filename)
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / name
+        await save_limited(file, target, MAX_ROSTER_BYTES)
+        frame = read_roster_file(target)
+    grids = store.read_layer(layers_path(), "grids", columns=["grid_id", "town"], read_geometry=False)
+    count = load_roster(ledger(), frame, dict(zip(grids["grid_id"], grids["town"])), user=user,
+                        source=f"import: {name}", file=name)
+    return {"file": name, "staff": count}
+
+
+@router.get("/api/staff/reevaluations", summary="三年一评：90 天内到期的保水员")
+def reevaluations(on: Annotated[str | None, Query(alias="date")] = None) -> dict:
+    frame = reevaluations_due(ledger(), parse_day(on, field="date") if on else today_local())
+    return {"count": len(frame), "items": frame[["staff_id", "town", "grid_id", "evaluated_on", "due_on"]]
+            .to_dict("records")}
+
+
+class DeductionIn(BaseModel):
+    staff_id: str
+    kind: Annotated[str, Field(description="；".join(f"{k} {v[1]} −{v[0]}" for k, v in DEDUCTION_KINDS.items()))]
+    occurred_on: str
+    evidence: Annotated[str, Field(max_length=2000)]
+    case_id: str | None = None
+
+
+class Appeal(BaseModel):
+    note: Annotated[str, Field(max_length=2000)]
+
+
+class Decision(BaseModel):
+    upheld: bool
+    on: str | None = None
+
+
+@router.post("/api/staff/deductions", status_code=201, summary="记录扣分")
+def add_deduction(body: DeductionIn, user: UserHeader = "web") -> dict:
+    return staff_deductions.record(ledger(), user=user, **body.model_dump())
+
+
+@router.post("/api/staff/deductions/{deduction_id}/appeal", summary="申诉（申诉期间不计分）")
+def appeal(deduction_id: int, body: Appeal, user: UserHeader = "web") -> dict:
+    return staff_deductions.appeal(ledger(), deduction_id, user=user, note=body.note)
+
+
+@router.post("/api/staff/deductions/{deduction_id}/decision", summary="处理申诉：维持或撤销")
+def decide(deduction_id: int, body: Decision, user: UserHeader = "web") -> dict:
+    return staff_deductions.decide(ledger(), deduction_id, user=user, upheld=body.upheld, on=body.on)
+
+
+@router.get("/api/staff/dismissals", summary="年度累计扣分达 3 分应辞退的保水员")
+def dismissals(year: Year) -> dict:
+    frame = staff_deductions.dismissal_list(ledger(), year)
+    return {"year": year, "count": len(frame), "items": frame.to_dict("records")}
+
+
+@router.get("/api/reports/funds", summary="年度资金安排、季度劳务补贴、保险与运行保障费拨付")
+def funds(year: Year, format: Format = "json"):
+    sheets, basis = funds_sheets(ledger(), layers_path(), year)
+    return sheets_response(sheets, format, f"funds-{year}.xlsx", {"year": year, "basis": basis})
+
+
+@router.get("/api/reports/subsidy", summary="某季度各镇劳务补贴拨付（扣减上季度扣分）")
+def subsidy(year: Year, quarter: Annotated[int, Query(ge=1, le=4)], format: Format = "json"):
+    return sheets_response(quarterly_sheets(ledger(), year, quarter), format, f"subsidy-{year}-Q{quarter}.xlsx",
+                           {"year": year, "quarter": quarter})
+
+
+@router.get("/api/reports/assessment", summary="各镇年度考核、保水员扣分与辞退名单")
+def assessment(year: Year, format: Format = "json"):
+    return sheets_response(assessment_sheets(ledger(), year), format, f"assessment-{year}.xlsx", {"year": year})
+
+
+class PlanIn(BaseModel):
+    plan_year: int
+    town: str
+    village: str
+    kind: str
+    mode: str
+    households: int
+    people: int
+    hazard_households: int = 0
+    hazard_people: int = 0
+    low_income_households: int = 0
+    low_income_people: int = 0
+    new_houses: int
+    old_houses: int
+    standard_houses: int = 0
+    building_form: str = "two_storey"
+    natural_villages: int = 1
+    town_plan_on: str | None = None
+
+
+class ProgressIn(BaseModel):
+    month: str
+    started: Annotated[float, Field(ge=0, le=1)] = 0.0
+    structure_done: Annotated[float, Field(ge=0, le=1)] = 0.0
+    moved_in: Annotated[float, Field(ge=0, le=1)] = 0.0
+    old_houses_demolished: Annotated[int, Field(ge=0)] = 0
+    accepted_on: str | None = None
+    problems: Annotated[str, Field(max_length=2000)] = ""
+
+
+@router.post("/api/relocation/plans", status_code=201, summary="登记村搬迁计划")
+def create_plan(body: PlanIn, user: UserHeader = "web") -> dict:
+    plan = add_plan(ledger(), user=user, **body.model_dump())
+    return {**plan, **payments(plan)}
+
+
+@router.get("/api/relocation/plans/{plan_id}", summary="搬迁计划、补助明细与可拨付资金")
+def plan_detail(plan_id: str) -> dict:
+    plan = get_plan(ledger(), plan_id)
+    plan.pop("site_geometry", None)
+    return {**plan, "subsidies": subsidies(plan).to_dict("records"), **payments(plan)}
+
+
+@router.post("/api/relocation/plans/{plan_id}/progress", status_code=201, summary="填报月度进度")
+def add_progress(plan_id: str, body: ProgressIn, user: UserHeader = "web") -> dict:
+    parse_month(body.month, field="month")
+    return record_progress(ledger(), user=user, plan_id=plan_id, **body.model_dump())
+
+
+@router.get("/api/reports/relocation", summary="附件 1 计划统计表、附件 2 实施进度统计表、补助与滞后事项")
+def relocation_tables(year: Year, month: str | None = None, as_of: str | None = None, format: Format = "json"):
+    if month:
+        parse_month(month, field="month")
+    day = parse_day(as_of, field="as_of") if as_of else today_local()
+    return sheets_response(relocation_sheets(ledger(), year, month, day), format, f"relocation-{year}.xlsx",
+                           {"year": year, "month": month})
+
+
+class Site(BaseModel):
+    geometry: Annotated[dict[str, Any], Field(description="GeoJSON 面")]
+    crs: str | None = None
+
+
+@router.post("/api/relocation/site-check", summary="新址核查：与一级保护区、河道管护范围、隐患区的重叠")
+def site_check(body: Site) -> dict:
+    site = to_storage_geometry(geometry=body.geometry, crs=body.crs)
+    result = check_site(layers_path(), site)
+    return {"refused": result.refused, "verdict": result.verdict(), "area_m2": result.area_m2,
+            "conflicts": result.conflicts.to_dict("records")}

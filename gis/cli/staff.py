@@ -1,0 +1,288 @@
+"""Staff, assessment and money: ``staff …``, ``assess …``, ``funds``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.schema import DEDUCTION_KINDS, MECHANISM_ITEMS, RESULT_EVENTS
+
+out_option = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="输出 .xlsx 或 .csv。")
+
+
+def _grid_towns(ws) -> dict[str, str]:
+    from gis import store
+
+    grids = store.read_layer(ws.layers, "grids", columns=["grid_id", "town"], read_geometry=False)
+    return dict(zip(grids["grid_id"], grids["town"]))
+
+
+def emit(sheets, out: Path | None, default: Path, title: str) -> None:
+    """Show the first sheet and write every sheet to ``out`` (or ``default``)."""
+    from gis.cli.cases import show_table
+    from gis.reports import write_table
+
+    first = next(iter(sheets.values()))
+    show_table(first, title, limit=40)
+    path = write_table(out or default, sheets)
+    click.echo(f"→ {path}")
+
+
+@click.group("staff")
+def staff() -> None:
+    """网格保水员：花名册、其他公益性岗位、扣分、申诉、辞退名单、缺岗线索。"""
+
+
+@staff.command("load-sample")
+@layers_option
+@data_dir_option
+@user_option
+def load_sample(layers, data_dir, user) -> None:
+    """按图层定额生成示例花名册（编号，不含姓名；标记为合成数据）。"""
+    from gis.staff.roster import SAMPLE_SOURCE, load_roster, sample_roster
+
+    ws = workspace(layers, data_dir)
+    count = load_roster(ws.ledger, sample_roster(ws.layers), _grid_towns(ws), user=user, source=SAMPLE_SOURCE)
+    click.echo(f"示例花名册 {count} 人已载入（示例数据 SAMPLE DATA）。")
+
+
+@staff.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@layers_option
+@data_dir_option
+@user_option
+def import_(file, layers, data_dir, user) -> None:
+    """导入区里的花名册（.xlsx / .csv，中文或英文列名）；有误则整体不导入。"""
+    from gis.staff.roster import load_roster, read_roster_file
+
+    ws = workspace(layers, data_dir)
+    count = load_roster(ws.ledger, read_roster_file(file), _grid_towns(ws), user=user, source=f"import: {file.name}",
+                        file=str(file))
+    click.echo(f"花名册 {count} 人已导入。")
+
+
+@staff.command("posts")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@data_dir_option
+@user_option
+def posts(file, data_dir, user) -> None:
+    """登记其他公益性岗位人员（护林员、保洁员…），列：person_id/人员识别号、post/岗位。"""
+    import pandas as pd
+
+    from gis.errors import InputError
+    from gis.staff.roster import add_other_posts
+
+    try:
+        frame = pd.read_excel(file, dtype=str) if file.suffix.lower() == ".xlsx" else \
+            pd.read_csv(file, dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"无法读取：{exc}", file=str(file)) from None
+    count = add_other_posts(workspace(None, data_dir).ledger, frame.fillna(""), user=user, file=str(file))
+    click.echo(f"已登记 {count} 人。")
+
+
+@staff.command("list")
+@click.option("--town", default=None)
+@out_option
+@data_dir_option
+def list_(town, out, data_dir) -> None:
+    """花名册（按镇筛选、导出）。"""
+    from gis.cli.cases import show_table
+    from gis.reports import write_table
+    from gis.schema import STAFF_COLUMNS
+    from gis.staff.roster import roster
+
+    frame = roster(workspace(None, data_dir).ledger)
+    if town:
+        frame = frame.loc[frame["town"] == town]
+    table = frame[list(STAFF_COLUMNS)].rename(columns=STAFF_COLUMNS)
+    if out:
+        write_table(out, {"花名册": table})
+        click.echo(f"{len(frame)} 人 → {out}")
+    elif frame.empty:
+        click.echo("花名册为空；用 miyun-gis staff import 或 staff load-sample 载入。")
+    else:
+        counts = frame.groupby("town").size()
+        click.echo("；".join(f"{t} {n} 人" for t, n in counts.items()) + f"；共 {len(frame)} 人")
+        show_table(table, "花名册", limit=20)
+
+
+@staff.command("reevaluations")
+@click.option("--date", "on", default=None, help="以此日期计（默认今天），列出 90 天内到期的三年评议。")
+@data_dir_option
+def reevaluations(on, data_dir) -> None:
+    """三年一评：到期或将到期的保水员。"""
+    from gis.cli.cases import show_table
+    from gis.localtime import parse_day, today_local
+    from gis.staff.roster import reevaluations_due
+
+    day = parse_day(on, field="--date") if on else today_local()
+    frame = reevaluations_due(workspace(None, data_dir).ledger, day)
+    if frame.empty:
+        click.echo(f"截至 {day}，90 天内没有到期的评议。")
+    else:
+        click.echo("；".join(f"{t} {n} 人" for t, n in frame.groupby("town").size().items()))
+        show_table(frame[["staff_id", "town", "grid_id", "evaluated_on", "due_on"]], f"待评议 {len(frame)} 人", 20)
+
+
+@staff.command("deduct")
+@click.argument("staff_id")
+@click.option("--kind", required=True, type=click.Choice(list(DEDUCTION_KINDS)),
+              help="；".join(f"{k} {v[1]} −{v[0]}" for k, v in DEDUCTION_KINDS.items()))
+@click.option("--date", "occurred_on", required=True, help="发生日期 YYYY-MM-DD。")
+@click.option("--evidence", required=True, help="证据：时间、地点、情况、照片或证人。")
+@click.option("--case", "case_id", default=None, help="关联案件编号（漏报、迟报）。")
+@data_dir_option
+@user_option
+def deduct(staff_id, kind, occurred_on, evidence, case_id, data_dir, user) -> None:
+    """记录扣分。"""
+    from gis.staff.deductions import record
+
+    done = record(workspace(None, data_dir).ledger, user=user, staff_id=staff_id, kind=kind,
+                  occurred_on=occurred_on, evidence=evidence, case_id=case_id)
+    click.echo(f"扣分记录 {done['deduction_id']}：{staff_id} −{done['points']}（{DEDUCTION_KINDS[kind][1]}）")
+
+
+@staff.command("appeal")
+@click.argument("deduction_id", type=int)
+@click.option("--note", required=True, help="申诉理由。")
+@data_dir_option
+@user_option
+def appeal(deduction_id, note, data_dir, user) -> None:
+    """保水员申诉：申诉期间该扣分不计。"""
+    from gis.staff.deductions import appeal as appeal_deduction
+
+    appeal_deduction(workspace(None, data_dir).ledger, deduction_id, user=user, note=note)
+    click.echo(f"扣分记录 {deduction_id} 申诉中，暂不计分。")
+
+
+@staff.command("decide")
+@click.argument("deduction_id", type=int)
+@click.option("--upheld/--overturned", required=True, help="维持扣分 / 撤销扣分。")
+@click.option("--date", "on", default=None, help="处理日期（默认今天）。")
+@data_dir_option
+@user_option
+def decide(deduction_id, upheld, on, data_dir, user) -> None:
+    """处理申诉。"""
+    from gis.staff.deductions import decide as decide_appeal
+
+    decide_appeal(workspace(None, data_dir).ledger, deduction_id, user=user, upheld=upheld, on=on)
+    click.echo(f"扣分记录 {deduction_id}：{'维持扣分' if upheld else '撤销扣分'}。")
+
+
+@staff.command("dismissals")
+@click.option("--year", type=int, required=True)
+@data_dir_option
+def dismissals(year, data_dir) -> None:
+    """年度累计扣分达 3 分、考核不合格应辞退的保水员。"""
+    from gis.cli.cases import show_table
+    from gis.staff.deductions import dismissal_list
+    from gis.staff.reports import STAFF_POINT_COLUMNS
+
+    frame = dismissal_list(workspace(None, data_dir).ledger, year)
+    if frame.empty:
+        click.echo(f"{year} 年没有累计扣分达 3 分的保水员。")
+    else:
+        show_table(frame.drop(columns="failed").rename(columns=STAFF_POINT_COLUMNS), f"{year} 年应辞退 {len(frame)} 人")
+
+
+@staff.command("absences")
+@click.option("--date", "day", required=True, help="日期 YYYY-MM-DD。")
+@out_option
+@data_dir_option
+def absences(day, out, data_dir) -> None:
+    """由轨迹提出的疑似缺岗名单（班次内本网格无定位），须经管理人员核实后才扣分。"""
+    from gis.localtime import parse_day
+    from gis.reports import reports_dir
+    from gis.staff.deductions import candidate_absences
+    from gis.staff.roster import roster
+
+    parse_day(day, field="--date")
+    ws = workspace(None, data_dir)
+    staff_on_roster = roster(ws.ledger)
+    if staff_on_roster.empty:
+        click.echo("花名册为空；先载入花名册。")
+        return
+    frame = candidate_absences(ws.data_dir, staff_on_roster, day)
+    columns = {"date": "日期", "staff_id": "保水员编号", "town": "镇", "grid_id": "网格编号", "shift_hours": "班次",
+               "fixes_that_day": "当日定位点数", "reason": "疑似缺岗原因"}
+    emit({"疑似缺岗": frame[list(columns)].rename(columns=columns)}, out,
+         reports_dir(ws.data_dir) / f"absences-{day}.xlsx", f"{day} 疑似缺岗 {len(frame)} 人（待核实，不自动扣分）")
+
+
+@click.group("assess")
+def assess() -> None:
+    """各镇年度考核（满分 100）：工作机制、保水员、履职结果。"""
+
+
+@assess.command("mechanism")
+@click.option("--town", required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--item", type=click.IntRange(1, 9), required=True,
+              help="；".join(f"{n} {name}（{w} 分）" for n, w, name in MECHANISM_ITEMS))
+@click.option("--score", type=float, required=True)
+@click.option("--evidence", required=True, help="评分依据。")
+@data_dir_option
+@user_option
+def mechanism(town, year, item, score, evidence, data_dir, user) -> None:
+    """为工作机制建设某一项评分。"""
+    from gis.staff.assessment import score_mechanism
+
+    score_mechanism(workspace(None, data_dir).ledger, user=user, town=town, year=year, item=item, score=score,
+                    evidence=evidence)
+    click.echo(f"{town} {year} 年工作机制第 {item} 项：{score} 分。")
+
+
+@assess.command("event")
+@click.option("--town", required=True)
+@click.option("--event", type=click.Choice(list(RESULT_EVENTS)), required=True,
+              help="；".join(f"{k} {v}" for k, v in RESULT_EVENTS.items()))
+@click.option("--date", "occurred_on", required=True)
+@click.option("--evidence", required=True)
+@data_dir_option
+@user_option
+def event(town, event, occurred_on, evidence, data_dir, user) -> None:
+    """记录履职结果否决事项（当年履职结果 20 分全扣）。"""
+    from gis.staff.assessment import record_result_event
+
+    done = record_result_event(workspace(None, data_dir).ledger, user=user, town=town, event=event,
+                               occurred_on=occurred_on, evidence=evidence)
+    click.echo(f"{town} {done['year']} 年：{RESULT_EVENTS[event]}，履职结果 20 分全扣。")
+
+
+@assess.command("report")
+@click.option("--year", type=int, required=True)
+@out_option
+@data_dir_option
+def assess_report(year, out, data_dir) -> None:
+    """各镇考核得分、保水员扣分与辞退名单、扣分明细。"""
+    from gis.reports import reports_dir
+    from gis.staff.reports import assessment_sheets
+
+    ws = workspace(None, data_dir)
+    emit(assessment_sheets(ws.ledger, year), out, reports_dir(ws.data_dir) / f"assessment-{year}.xlsx",
+         f"{year} 年各镇考核")
+
+
+@click.command("funds")
+@click.option("--year", type=int, required=True)
+@click.option("--quarter", type=click.IntRange(1, 4), default=None, help="只列该季度劳务补贴拨付。")
+@out_option
+@layers_option
+@data_dir_option
+def funds(year, quarter, out, layers, data_dir) -> None:
+    """年度网格化管理资金安排（劳务补贴、保险、运行、宣传、培训、应急）与季度拨付。"""
+    from gis.reports import reports_dir
+    from gis.staff.reports import funds_sheets, quarterly_sheets
+
+    ws = workspace(layers, data_dir)
+    if quarter:
+        emit(quarterly_sheets(ws.ledger, year, quarter), out,
+             reports_dir(ws.data_dir) / f"subsidy-{year}-Q{quarter}.xlsx", f"{year} 年第 {quarter} 季度劳务补贴")
+        return
+    sheets, basis = funds_sheets(ws.ledger, ws.layers, year)
+    click.echo(basis)
+    emit(sheets, out, reports_dir(ws.data_dir) / f"funds-{year}.xlsx", f"{year} 年资金安排（万元）")
