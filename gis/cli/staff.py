@@ -31,6 +31,23 @@ def emit(sheets, out: Path | None, default: Path, title: str) -> None:
     click.echo(f"→ {path}")
 
 
+def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
+    """``KEY=NUMBER`` options as a dict, with a clear error naming the option."""
+    from gis.errors import InputError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            float(value)
+        except ValueError:
+            raise InputError(f"应写作 名称=数值，收到 {item}", field=option) from None
+        if not sep or not key.strip():
+            raise InputError(f"应写作 名称=数值，收到 {item}", field=option)
+        out[key.strip()] = value
+    return out
+
+
 @click.group("staff")
 def staff() -> None:
     """网格保水员：花名册、其他公益性岗位、扣分、申诉、辞退名单、缺岗线索。"""
@@ -270,10 +287,12 @@ def assess_report(year, out, data_dir) -> None:
 @click.command("funds")
 @click.option("--year", type=int, required=True)
 @click.option("--quarter", type=click.IntRange(1, 4), default=None, help="只列该季度劳务补贴拨付。")
+@click.option("--spent", multiple=True, metavar="镇=元", help="年终审计认定的运行保障费支出（可多次），用于计算审计后拨付。")
+@click.option("--reserve-used", multiple=True, metavar="年度=元", help="各年应急费用使用额（可多次），用于计算结转。")
 @out_option
 @layers_option
 @data_dir_option
-def funds(year, quarter, out, layers, data_dir) -> None:
+def funds(year, quarter, spent, reserve_used, out, layers, data_dir) -> None:
     """年度网格化管理资金安排（劳务补贴、保险、运行、宣传、培训、应急）与季度拨付。"""
     from gis.reports import reports_dir
     from gis.staff.reports import funds_sheets, quarterly_sheets
@@ -283,6 +302,8 @@ def funds(year, quarter, out, layers, data_dir) -> None:
         emit(quarterly_sheets(ws.ledger, year, quarter), out,
              reports_dir(ws.data_dir) / f"subsidy-{year}-Q{quarter}.xlsx", f"{year} 年第 {quarter} 季度劳务补贴")
         return
-    sheets, basis = funds_sheets(ws.ledger, ws.layers, year)
+    audited = {k: float(v) for k, v in _pairs(spent, "--spent").items()} if spent else None
+    used = {int(k): float(v) for k, v in _pairs(reserve_used, "--reserve-used").items()}
+    sheets, basis = funds_sheets(ws.ledger, ws.layers, year, audited_spend=audited, reserve_used=used)
     click.echo(basis)
     emit(sheets, out, reports_dir(ws.data_dir) / f"funds-{year}.xlsx", f"{year} 年资金安排（万元）")

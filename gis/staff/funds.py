@@ -146,12 +146,12 @@ def insurance_due(ledger: Ledger, year: int) -> pd.DataFrame:
 
 def running_costs_schedule(plan: pd.DataFrame, audited_spend: dict[str, float] | None = None) -> pd.DataFrame:
     """Operations, publicity and training: 50 % advanced at the start of the year; after the audit the
-    balance up to what was actually spent (nothing is paid beyond the plan)."""
+    balance up to what was actually spent (nothing is paid beyond the plan); towns not yet audited stay blank."""
     rows = []
     for rec in plan.loc[plan["town"] != TOTAL].to_dict("records"):
         planned = rec["operations"] + rec["publicity"] + rec["training"]
         advance = planned * RUNNING_COSTS_ADVANCE
-        spent = None if audited_spend is None else float(audited_spend.get(rec["town"], 0.0))
+        spent = None if audited_spend is None or rec["town"] not in audited_spend else float(audited_spend[rec["town"]])
         balance = None if spent is None else max(0.0, min(spent, planned) - advance)
         refund = None if spent is None else max(0.0, advance - spent)
         rows.append({"town": rec["town"], "planned": planned, "advance": advance, "audited_spend": spent,

@@ -163,3 +163,15 @@ def test_candidate_absences_come_from_tracks_and_are_never_applied(ledger, sampl
     assert set(no_fix) == set(staff["staff_id"]) - seen
     assert candidates["shift_hours"].str.match(r"\d\d:00–\d\d:00").all()
     assert deductions.deductions(ledger).empty  # proposals only
+
+
+def test_running_costs_after_the_audit_and_the_reserve_carried_over(ledger, sample_layers):
+    sheets, _ = funds_sheets(ledger, sample_layers, 2026, audited_spend={"溪翁庄": 700_000, "石城": 300_000},
+                             reserve_used={2025: 1_000_000, 2026: 500_000})
+    running = sheets["运行保障费拨付"].set_index("镇")
+    # 溪翁庄: planned 400×2000 + 100,000 + 400×200 = 980,000; advance 490,000; balance to 700,000 spent
+    assert running.loc["溪翁庄", ["核定(元)", "年初预拨50%(元)", "审计后拨付(元)"]].tolist() == [980_000, 490_000, 210_000]
+    assert running.loc["石城", "应退回预拨(元)"] == 190_000
+    assert pd.isna(running.loc["高岭", "审计后拨付(元)"])
+    reserve = sheets["应急费用结转"].set_index("年度")
+    assert reserve.loc[2026, ["上年结转(元)", "可用(元)", "结转下年(元)"]].tolist() == [2_000_000, 5_000_000, 4_500_000]

@@ -5,6 +5,7 @@ usage: qgis_edit.py GPKG MODE GRID_A GRID_B X Y DX DY
        move it by (DX, DY) in both grids, move one staff quota from B to A.
   MODE overlap: the same vertex moved in grid A only (B keeps its edge).
   MODE inspect: print what QGIS sees of the layers and project (styles, aliases).
+  MODE layers: open every layer of any GeoPackage (product output): validity, count, CRS.
 Prints one JSON object.
 """
 
@@ -79,6 +80,17 @@ def inspect(path):
     return out
 
 
+def open_all(path):
+    from qgis.core import QgsProviderRegistry
+
+    out = {}
+    for sub in QgsProviderRegistry.instance().querySublayers(path):
+        layer = QgsVectorLayer(f"{path}|layername={sub.name()}", sub.name(), "ogr")
+        out[sub.name()] = {"valid": layer.isValid(), "count": layer.featureCount(),
+                           "crs": layer.crs().authid(), "fields": [f.name() for f in layer.fields()]}
+    return out
+
+
 def main():
     app = QgsApplication([], False)
     app.initQgis()
@@ -86,6 +98,8 @@ def main():
         path, mode = sys.argv[1], sys.argv[2]
         if mode == "inspect":
             result = inspect(path)
+        elif mode == "layers":
+            result = open_all(path)
         else:
             a, b = sys.argv[3], sys.argv[4]
             x, y, dx, dy = map(float, sys.argv[5:9])

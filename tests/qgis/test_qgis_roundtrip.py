@@ -107,3 +107,26 @@ def test_overlapping_edit_in_qgis_is_reported(layers_copy):
     problems = [str(p) for p in validate(layers_copy)]
     assert any(p.startswith(f"grids {a}: 与网格 {b} 重叠") for p in problems), problems
     assert store.read_layer(layers_copy, "grids").set_index("grid_id").geometry[a].area > area_a
+
+
+def test_reconciliation_and_case_layers_open_in_qgis(tmp_path, grid_index, grid_points):
+    from gis.ledger.cases import Cases
+    from gis.ledger.db import Ledger
+    from gis.ledger.export import export_cases
+    from gis.ledger.reconcile import read_clues, reconcile
+
+    cases = Cases(Ledger.in_dir(tmp_path), lambda: grid_index)
+    lon, lat = grid_points["XWZ-K02"]
+    cases.add(user="u", category="construction", source="patrol", reporter="r", lon=lon, lat=lat,
+              reported_at="2026-10-02T09:00")
+    clues = tmp_path / "clues.geojson"
+    clues.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "clue_id": "WP-1"}, "geometry": {"type": "Point", "coordinates": [lon + 0.01, lat]}}]}))
+    layer = reconcile(cases, grid_index, read_clues(clues), "2026-10").write_layer(tmp_path / "reconcile.gpkg")
+    seen = qgis(layer, "layers")
+    assert seen["reconcile_clues"]["valid"] and seen["reconcile_clues"]["crs"] == "EPSG:4548"
+    assert seen["reconcile_clues"]["count"] == 1 and "result" in seen["reconcile_clues"]["fields"]
+    assert seen["reconcile_ledger"]["count"] == 1
+    export_cases(cases, tmp_path / "cases.gpkg")
+    exported = qgis(tmp_path / "cases.gpkg", "layers")
+    assert exported["cases_points"]["valid"] and exported["cases_points"]["count"] == 1
