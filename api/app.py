@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import assign, cases, features, pages, printouts, reports, staff, tracks
+from api.routes import assign, cases, features, pages, patrols, printouts, reports, staff, tracks
 from api.state import cache_dir
 
 
@@ -33,4 +33,5 @@ def create_app() -> FastAPI:
     app.include_router(cases.router)
     app.include_router(reports.router)
     app.include_router(staff.router)
+    app.include_router(patrols.router)
     return app

@@ -58,7 +58,7 @@ def cached(kind: str, build):
 
 
 def atlas_for() -> Atlas:
-    return cached("atlas", lambda path: Atlas(path, frames=layer_set().frames))
+    return cached("atlas", lambda path: Atlas(path, frames=layer_set().frames, data_dir=get_settings().data_dir))
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 Layers: ``--layers PATH``, else ``MIYUN_LAYERS``, else ``layers/miyun.gpkg``.
 Writable data (ledger, tracks, outputs): ``MIYUN_DATA_DIR``, else ``data/``.
+Web basemap: ``MIYUN_BASEMAP`` (hillshade, none, tianditu, or an XYZ URL), ``MIYUN_TIANDITU_KEY``,
+``MIYUN_BASEMAP_CRS`` (wgs84 or gcj02), ``MIYUN_BASEMAP_ATTRIBUTION``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ class Settings(BaseSettings):
 
     layers: Path = Path("layers/miyun.gpkg")
     data_dir: Path = Path("data")
+    # web basemap: "hillshade" (from the DEM, offline; the default), "none", "tianditu" (needs
+    # tianditu_key and internet) or an XYZ URL template such as http://tiles.local/{z}/{x}/{y}.png
+    basemap: str = "hillshade"
+    tianditu_key: str = ""
+    basemap_crs: str = "wgs84"  # "gcj02" for AMap/Tencent-style tiles: the pages then warn of the shift
+    basemap_attribution: str = ""
 
 
 def get_settings(layers: str | Path | None = None) -> Settings:

@@ -50,3 +50,10 @@ LAYER_STYLES: dict[str, Style] = {
 }
 
 CJK_FONT_FAMILY = "Noto Sans CJK SC"
+
+# case categories (the ten duties): web markers and printout symbols
+CASE_COLOURS = dict(zip(
+    ["forest_mineral", "fire", "planting", "fence", "markers", "river", "grazing", "construction", "sewage",
+     "sanitation"],
+    ["#1b9e77", "#e41a1c", "#66a61e", "#7570b3", "#a6761d", "#1f78b4", "#e6ab02", "#d95f02", "#666666", "#e7298a"],
+))

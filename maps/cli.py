@@ -32,7 +32,7 @@ def print_(grid_id, town, all_, book, size, orientation, out, layers, data_dir, 
 
     if sum(bool(v) for v in (grid_id, town, all_)) != 1:
         raise InputError("请只指定 --grid、--town、--all 之一", field="--grid/--town/--all")
-    atlas = Atlas(resolve_layers(layers))
+    atlas = Atlas(resolve_layers(layers), data_dir=resolve_data_dir(data_dir))
     page = Page(size, orientation)
     folder = resolve_data_dir(data_dir) / "printouts"
     if grid_id:

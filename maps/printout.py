@@ -38,8 +38,18 @@ from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.roster import roster_from_grids  # noqa: E402
-from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LOCAL_TZ, QUOTA_BY_TOWN, SAMPLE_MARK  # noqa: E402
-from gis.styles import LAYER_STYLES, TOWN_COLOURS  # noqa: E402
+from gis.ledger.db import Ledger  # noqa: E402
+from gis.schema import (  # noqa: E402
+    DUTIES,
+    FINAL_STATUSES,
+    GRID_KINDS,
+    LAYER_BY_NAME,
+    LEDGER_FILENAME,
+    LOCAL_TZ,
+    QUOTA_BY_TOWN,
+    SAMPLE_MARK,
+)
+from gis.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: E402
 from gis.validate import ensure_valid  # noqa: E402
 from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
@@ -79,14 +89,18 @@ def _nice(value: float) -> float:
 class Atlas:
     """Everything a printout needs, read once from the layers."""
 
-    def __init__(self, layers: Path, frames: dict | None = None):
-        """``frames``: the layers already read (and validated) by the caller, to avoid reading twice."""
+    def __init__(self, layers: Path, frames: dict | None = None, data_dir: Path | None = None):
+        """``frames``: the layers already read (and validated) by the caller, to avoid reading twice.
+        ``data_dir``: where the ledger is — its roster names the staff and its open cases are drawn,
+        read afresh for every page."""
         self.layers = ensure_valid(layers)
         self.frames = frames if frames is not None else store.read_layers(self.layers)
         self.sample = any(store.is_synthetic(f) for f in self.frames.values())
         self.grids = self.frames["grids"].sort_values("grid_id").reset_index(drop=True)
         self.by_id = self.grids.set_index("grid_id")
         self.roster = roster_from_grids(self.grids)
+        self.data_dir = Path(data_dir) if data_dir else None
+        self._ledger: Ledger | None = None
         fence = self.frames["fence"].geometry
         self.fence = shapely.union_all(fence.array) if len(fence) else None
         contour = self.frames["contour_155m"].geometry
@@ -103,6 +117,43 @@ class Atlas:
 
     def town_grids(self, town: str) -> list[str]:
         return town_grids(self.grids, town)["grid_id"].tolist()
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The ledger, once it exists (a server may start before the first case is recorded)."""
+        if self._ledger is None and self.data_dir and (self.data_dir / LEDGER_FILENAME).exists():
+            self._ledger = Ledger.in_dir(self.data_dir)
+        return self._ledger
+
+    def staff_of(self, grid_id: str) -> tuple[list[str], str | None]:
+        """The grid's staff (codes, with names where the roster has them) and its leader."""
+        rows = self.ledger.query("SELECT staff_id, name, role FROM staff WHERE grid_id = ? AND status = 'active' "
+                                 "ORDER BY staff_id", (grid_id,)) if self.ledger else []
+        if rows:
+            names = [f"{r['staff_id']} {r['name']}".strip() for r in rows]
+            leader = next((f"{r['staff_id']} {r['name']}".strip() for r in rows if r["role"] == "leader"), None)
+            return names, leader
+        codes = self.roster.loc[self.roster["grid_id"] == grid_id, "staff_id"].tolist()
+        return codes, codes[0] if codes else None
+
+    def open_cases(self, extent) -> list[dict]:
+        """Open cases inside ``extent`` (storage CRS): id, category, x, y."""
+        if self.ledger is None:
+            return []
+        minx, miny, maxx, maxy = extent
+        marks = ",".join("?" for _ in FINAL_STATUSES)
+        return [dict(r) for r in self.ledger.query(
+            f"SELECT case_id, category, status, x, y FROM cases WHERE status NOT IN ({marks}) "
+            "AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? ORDER BY case_id", (*FINAL_STATUSES, minx, maxx, miny, maxy))]
+
+    def _cases(self, ax, extent) -> list[dict]:
+        found = self.open_cases(extent)
+        for case in found:
+            ax.scatter([case["x"]], [case["y"]], s=46, marker="X", color=CASE_COLOURS.get(case["category"], "#d7191c"),
+                       edgecolor="black", linewidth=0.6, zorder=9)
+            ax.annotate(case["case_id"].split("-")[-1], (case["x"], case["y"]), xytext=(4, 4),
+                        textcoords="offset points", fontsize=5.5, color="#a50f15", zorder=9)
+        return found
 
     # -- drawing ------------------------------------------------------------------
 
@@ -236,6 +287,7 @@ class Atlas:
         self._layer(ax, "boundary_markers", extent)
         self._layer(ax, "fence_gates", extent)
         self._layer(ax, "villages", extent)
+        self._cases(ax, extent)
         self._labels(ax, extent, focus)
         self._graticule(ax, extent)
         self._scale_bar(ax, extent)
@@ -259,6 +311,8 @@ class Atlas:
             Patch(facecolor=LAYER_STYLES["reservoir"].fill, label="水库水面"),
             Patch(facecolor=LAYER_STYLES["hazard_zones"].fill, alpha=0.6, label="隐患区"),
             Line2D([], [], marker="o", ls="", color="white", markeredgecolor="#4d4d4d", label="村庄"),
+            Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
+                   label="未结案件（编号）"),
         ]
         ax.legend(handles=items, loc="upper left", fontsize=6.5, frameon=False, title="图例", title_fontsize=8,
                   ncol=1)
@@ -294,7 +348,8 @@ class Atlas:
         ax = fig.add_axes(map_rect)
         self.draw_map(ax, extent, focus=grid_id)
         quota = int(row["staff_quota"])
-        staff = self.roster.loc[self.roster["grid_id"] == grid_id, "staff_id"].tolist()
+        staff, leader = self.staff_of(grid_id)
+        cases = self.open_cases(geom.bounds)
         bounds = four_boundaries(grid_id, self.grids, self.fence, self.contour)
         fig.text(0.05, 0.965, f"密云水库保水网格图　{grid_id}", fontsize=16, weight="bold", va="top")
         fig.text(0.05, 0.93, f"{row['town']}镇 · {GRID_KINDS.get(row['kind'], row['kind'])} · 面积 "
@@ -302,8 +357,11 @@ class Atlas:
                  fontsize=9, va="top")
         facts = [
             "四至：" + "；".join(f"{side_name}至{what}" for side_name, what in bounds.items()),
-            f"保水员：{staff[0]} 至 {staff[-1]}（{len(staff)} 人，按三班 24 小时值守）" if staff else "保水员：—",
-            f"网格长：{staff[0] if staff else '—'}（示例编号）" if self.sample else f"网格长：{staff[0] if staff else '—'}",
+            f"保水员：{staff[0].split()[0]} 至 {staff[-1].split()[0]}（{len(staff)} 人，按三班 24 小时值守）"
+            if staff else "保水员：—",
+            f"网格长：{leader or '—'}" + ("（示例编号）" if self.sample else ""),
+            f"未结案件：{len(cases)} 件" + (f"（{'、'.join(c['case_id'] for c in cases[:6])}"
+                                          f"{'等' if len(cases) > 6 else ''}）" if cases else ""),
         ]
         if side is None:
             info = fig.add_axes([0.05, 0.04, 0.42, 0.24])
@@ -383,8 +441,8 @@ def _book_pages(atlas: Atlas, towns: list[str], page: Page):
             yield atlas.grid_page(grid_id, page)
 
 
-def _print_town_in_worker(layers: str, town: str, out: str, page: Page) -> Path:
-    return print_town(Atlas(Path(layers)), town, Path(out), page)
+def _print_town_in_worker(layers: str, data_dir: str | None, town: str, out: str, page: Page) -> Path:
+    return print_town(Atlas(Path(layers), data_dir=Path(data_dir) if data_dir else None), town, Path(out), page)
 
 
 def print_all(atlas: Atlas, out_dir: Path, page: Page = Page(), book: bool = False,
@@ -403,6 +461,7 @@ def print_all(atlas: Atlas, out_dir: Path, page: Page = Page(), book: bool = Fal
     # the largest towns first, so the cores finish together
     order = sorted(range(len(towns)), key=lambda i: -len(atlas.town_grids(towns[i])))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {i: pool.submit(_print_town_in_worker, str(atlas.layers), towns[i], str(targets[i]), page)
+        data_dir = str(atlas.data_dir) if atlas.data_dir else None
+        futures = {i: pool.submit(_print_town_in_worker, str(atlas.layers), data_dir, towns[i], str(targets[i]), page)
                    for i in order}
         return [futures[i].result() for i in range(len(towns))]

@@ -20,8 +20,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis.schema import GRID_KINDS, HAZARD_TYPES, SAMPLE_MARK, WEB_CRS
-from gis.styles import HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+from gis.schema import DUTIES, GRID_KINDS, HAZARD_TYPES, SAMPLE_MARK, WEB_CRS
+from gis.settings import Settings, get_settings
+from gis.styles import CASE_COLOURS, HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS
+from maps.basemap import add_basemap
 
 STATIC_PREFIX = "/static"
 
@@ -37,6 +43,7 @@ def asset_dirs() -> dict[str, Path]:
         "jquery": Path(jquery.BASE_DIR),
         "markercluster": Path(markercluster.BASE_DIR),
         "folium": Path(str(resources.files("folium") / "templates")),
+        "miyun": Path(__file__).with_name("static"),
     }
 
 
@@ -49,6 +56,33 @@ def _offline(element) -> None:
     """Point an element's scripts and styles at the app's own copies."""
     element.default_js = LOCAL_JS
     element.default_css = LOCAL_CSS
+
+
+class DynamicLayer(JSCSSMixin, MacroElement):
+    """Data the page fetches from the app when it opens (cases, patrols, staff): ``miyun.<kind>(map,
+    layer control, options)`` from ``maps/static/miyun.js``.  Pages stay cacheable per layer version
+    while the ledger and the tracks change."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        miyun.{{ this.kind }}({{ this._parent.get_name() }}, {{ this.control.get_name() }}, {{ this.options }});
+    {% endmacro %}""")
+    default_js = [("markercluster", f"{STATIC_PREFIX}/markercluster/leaflet.markercluster.js"),
+                  ("leaflet_heat", f"{STATIC_PREFIX}/folium/leaflet_heat.min.js"),
+                  ("miyun", f"{STATIC_PREFIX}/miyun/miyun.js")]
+    default_css = [("markercluster_css", f"{STATIC_PREFIX}/markercluster/MarkerCluster.css"),
+                   ("markercluster_default_css", f"{STATIC_PREFIX}/markercluster/MarkerCluster.Default.css")]
+
+    def __init__(self, kind: str, control: folium.LayerControl, options: dict):
+        super().__init__()
+        self._name = "DynamicLayer"
+        self.kind = kind
+        self.control = control
+        self.options = json.dumps(options, ensure_ascii=False).replace("</", "<\\/")
+
+
+def case_options(**extra) -> dict:
+    """Labels and colours of the case categories for the page scripts."""
+    return {"labels": {k: v.split("：")[0] for k, v in DUTIES.items()}, "colours": CASE_COLOURS, **extra}
 
 
 def _geojson(frame: gpd.GeoDataFrame, columns: list[str], tolerance: float = 2.0) -> dict:
@@ -90,24 +124,24 @@ def _points(group, frame: gpd.GeoDataFrame, name: str, label: str, tooltip_field
 
 
 def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tuple[str, list] | None,
-             focus: gpd.GeoSeries | None = None, page_title: str = "总览") -> folium.Map:
+             focus: gpd.GeoSeries | None = None, page_title: str = "总览",
+             dynamic: list[tuple[str, dict]] | tuple = (("cases", case_options(
+                 url="/api/cases/geojson?open=true", cluster=True, title="未结案件")),),
+             panel: str = "", settings: Settings | None = None) -> folium.Map:
     """The overview map: every layer in a layer control, grids coloured by town and labelled.
 
     With ``focus`` (geometries in storage CRS) the map opens fitted to them and draws them
-    outlined on top: a town's or a grid's page.
+    outlined on top: a town's or a grid's page.  ``dynamic`` names the data the page
+    fetches when it opens (see :class:`DynamicLayer`); ``panel`` is extra HTML for the side panel.
     """
+    settings = settings or get_settings()
     grids = frames["grids"]
     fit = focus if focus is not None else grids.geometry
     minx, miny, maxx, maxy = fit.to_crs(WEB_CRS).total_bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None, maxZoom=18,
                    prefer_canvas=True, control_scale=True)
     _offline(m)
-    if hillshade is not None:
-        url, bounds = hillshade
-        overlay = folium.raster_layers.ImageOverlay(np.zeros((1, 1, 4)), bounds=bounds, opacity=0.55,
-                                                    name="地形晕渲（DEM）", interactive=False)
-        overlay.url = url  # folium reads a string as a file path; the app serves the image itself
-        overlay.add_to(m)
+    warning = add_basemap(m, settings, hillshade)
     layers = [
         ("towns", "乡镇", ["name", "in_programme", "quota_staff"], _poly_style("towns", opacity=0.0)),
         ("reservoir", "水库水面", ["name"], _poly_style("reservoir")),
@@ -153,10 +187,13 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
         outline = gpd.GeoDataFrame(geometry=focus.values, crs=focus.crs)
         folium.GeoJson(_geojson(outline, []), name="关注范围", style_function=lambda _f: {
             "color": "#000000", "weight": 4, "fillOpacity": 0}).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(m)
+    for kind, options in dynamic:
+        DynamicLayer(kind, control, options).add_to(m)
     m.get_root().header.add_child(folium.Element(f"<title>密云水库保水网格 · {html.escape(page_title)}</title>"
                                                  + _page_css()))
-    m.get_root().html.add_child(folium.Element(_legend_html(sample)))
+    m.get_root().html.add_child(folium.Element(_legend_html(sample, warning, panel)))
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
@@ -167,21 +204,30 @@ def _page_css() -> str:
 .miyun-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;
  font:13px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .miyun-sample{top:10px;left:60px;color:#c00;font-weight:bold}
-.miyun-legend{bottom:24px;left:10px}
+.miyun-legend{bottom:44px;left:10px}
 .miyun-search{top:10px;left:260px}
-.miyun-legend i{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #555}
+.miyun-legend i,.miyun-side i{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #555}
+.miyun-warning{top:50px;left:60px;color:#fff;background:#c00}
+.miyun-side{bottom:24px;right:10px;max-width:280px}
+.miyun-popup th{text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top}
+.miyun-popup td{word-break:break-all}
 </style>"""
 
 
-def _legend_html(sample: bool) -> str:
+def _legend_html(sample: bool, warning: str | None = None, panel: str = "") -> str:
     towns = "".join(f'<div><i style="background:{c}"></i>{html.escape(t)}</div>' for t, c in TOWN_COLOURS.items())
     hazards = "".join(f'<div><i style="background:{HAZARD_COLOURS[k]}"></i>{v}</div>' for k, v in HAZARD_TYPES.items())
     banner = f'<div class="miyun-panel miyun-sample">{SAMPLE_MARK}</div>' if sample else ""
+    if warning:
+        banner += f'<div class="miyun-panel miyun-warning">{html.escape(warning)}</div>'
+    side = (f'<div class="miyun-panel miyun-side">{panel}<div id="miyun-status"></div></div>')
     search = ('<form class="miyun-panel miyun-search" onsubmit="location.href=\'/maps/grids/\'+'
               'encodeURIComponent(this.q.value.trim().toUpperCase());return false;">'
               '<input name="q" placeholder="网格编号，如 XWZ-K05" size="16"> <button>查找</button></form>')
-    return (f'{banner}{search}<div class="miyun-panel miyun-legend"><b>图例</b>{towns}<hr style="margin:4px 0">'
-            f'{hazards}<div style="margin-top:4px"><a href="/">总览</a> · <a href="/docs">接口 API</a></div></div>')
+    links = ('<a href="/">总览</a> · <a href="/maps/cases">案件</a> · <a href="/maps/patrols">巡查</a> · '
+             '<a href="/docs">接口 API</a>')
+    return (f'{banner}{search}{side}<div class="miyun-panel miyun-legend"><b>图例</b>{towns}<hr style="margin:4px 0">'
+            f'{hazards}<div style="margin-top:4px">{links}</div></div>')
 
 
 def hillshade_png(dem_path: Path, out: Path, max_size: int = 1600) -> list[list[float]]:

@@ -81,3 +81,10 @@ def test_case_commands_from_an_empty_ledger(sample_layers, grid_points, tmp_path
     exported = run("cases", "export", "--out", str(tmp_path / "cases.gpkg"), env=env)
     assert exported.returncode == 0
     assert pyogrio.read_dataframe(tmp_path / "cases.gpkg").iloc[0]["grid_id"] == "SC-K02"
+
+
+def test_demo_runs_the_main_job_on_the_sample(sample_layers, tmp_path):
+    result = run("demo", "--staff", "20", "--data-dir", str(tmp_path / "data"), env={"MIYUN_LAYERS": str(sample_layers)})
+    assert result.returncode == 0, result.stderr
+    assert "示例花名册：2150 人" in result.stdout and "4,816 万元" in result.stdout
+    assert list((tmp_path / "data" / "reports").glob("tracks-daily-*.xlsx"))

@@ -86,6 +86,30 @@ def list_cases(status: Annotated[str | None, Query(description="状态")] = None
     return {"count": len(frame), "limit": limit, "offset": offset, "items": items}
 
 
+@router.get("/api/cases/geojson", summary="案件点位 GeoJSON（地图用；可按状态、类别、镇、网格、月份、逾期筛选）")
+def cases_geojson(status: str | None = None, category: str | None = None, town: str | None = None,
+                  grid: str | None = None, month: str | None = None,
+                  open_only: Annotated[bool, Query(alias="open")] = False,
+                  overdue: Annotated[bool, Query(description="只列逾期案件（以今天计）")] = False) -> dict:
+    store = case_store()
+    if overdue:
+        frame = store.overdue(today_local())
+    else:
+        frame = store.frame(status=status, category=category, town=check_town(town) if town else None,
+                            month=parse_month(month, field="month") if month else None, open_only=open_only)
+    for column, value in (("status", status), ("category", category), ("town", town), ("grid_id", grid)):
+        if value and column in frame:
+            frame = frame.loc[frame[column] == value]
+    if overdue and month:
+        start, end = parse_month(month, field="month")
+        frame = frame.loc[(frame["reported_at"] >= start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                          & (frame["reported_at"] < end.strftime("%Y-%m-%dT%H:%M:%SZ"))]
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                 "properties": {k: v for k, v in _public(r).items() if k != "geometry"}}
+                for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+    return {"type": "FeatureCollection", "features": features}
+
+
 @router.post("/api/cases", status_code=201, summary="登记案件（自动判定网格、镇和保护区）")
 def create_case(body: CaseIn, user: UserHeader = "web") -> dict:
     return _public(case_store().add(user=user, **body.model_dump()))

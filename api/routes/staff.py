@@ -10,12 +10,13 @@ from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.routes.cases import UserHeader
-from api.state import layers_path, ledger
+from api.state import layer_set, layers_path, ledger
 from api.tables import Format, sheets_response
 from api.uploads import safe_name, save_limited
 from gis import store
 from gis.ledger.location import to_storage_geometry
 from gis.localtime import parse_day, parse_month, today_local
+from gis.roster import roster_from_grids
 from gis.relocation.plans import add_plan, get_plan, payments, record_progress, subsidies
 from gis.relocation.reports import relocation_sheets
 from gis.relocation.site import check_site
@@ -32,13 +33,19 @@ Year = Annotated[int, Query(ge=2000, le=2100, description="年度")]
 @router.get("/api/staff", summary="花名册（按镇、网格筛选）")
 def list_staff(town: str | None = None, grid_id: str | None = None,
                limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    frame = roster(ledger())
+    frame, basis = roster(ledger()), "花名册"
+    if frame.empty:  # no roster loaded yet: the codes the grids' quotas give
+        frame = roster_from_grids(layer_set().frames["grids"]).assign(name="", role="member")
+        frame.loc[frame["staff_id"].str.endswith("-01"), "role"] = "leader"
+        basis = "花名册尚未导入：按网格定额列出编号"
+        frame = frame.reindex(columns=list(STAFF_COLUMNS))
     if town:
         frame = frame.loc[frame["town"] == town]
     if grid_id:
         frame = frame.loc[frame["grid_id"] == grid_id]
     page = frame.iloc[offset:offset + limit][list(STAFF_COLUMNS)]
-    return {"count": len(frame), "items": page.astype(object).where(page.notna(), None).to_dict("records")}
+    return {"count": len(frame), "basis": basis,
+            "items": page.astype(object).where(page.notna(), None).to_dict("records")}
 
 
 @router.post("/api/staff/roster", summary="导入花名册（.xlsx / .csv；有误则整体不导入）")

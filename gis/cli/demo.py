@@ -1,26 +1,66 @@
-"""``miyun-gis demo``: the main job on the built-in sample data."""
+"""``miyun-gis demo``: the main job on the built-in sample data, then (with ``--serve``) the web app."""
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from gis.cli.layers import print_summary, report_validation
-from gis.cli.options import layers_option, resolve_layers
+from gis.cli.options import data_dir_option, layers_option, resolve_layers, workspace
+
+DEMO_STAFF = 300  # staff whose day is simulated: enough for every page, quick on a laptop
 
 
 @click.command("demo")
 @click.option("--rebuild", is_flag=True, help="即使已存在也重新生成示例图层。")
+@click.option("--staff", "n_staff", default=DEMO_STAFF, show_default=True, help="模拟昨日轨迹的保水员人数。")
+@click.option("--serve", is_flag=True, help="完成后启动网页服务。")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @layers_option
-def demo(rebuild: bool, layers: Path | None) -> None:
-    """在示例数据上运行：生成（如缺）并校验图层，打印摘要。"""
+@data_dir_option
+@click.pass_context
+def demo(ctx: click.Context, rebuild: bool, n_staff: int, serve: bool, host: str, port: int, layers: Path | None,
+         data_dir: Path | None) -> None:
+    """在示例数据上运行：生成并校验图层，载入示例花名册，模拟昨日巡查并出日报，编制年度资金；--serve 启动网页。"""
+    from gis import store
+    from gis.localtime import today_local
     from gis.sample.build import build_sample
+    from gis.staff.reports import funds_sheets
+    from gis.staff.roster import SAMPLE_SOURCE, load_roster, roster, sample_roster
+    from gis.tracks.pipeline import load_reference, run_daily, simulate_and_store
 
     path = resolve_layers(layers)
+    day = (today_local() - timedelta(days=1)).isoformat()
     if rebuild or not path.exists():
         click.echo(f"生成示例图层 → {path}")
         build_sample(path)
     if not report_validation(path, quiet=False):
         raise SystemExit(1)
     print_summary(path)
+    if not store.is_sample(path):
+        click.echo("图层不是示例数据：不载入示例花名册、不模拟轨迹。")
+    else:
+        ws = workspace(path, data_dir)
+        if roster(ws.ledger).empty:
+            grids = store.read_layer(path, "grids", columns=["grid_id", "town"], read_geometry=False)
+            count = load_roster(ws.ledger, sample_roster(path), dict(zip(grids["grid_id"], grids["town"])),
+                                user="demo", source=SAMPLE_SOURCE)
+            click.echo(f"示例花名册：{count} 人（编号，无姓名）")
+        count, _ = simulate_and_store(day, path, ws.data_dir, n_staff=n_staff)
+        _, _, reports = run_daily(day, load_reference(path), ws.data_dir)
+        click.echo(f"模拟 {day} 巡查：{n_staff} 人 {count:,} 个定位点；日报 → {reports[0]}")
+        sheets, basis = funds_sheets(ws.ledger, path, today_local().year)
+        total = sheets["年度资金安排"].iloc[-1]["合计(万元)"]
+        click.echo(f"{today_local().year} 年资金安排：{total:,.0f} 万元（{basis}）")
+    if serve:
+        command = ctx.parent.command.get_command(ctx.parent, "serve") if ctx.parent else None
+        if command is None:
+            raise click.UsageError("网页服务未安装（api 包）")
+        if data_dir:
+            os.environ["MIYUN_DATA_DIR"] = str(data_dir)
+        click.echo(f"网页：http://{host}:{port}/   巡查图：http://{host}:{port}/maps/patrols?date={day}")
+        ctx.invoke(command, host=host, port=port, layers=path)

@@ -89,3 +89,76 @@ def test_user_text_is_escaped():
     from maps.web import _legend_html
 
     assert "<script>" not in _legend_html(True)
+
+
+def dump_dom(url: str, tmp_path) -> str:
+    """The page's DOM after its scripts ran, in offline headless Chromium."""
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                             f"--user-data-dir={tmp_path / 'profile-dom'}",
+                             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                             "--virtual-time-budget=15000", "--dump-dom", url],
+                            capture_output=True, text=True, timeout=120, check=True)
+    return result.stdout
+
+
+def status_line(dom: str) -> str:
+    match = re.search(r'id="miyun-status"[^>]*>([^<]*)<', dom)
+    return match.group(1) if match else ""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
+def test_case_layers_on_the_overview_grid_and_cases_pages(server, grid_points, tmp_path):
+    lon, lat = grid_points["GL-K03"]
+    made = httpx.post(f"{server}/api/cases", json={"category": "grazing", "reporter": "GL-K03-01", "lon": lon,
+                                                   "lat": lat, "description": "<img src=x onerror=alert(1)>放牧"})
+    assert made.status_code == 201
+    overview = dump_dom(f"{server}/", tmp_path)
+    assert re.match(r"未结案件：\d+ 件", status_line(overview)) and "案件·禁牧" in overview
+    grid = dump_dom(f"{server}/maps/grids/GL-K03", tmp_path)
+    assert status_line(grid) == "GL-K03 未结案件：1 件"
+    assert re.search(r"本网格保水员（\d+ 人）", grid)
+    filtered = dump_dom(f"{server}/maps/cases?category=grazing", tmp_path)
+    assert status_line(filtered) == "筛选结果：1 件" and "案件热力图" in filtered
+    assert "onerror=alert" not in filtered
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
+def test_patrol_page_colours_grids_from_the_day_s_tracks(server, sample_layers, tmp_path):
+    from gis.tracks.pipeline import simulate_and_store
+
+    day = "2026-11-19"
+    csv = tmp_path / "day.csv"
+    simulate_and_store(day, sample_layers, tmp_path, n_staff=30, out=csv)
+    assert httpx.post(f"{server}/api/tracks", files={"file": ("day.csv", csv.read_bytes())}, timeout=120
+                      ).status_code == 200
+    figures = httpx.get(f"{server}/api/patrols/{day}", timeout=120).json()
+    assert len(figures["grids"]) == 160 and 20 <= figures["staff"] <= 30
+    tracks = httpx.get(f"{server}/api/patrols/{day}/tracks").json()
+    assert tracks["features"] and tracks["features"][0]["geometry"]["type"] == "LineString"
+    dom = dump_dom(f"{server}/maps/patrols?date={day}", tmp_path)
+    assert status_line(dom).startswith(f"{day}：160 个网格") and "当日轨迹" in dom
+    assert httpx.get(f"{server}/api/patrols/2001-01-01").status_code == 404
+    assert httpx.get(f"{server}/api/patrols/yesterday").status_code == 422
+
+
+def test_basemap_choices_and_the_gcj02_warning(sample_layers):
+    from gis import store
+    from gis.errors import InputError
+    from gis.settings import Settings
+    from maps.web import overview
+
+    frames = store.read_layers(sample_layers)
+
+    def page(**settings) -> str:
+        return overview(frames, sample=True, hillshade=None, settings=Settings(**settings)).get_root().render()
+
+    assert "tianditu" not in page()
+    with pytest.raises(InputError, match="MIYUN_TIANDITU_KEY"):
+        page(basemap="tianditu")
+    tianditu = page(basemap="tianditu", tianditu_key="abc123")
+    assert "t{s}.tianditu.gov.cn/vec_w/wmts" in tianditu and "tk=abc123" in tianditu and "GCJ-02" not in tianditu
+    office = page(basemap="http://tiles.office.local/{z}/{x}/{y}.png", basemap_crs="gcj02")
+    assert "tiles.office.local" in office and "GCJ-02（火星坐标）" in office
+    with pytest.raises(InputError, match="MIYUN_BASEMAP"):
+        page(basemap="googlemaps")

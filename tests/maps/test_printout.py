@@ -79,3 +79,28 @@ def test_print_command(sample_layers, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert both.returncode == 2 and "只指定" in both.stderr
     np.testing.assert_equal(out.exists(), True)
+
+
+def test_open_cases_and_the_roster_appear_on_the_grid_page(sample_layers, grid_index, grid_points, tmp_path):
+    from gis import store
+    from gis.ledger.cases import Cases
+    from gis.ledger.db import Ledger
+    from gis.staff.roster import SAMPLE_SOURCE, load_roster, sample_roster
+
+    ledger = Ledger.in_dir(tmp_path / "data")
+    cases = Cases(ledger, lambda: grid_index)
+    lon, lat = grid_points["MJY-K02"]
+    open_case = cases.add(user="u", category="sewage", source="patrol", reporter="MJY-K02-01", lon=lon, lat=lat,
+                          reported_at="2026-11-01T08:00")
+    closed = cases.add(user="u", category="fire", source="patrol", reporter="MJY-K02-01", lon=lon, lat=lat,
+                       reported_at="2026-11-02T08:00")
+    cases.update(closed["case_id"], user="u", status="stopped", at="2026-11-02T09:00")
+    cases.update(closed["case_id"], user="u", status="closed", at="2026-11-02T10:00")
+    grids = store.read_layer(sample_layers, "grids", read_geometry=False)
+    roster = sample_roster(sample_layers)
+    roster.loc[roster["staff_id"] == "MJY-K02-01", "name"] = "王某"
+    load_roster(ledger, roster, dict(zip(grids["grid_id"], grids["town"])), user="u", source=SAMPLE_SOURCE)
+    atlas = Atlas(sample_layers, data_dir=tmp_path / "data")
+    text = pdf_text(print_grid(atlas, "MJY-K02", tmp_path / "MJY-K02.pdf"))
+    assert f"未结案件：1 件（{open_case['case_id']}）" in text
+    assert "网格长：MJY-K02-01 王某" in text and "未结案件（编号）" in text
