@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse
 
 from gis.errors import MiyunError
@@ -15,6 +16,9 @@ ENGLISH = {
     "invalid_layers": "the reference layers do not validate",
     "too_large": "too large",
     "conflict": "conflict: the record changed or its state does not allow this",
+    "unauthorized": "log in or send a bearer token",
+    "forbidden": "your role, town or grid does not allow this",
+    "too_many_requests": "too many attempts; try again later",
     "error": "error",
 }
 
@@ -28,8 +32,27 @@ def install(app: FastAPI) -> None:
     async def miyun_error(_request: Request, err: MiyunError):
         return JSONResponse(body(err.code, str(err), field=err.field, row=err.row), status_code=err.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, err: StarletteHTTPException):
+        messages = {400: "请求内容无法解析（不是有效的 JSON 或表单）", 404: "没有这个地址", 405: "不支持这种请求方法",
+                    413: "请求过大"}
+        code = {400: "invalid_input", 404: "not_found", 413: "too_large"}.get(err.status_code, "error")
+        return JSONResponse(body(code, messages.get(err.status_code, str(err.detail)), detail=str(err.detail)),
+                            status_code=err.status_code, headers=getattr(err, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, err: RequestValidationError):
         details = [{"field": ".".join(str(p) for p in e.get("loc", [])), "problem": e.get("msg")}
                    for e in err.errors()]
         return JSONResponse(body("invalid_input", "请求参数有误", details=details), status_code=422)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_request: Request, _err: RecursionError):
+        return JSONResponse(body("invalid_input", "请求内容嵌套过深，拒收"), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, err: Exception):
+        import logging
+
+        logging.getLogger("miyun").exception("unexpected error", exc_info=err)
+        return JSONResponse(body("error", "服务器内部错误，已记录；请联系系统管理员"), status_code=500)

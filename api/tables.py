@@ -26,3 +26,18 @@ def sheets_response(sheets: dict[str, pd.DataFrame], fmt: str, filename: str, ex
     tables = {name: frame.astype(object).where(frame.notna(), None).to_dict("records")
               for name, frame in sheets.items()}
     return {**(extra or {}), "sheets": tables}
+
+
+TOWN_COLUMNS = ("镇", "乡镇")
+
+
+def town_rows(sheets: dict[str, pd.DataFrame], town: str | None) -> dict[str, pd.DataFrame]:
+    """With ``town``, only that town's rows, and only the sheets that have a town column."""
+    if not town:
+        return sheets
+    out = {}
+    for name, frame in sheets.items():
+        column = next((c for c in TOWN_COLUMNS if c in frame.columns), None)
+        if column:
+            out[name] = frame.loc[frame[column] == town].reset_index(drop=True)
+    return out

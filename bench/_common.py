@@ -31,3 +31,45 @@ def timed(label: str, results: dict):
 
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+
+
+def serve(layers: Path, workers_env: dict | None = None):
+    """Start the app on 127.0.0.1 with a fresh data folder and an administrator's token.
+
+    Returns (process, base URL, token, data folder); the caller terminates the process.
+    """
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    from gis.auth.users import add_user, issue
+    from gis.ledger.db import Ledger
+
+    data = Path(tempfile.mkdtemp(prefix="miyun-bench-"))
+    ledger = Ledger.in_dir(data)
+    add_user(ledger, by="bench", username="bench", role="admin")
+    token, _ = issue(ledger, "bench", kind="token", name="bench")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MIYUN_LAYERS": str(layers), "MIYUN_DATA_DIR": str(data), **(workers_env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
+                             "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, base, token, data
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

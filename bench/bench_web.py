@@ -10,26 +10,15 @@ requests from a thread pool.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
 
-from _common import machine, sample_layers
+from _common import machine, sample_layers, serve
 
 ROUTES = ["/", "/collections/grids/items?limit=200"]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -37,24 +26,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     layers = sample_layers()
-    port = _port()
-    env = {**os.environ, "MIYUN_LAYERS": str(layers), "MIYUN_DATA_DIR": tempfile.mkdtemp(prefix="miyun-web-")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
-                               "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
-    base = f"http://127.0.0.1:{port}"
+    server, base, token, _data = serve(layers)
+    auth = {"Authorization": f"Bearer {token}"}
     print(f"machine: {machine()}")
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         for route in ROUTES:
             t = time.perf_counter()
-            size = len(httpx.get(base + route, timeout=300).content)
+            size = len(httpx.get(base + route, timeout=300, headers=auth).content)
             print(f"{route}: cold {1000 * (time.perf_counter() - t):.0f} ms, {size / 1024:.0f} KB")
-        with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=64)) as client:
+        with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=64), headers=auth) as client:
             for route in ROUTES:
                 for clients in (1, 10, 50):
                     def one(_, url=base + route):

@@ -34,3 +34,19 @@ def replacing(target: str | Path, *, copy_existing: bool = False) -> Iterator[Pa
     finally:
         for leftover in (tmp, *(Path(f"{tmp}{side}") for side in _SQLITE_SIDE_FILES)):
             leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def locked(target: str | Path) -> Iterator[None]:
+    """An exclusive lock (``flock`` on ``<target>.lock``) so that two writers of one file take turns,
+    across processes; the kernel drops it if the holder dies."""
+    import fcntl
+
+    lock_path = Path(f"{target}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

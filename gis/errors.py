@@ -74,3 +74,24 @@ class Conflict(MiyunError):
 
     status = 409
     code = "conflict"
+
+
+class Unauthorized(MiyunError):
+    """No valid credentials: log in, or send a token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(MiyunError, PermissionError):
+    """Valid credentials, but the user's role, town or grid does not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class TooManyRequests(MiyunError):
+    """Too many attempts (login); try again later."""
+
+    status = 429
+    code = "too_many_requests"

@@ -20,6 +20,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from gis import crs as crs_mod
 from gis import store
+from gis.atomic import locked
 from gis.errors import CRSError, InputError, LayerError
 from gis.schema import LAYER_BY_NAME, STORAGE_CRS, WEB_CRS, Layer
 from gis.validate import validate
@@ -42,7 +43,7 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 def read_source(file: Path, source_layer: str | None) -> gpd.GeoDataFrame:
-    if not file.exists():
+    if not str(file).startswith("/vsi") and not file.exists():
         raise InputError("文件不存在 (file not found)", file=str(file))
     try:
         return pyogrio.read_dataframe(file, layer=source_layer)
@@ -134,7 +135,7 @@ def import_layer(layers_path: Path, layer_name: str, file: Path, *, crs: str | N
         raise InputError("文件中没有要素 (no features)", file=str(file))
     frame = to_storage_crs(frame, crs, file)
     frame = conform(frame, layer, mapping or {}, file, make_valid)
-    with store.staged(layers_path, copy_existing=True) as tmp:
+    with locked(layers_path), store.staged(layers_path, copy_existing=True) as tmp:
         store.replace_layer(tmp, layer_name, frame)
         problems = validate(tmp)
         if problems:

@@ -10,6 +10,7 @@ live here too: the town quotas of attachment 1 and the river lengths.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 STORAGE_CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
@@ -609,4 +610,21 @@ STAFF_COLUMNS = {
     "status": "状态",
 }
 STAFF_ROLES = {"leader": "网格长", "member": "网格员"}
+# what a staff code may look like anywhere it comes in (tracks, rosters): no markup, no spreadsheet formulas
+STAFF_CODE = re.compile(r"[^\W][\w.\-]{0,39}")
 PROGRAMME_START = "2021-07-01"  # 密政发〔2022〕22号 in force from July 2021
+
+# --- users and roles ------------------------------------------------------------------------
+
+ROLES = {
+    "admin": "系统管理员",
+    "gis_officer": "GIS 管理员（替换图层，其余只读）",
+    "manager": "区保水办管理人员（查看全部、确认扣分、结案）",
+    "town_operator": "镇操作员（本镇案件、报表、保水员）",
+    "field_staff": "网格保水员（本网格轨迹与案件）",
+}
+PASSWORD_MIN_LENGTH = 10
+SESSION_HOURS = 12
+TOKEN_DAYS = 365
+LOGIN_MAX_FAILURES = 5  # per user name and per address …
+LOGIN_WINDOW_MINUTES = 15  # … within this window, then 429

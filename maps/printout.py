@@ -252,7 +252,7 @@ class Atlas:
             p = geom.representative_point()
             if minx < p.x < maxx and miny < p.y < maxy:
                 strong = grid_id == focus
-                ax.text(p.x, p.y, grid_id, fontsize=9 if strong else 6, weight="bold" if strong else "normal",
+                ax.text(p.x, p.y, grid_id, fontsize=9 if strong else 6,
                         color="black" if strong else "#555555", ha="center", va="center", zorder=12,
                         bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=0.5))
         villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
@@ -320,7 +320,7 @@ class Atlas:
 
     def _duties(self, ax) -> None:
         ax.axis("off")
-        ax.text(0, 1, "巡查职责（十项）", fontsize=8, weight="bold", va="top", transform=ax.transAxes)
+        ax.text(0, 1, "巡查职责（十项）", fontsize=8, va="top", transform=ax.transAxes)
         for i, text in enumerate(DUTIES.values()):
             ax.text(0, 0.9 - i * 0.085, f"□ {i + 1}. {text}", fontsize=5.6, va="top", transform=ax.transAxes)
 
@@ -351,7 +351,7 @@ class Atlas:
         staff, leader = self.staff_of(grid_id)
         cases = self.open_cases(geom.bounds)
         bounds = four_boundaries(grid_id, self.grids, self.fence, self.contour)
-        fig.text(0.05, 0.965, f"密云水库保水网格图　{grid_id}", fontsize=16, weight="bold", va="top")
+        fig.text(0.05, 0.965, f"密云水库保水网格图　{grid_id}", fontsize=16, va="top")
         fig.text(0.05, 0.93, f"{row['town']}镇 · {GRID_KINDS.get(row['kind'], row['kind'])} · 面积 "
                  f"{row['area_m2'] * MU_PER_M2:,.0f} 亩（{row['area_m2'] / 1e6:.3f} 平方公里）· 保水员 {quota} 人",
                  fontsize=9, va="top")
@@ -392,7 +392,7 @@ class Atlas:
         extent = (cx - half_w, cy - half_w / aspect, cx + half_w, cy + half_w / aspect)
         self.draw_map(ax, extent, town=town)
         q = QUOTA_BY_TOWN[town]
-        fig.text(0.05, 0.965, f"{town}镇保水网格图册", fontsize=18, weight="bold", va="top")
+        fig.text(0.05, 0.965, f"{town}镇保水网格图册", fontsize=18, va="top")
         fig.text(0.05, 0.93, f"一级区网格 {q.grids_l1} 个 · 河道网格 {q.grids_river} 个 · 保水员 {q.staff} 人",
                  fontsize=10, va="top")
         table = fig.add_axes([0.05, 0.04, 0.9, 0.34] if not page.landscape else [0.63, 0.08, 0.35, 0.8])

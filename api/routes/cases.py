@@ -7,12 +7,16 @@ from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, File, Header, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
+from api.auth import CurrentUser
 from api.state import case_store, ledger
 from api.uploads import read_limited
+from gis.auth.rights import grid_scope, require, require_grid, require_town, town_scope
+from gis.auth.users import User
 from gis.crs import to_web
+from gis.ledger.db import to_utc_text
 from gis.ledger.evidence import add_evidence
 from gis.localtime import local_text, parse_day, parse_month, today_local
 from gis.lookup import check_town
@@ -22,12 +26,12 @@ from gis.schema import (
     CONSTRUCTION_KINDS,
     DUTIES,
     EVIDENCE_MAX_BYTES,
+    FINAL_STATUSES,
     ORDER_KINDS,
 )
 from gis.settings import get_settings
 
 router = APIRouter(tags=["cases 案件台账"])
-UserHeader = Annotated[str, Header(alias="X-Miyun-User", description="操作人（记入审计日志）")]
 Text = Annotated[str, Field(max_length=2000)]
 
 
@@ -71,26 +75,11 @@ def _public(case: dict) -> dict:
     return out
 
 
-@router.get("/api/cases", summary="案件列表（可筛选、分页）")
-def list_cases(status: Annotated[str | None, Query(description="状态")] = None,
-               category: Annotated[str | None, Query(description="类别")] = None,
-               town: Annotated[str | None, Query(description="镇")] = None,
-               month: Annotated[str | None, Query(description="上报月份 YYYY-MM")] = None,
-               open_only: Annotated[bool, Query(alias="open", description="只列未结案件")] = False,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    frame = case_store().frame(status=status, category=category, town=check_town(town) if town else None,
-                               month=parse_month(month, field="month") if month else None, open_only=open_only)
-    page = frame.iloc[offset:offset + limit]
-    items = [_public(r) for r in page.astype(object).where(page.notna(), None).to_dict("records")]
-    return {"count": len(frame), "limit": limit, "offset": offset, "items": items}
-
-
-@router.get("/api/cases/geojson", summary="案件点位 GeoJSON（地图用；可按状态、类别、镇、网格、月份、逾期筛选）")
-def cases_geojson(status: str | None = None, category: str | None = None, town: str | None = None,
-                  grid: str | None = None, month: str | None = None,
-                  open_only: Annotated[bool, Query(alias="open")] = False,
-                  overdue: Annotated[bool, Query(description="只列逾期案件（以今天计）")] = False) -> dict:
+def _scoped_frame(user: User, *, status=None, category=None, town=None, grid=None, month=None,
+                  open_only=False, overdue=False):
+    """Cases the user may see, filtered as asked (town operators: their town; field staff: their grid)."""
+    town = town_scope(user, town)
+    grid = grid_scope(user, grid)
     store = case_store()
     if overdue:
         frame = store.overdue(today_local())
@@ -102,42 +91,94 @@ def cases_geojson(status: str | None = None, category: str | None = None, town: 
             frame = frame.loc[frame[column] == value]
     if overdue and month:
         start, end = parse_month(month, field="month")
-        frame = frame.loc[(frame["reported_at"] >= start.strftime("%Y-%m-%dT%H:%M:%SZ"))
-                          & (frame["reported_at"] < end.strftime("%Y-%m-%dT%H:%M:%SZ"))]
+        frame = frame.loc[(frame["reported_at"] >= to_utc_text(start)) & (frame["reported_at"] < to_utc_text(end))]
+    return frame
+
+
+def _records(frame) -> list[dict]:
+    return [_public(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+
+
+def _visible_case(user: User, case_id: str) -> dict:
+    case = case_store().get(case_id)
+    require_grid(user, case["grid_id"], case["town"])
+    return case
+
+
+@router.get("/api/cases", summary="案件列表（可筛选、分页；镇操作员只见本镇，保水员只见本网格）")
+def list_cases(user: CurrentUser,
+               status: Annotated[str | None, Query(description="状态")] = None,
+               category: Annotated[str | None, Query(description="类别")] = None,
+               town: Annotated[str | None, Query(description="镇")] = None,
+               grid: Annotated[str | None, Query(description="网格")] = None,
+               month: Annotated[str | None, Query(description="上报月份 YYYY-MM")] = None,
+               open_only: Annotated[bool, Query(alias="open", description="只列未结案件")] = False,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
+                          open_only=open_only)
+    return {"count": len(frame), "limit": limit, "offset": offset, "items": _records(frame.iloc[offset:offset + limit])}
+
+
+@router.get("/api/cases/geojson", summary="案件点位 GeoJSON（地图用；可按状态、类别、镇、网格、月份、逾期筛选）")
+def cases_geojson(user: CurrentUser, status: str | None = None, category: str | None = None, town: str | None = None,
+                  grid: str | None = None, month: str | None = None,
+                  open_only: Annotated[bool, Query(alias="open")] = False,
+                  overdue: Annotated[bool, Query(description="只列逾期案件（以今天计）")] = False) -> dict:
+    frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
+                          open_only=open_only, overdue=overdue)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                 "properties": {k: v for k, v in _public(r).items() if k != "geometry"}}
-                for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+                 "properties": {k: v for k, v in r.items() if k != "geometry"}} for r in _records(frame)]
     return {"type": "FeatureCollection", "features": features}
 
 
 @router.post("/api/cases", status_code=201, summary="登记案件（自动判定网格、镇和保护区）")
-def create_case(body: CaseIn, user: UserHeader = "web") -> dict:
-    return _public(case_store().add(user=user, **body.model_dump()))
+def create_case(body: CaseIn, user: CurrentUser) -> dict:
+    require(user, "create_case")
+
+    def authorise(placed: dict) -> None:
+        if user.role == "field_staff":
+            require_grid(user, placed["grid_id"], placed["town"])
+        elif user.role == "town_operator":
+            require_town(user, placed["town"])
+
+    return _public(case_store().add(user=user.username, authorise=authorise, **body.model_dump()))
 
 
 @router.get("/api/cases/overdue", summary="逾期案件：逾期天数与应启动的督办措施")
-def overdue_cases(on: Annotated[str | None, Query(alias="date", description="日期，默认今天")] = None) -> dict:
+def overdue_cases(user: CurrentUser,
+                  on: Annotated[str | None, Query(alias="date", description="日期，默认今天")] = None) -> dict:
     day: date = parse_day(on, field="date") if on else today_local()
     frame = case_store().overdue(day)
-    items = [_public(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
-    return {"date": day.isoformat(), "count": len(items), "items": items}
+    town, grid = town_scope(user), grid_scope(user)
+    if town:
+        frame = frame.loc[frame["town"] == town]
+    if grid:
+        frame = frame.loc[frame["grid_id"] == grid]
+    return {"date": day.isoformat(), "count": len(frame), "items": _records(frame)}
 
 
 @router.get("/api/cases/{case_id}", summary="案件详情、办理记录与照片")
-def get_case(case_id: str) -> dict:
-    return _public(case_store().get(case_id))
+def get_case(case_id: str, user: CurrentUser) -> dict:
+    return _public(_visible_case(user, case_id))
 
 
 @router.patch("/api/cases/{case_id}", summary="办理案件（须给出所依据的版本）")
-def update_case(case_id: str, body: CaseUpdate, user: UserHeader = "web") -> dict:
+def update_case(case_id: str, body: CaseUpdate, user: CurrentUser) -> dict:
+    require(user, "update_case")
+    _visible_case(user, case_id)
     changes = body.model_dump()
+    if changes["status"] in FINAL_STATUSES:
+        require(user, "close_case")
     version = changes.pop("version")
-    return _public(case_store().update(case_id, user=user, expected_version=version, **changes))
+    return _public(case_store().update(case_id, user=user.username, expected_version=version, **changes))
 
 
 @router.post("/api/cases/{case_id}/evidence", status_code=201, summary="上传现场照片（JPEG、PNG、WEBP、TIFF）")
-async def upload_evidence(case_id: str, file: Annotated[UploadFile, File(description="照片")],
-                          user: UserHeader = "web") -> dict:
+async def upload_evidence(case_id: str, user: CurrentUser,
+                          file: Annotated[UploadFile, File(description="照片")]) -> dict:
+    require(user, "create_case")
+    _visible_case(user, case_id)
     data = await read_limited(file, EVIDENCE_MAX_BYTES)
     return add_evidence(ledger(), get_settings().data_dir / "evidence", case_id, file.filename or "photo", data,
-                        user=user)
+                        user=user.username)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api.auth import CurrentUser
 from api.state import cached, layer_set
+from gis.auth.rights import require_grid
+from gis.auth.users import User
 from gis.localtime import today_local
 from gis.lookup import one_grid, town_grids
 from gis.schema import CASE_STATUSES, DUTIES
@@ -30,15 +33,24 @@ def _render(key: str, **kwargs) -> HTMLResponse:
     return HTMLResponse(cached(key, build))
 
 
-@router.get("/", response_class=HTMLResponse, summary="总览图")
-def index() -> HTMLResponse:
+def _not_field_staff(user: User) -> None:
+    """Field staff see their own grid's page only."""
+    if user.role == "field_staff":
+        require_grid(user, None)
+
+
+@router.get("/", response_class=HTMLResponse, summary="总览图（保水员转到本网格图）")
+def index(user: CurrentUser):
+    if user.role == "field_staff":
+        return RedirectResponse(f"/maps/grids/{user.grid_id}", status_code=303)
     return _render("page:/")
 
 
 @router.get("/maps/towns/{town}", response_class=HTMLResponse, summary="镇网格图")
-def town_map(town: str) -> HTMLResponse:
+def town_map(town: str, user: CurrentUser) -> HTMLResponse:
     from maps.web import case_options
 
+    _not_field_staff(user)
     chosen = town_grids(layer_set().frames["grids"], town)
     dynamic = [("cases", case_options(url=f"/api/cases/geojson?open=true&town={town}", cluster=True,
                                       title=f"{town} 未结案件"))]
@@ -46,10 +58,12 @@ def town_map(town: str) -> HTMLResponse:
 
 
 @router.get("/maps/grids/{grid_id}", response_class=HTMLResponse, summary="网格图：邻近网格、保水员、未结案件、今日轨迹")
-def grid_map(grid_id: str) -> HTMLResponse:
+def grid_map(grid_id: str, user: CurrentUser) -> HTMLResponse:
     from maps.web import case_options
 
     chosen = one_grid(layer_set().frames["grids"], grid_id)
+    if user.role == "field_staff":
+        require_grid(user, grid_id, chosen["town"].iloc[0])
     today = today_local().isoformat()
     dynamic = [("gridDetail", case_options(grid=grid_id, today=today))]
     panel = f'<div id="miyun-staff"></div><a href="/grids/{html.escape(grid_id)}/printout.pdf">打印网格图 PDF</a>'
@@ -64,9 +78,10 @@ def _options(values: dict[str, str], name: str) -> str:
 
 @router.get("/maps/cases", response_class=HTMLResponse,
             summary="案件图：按状态、类别、月份、逾期筛选，热力图（参数 status、category、month、overdue）")
-def cases_map() -> HTMLResponse:
+def cases_map(user: CurrentUser) -> HTMLResponse:
     from maps.web import case_options
 
+    _not_field_staff(user)
     form = ('<form method="get" action="/maps/cases"><b>案件筛选</b><br>'
             f'状态 {_options(CASE_STATUSES, "status")}<br>类别 {_options(DUTIES, "category")}<br>'
             '月份 <input name="month" placeholder="2026-10" size="8"><br>'
@@ -80,7 +95,8 @@ def cases_map() -> HTMLResponse:
 
 @router.get("/maps/patrols", response_class=HTMLResponse,
             summary="巡查图：网格按轨迹覆盖率与 24 小时在岗着色，当日轨迹（参数 date=YYYY-MM-DD）")
-def patrols_map() -> HTMLResponse:
+def patrols_map(user: CurrentUser) -> HTMLResponse:
+    _not_field_staff(user)
     today = today_local().isoformat()
     form = ('<form method="get" action="/maps/patrols"><b>巡查日期</b> '
             '<input id="miyun-date" name="date" type="date"> <button>查看</button></form>'

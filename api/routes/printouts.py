@@ -11,7 +11,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from api.auth import CurrentUser
 from api.state import atlas_for
+from gis.auth.rights import require_grid
 from maps.printout import Atlas, Page, print_grid, print_town
 
 router = APIRouter(tags=["printouts 打印"])
@@ -31,14 +33,18 @@ def _pdf(make, name: str) -> Response:
 
 
 @router.get("/grids/{grid_id}/printout.pdf", summary="网格图 PDF")
-def grid_printout(grid_id: str, atlas: Annotated[Atlas, Depends(atlas_for)], size: Size = "A4",
+def grid_printout(grid_id: str, user: CurrentUser, atlas: Annotated[Atlas, Depends(atlas_for)], size: Size = "A4",
                   orientation: Orientation = "portrait") -> Response:
-    atlas.grid(grid_id)  # 404 before any work
+    row = atlas.grid(grid_id)  # 404 before any work
+    if user.role == "field_staff":
+        require_grid(user, grid_id, row["town"])
     return _pdf(lambda out: print_grid(atlas, grid_id, out, Page(size, orientation)), grid_id)
 
 
 @router.get("/towns/{town}/printout.pdf", summary="全镇网格图册 PDF")
-def town_printout(town: str, atlas: Annotated[Atlas, Depends(atlas_for)], size: Size = "A4",
+def town_printout(town: str, user: CurrentUser, atlas: Annotated[Atlas, Depends(atlas_for)], size: Size = "A4",
                   orientation: Orientation = "portrait") -> Response:
     atlas.town_grids(town)
+    if user.role == "field_staff":
+        require_grid(user, None, town)
     return _pdf(lambda out: print_town(atlas, town, out, Page(size, orientation)), f"{town}镇保水网格图册")

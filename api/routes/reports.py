@@ -12,9 +12,10 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from api.routes.cases import UserHeader
+from api.auth import CurrentUser
 from api.state import case_store, grid_index
-from api.tables import Format, sheets_response
+from api.tables import Format, sheets_response, town_rows
+from gis.auth.rights import require, require_town, town_scope
 from api.uploads import safe_name, save_limited
 from gis.errors import NotFound
 from gis.ledger.monthly import monthly_report, submit
@@ -32,11 +33,13 @@ def reports_folder() -> Path:
 
 
 @router.get("/api/reports/monthly", summary="各镇违法建设巡查月报（零报告、逾期未报）")
-def monthly(month: Annotated[str, Query(description="YYYY-MM")],
+def monthly(user: CurrentUser, month: Annotated[str, Query(description="YYYY-MM")],
             as_of: Annotated[str | None, Query(description="判断逾期的日期，默认今天")] = None,
             format: Format = "json"):
+    require(user, "read_reports")
     parse_month(month, field="month")
     sheets = monthly_report(case_store(), month, as_of=parse_day(as_of, field="as_of") if as_of else None)
+    sheets = town_rows(sheets, town_scope(user))
     return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month})
 
 
@@ -47,17 +50,20 @@ class Submission(BaseModel):
 
 
 @router.post("/api/reports/monthly/submit", status_code=201, summary="镇报送月报（无发现即零报告）")
-def submit_monthly(body: Submission, user: UserHeader = "web") -> dict:
-    return submit(case_store(), body.town, body.month, user=user, at=body.at)
+def submit_monthly(body: Submission, user: CurrentUser) -> dict:
+    require(user, "submit_monthly")
+    require_town(user, body.town)
+    return submit(case_store(), body.town, body.month, user=user.username, at=body.at)
 
 
 @router.post("/api/reports/reconcile", summary="卫片线索与各镇巡查台账比对")
-async def reconcile_clues(file: Annotated[UploadFile, File(description="卫片线索图斑（GeoJSON、GPKG、zip 的 Shapefile）")],
+async def reconcile_clues(user: CurrentUser, file: Annotated[UploadFile, File(description="卫片线索图斑（GeoJSON、GPKG、zip 的 Shapefile）")],
                           month: Annotated[str, Form(description="YYYY-MM")],
                           tolerance: Annotated[float, Form(ge=0, le=500)] = 30.0,
                           threshold: Annotated[float, Form(ge=0, le=1)] = 0.8,
                           crs: Annotated[str | None, Form()] = None,
                           format: Annotated[Literal["json", "xlsx"], Form()] = "json"):
+    require(user, "reconcile")
     parse_month(month, field="month")
     name = safe_name(file.filename)
     with tempfile.TemporaryDirectory() as folder:
@@ -69,7 +75,8 @@ async def reconcile_clues(file: Annotated[UploadFile, File(description="卫片�
 
 
 @router.get("/api/reports/files", summary="已生成的报表文件（轨迹日报、月报、比对……）")
-def report_files() -> dict:
+def report_files(user: CurrentUser) -> dict:
+    require(user, "district_files")
     folder = reports_folder()
     files = sorted(folder.glob("*.*")) if folder.exists() else []
     return {"files": [{"name": f.name, "bytes": f.stat().st_size, "url": f"/api/reports/files/{quote(f.name)}"}
@@ -77,7 +84,8 @@ def report_files() -> dict:
 
 
 @router.get("/api/reports/files/{name}", summary="下载一个报表文件")
-def report_file(name: str):
+def report_file(name: str, user: CurrentUser):
+    require(user, "district_files")
     path = reports_folder() / safe_name(name)
     if safe_name(name) != name or not path.is_file():
         raise NotFound(f"报表文件 {name} 不存在", field="name", value=name)

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from api.routes.cases import UserHeader
+from api.auth import CurrentUser
 from api.state import layer_set, layers_path, ledger
-from api.tables import Format, sheets_response
+from api.tables import Format, sheets_response, town_rows
+from gis.auth.rights import grid_scope, require, require_town, town_scope
 from api.uploads import safe_name, save_limited
 from gis import store
 from gis.ledger.location import to_storage_geometry
@@ -31,7 +32,7 @@ Year = Annotated[int, Query(ge=2000, le=2100, description="年度")]
 
 
 @router.get("/api/staff", summary="花名册（按镇、网格筛选）")
-def list_staff(town: str | None = None, grid_id: str | None = None,
+def list_staff(user: CurrentUser, town: str | None = None, grid_id: str | None = None,
                limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
     frame, basis = roster(ledger()), "花名册"
     if frame.empty:  # no roster loaded yet: the codes the grids' quotas give
@@ -39,6 +40,7 @@ def list_staff(town: str | None = None, grid_id: str | None = None,
         frame.loc[frame["staff_id"].str.endswith("-01"), "role"] = "leader"
         basis = "花名册尚未导入：按网格定额列出编号"
         frame = frame.reindex(columns=list(STAFF_COLUMNS))
+    town, grid_id = town_scope(user, town), grid_scope(user, grid_id)
     if town:
         frame = frame.loc[frame["town"] == town]
     if grid_id:
@@ -49,21 +51,25 @@ def list_staff(town: str | None = None, grid_id: str | None = None,
 
 
 @router.post("/api/staff/roster", summary="导入花名册（.xlsx / .csv；有误则整体不导入）")
-async def import_roster(file: Annotated[UploadFile, File(description="花名册")], user: UserHeader = "web") -> dict:
+async def import_roster(user: CurrentUser, file: Annotated[UploadFile, File(description="花名册")]) -> dict:
+    require(user, "manage_staff")
     name = safe_name(file.filename)
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / name
         await save_limited(file, target, MAX_ROSTER_BYTES)
         frame = read_roster_file(target)
     grids = store.read_layer(layers_path(), "grids", columns=["grid_id", "town"], read_geometry=False)
-    count = load_roster(ledger(), frame, dict(zip(grids["grid_id"], grids["town"])), user=user,
+    count = load_roster(ledger(), frame, dict(zip(grids["grid_id"], grids["town"])), user=user.username,
                         source=f"import: {name}", file=name)
     return {"file": name, "staff": count}
 
 
 @router.get("/api/staff/reevaluations", summary="三年一评：90 天内到期的保水员")
-def reevaluations(on: Annotated[str | None, Query(alias="date")] = None) -> dict:
+def reevaluations(user: CurrentUser, on: Annotated[str | None, Query(alias="date")] = None) -> dict:
+    require(user, "read_reports")
     frame = reevaluations_due(ledger(), parse_day(on, field="date") if on else today_local())
+    if town_scope(user):
+        frame = frame.loc[frame["town"] == user.town]
     return {"count": len(frame), "items": frame[["staff_id", "town", "grid_id", "evaluated_on", "due_on"]]
             .to_dict("records")}
 
@@ -85,42 +91,68 @@ class Decision(BaseModel):
     on: str | None = None
 
 
+def _staff_town(staff_id: str) -> str | None:
+    row = ledger().one("SELECT town FROM staff WHERE staff_id = ?", (staff_id,))
+    return row["town"] if row else None
+
+
+def _deduction_town(deduction_id: int) -> str | None:
+    row = ledger().one("SELECT s.town FROM deductions d JOIN staff s USING (staff_id) WHERE d.deduction_id = ?",
+                       (deduction_id,))
+    return row["town"] if row else None
+
+
 @router.post("/api/staff/deductions", status_code=201, summary="记录扣分")
-def add_deduction(body: DeductionIn, user: UserHeader = "web") -> dict:
-    return staff_deductions.record(ledger(), user=user, **body.model_dump())
+def add_deduction(body: DeductionIn, user: CurrentUser) -> dict:
+    require(user, "record_deduction")
+    if user.role == "town_operator":
+        require_town(user, _staff_town(body.staff_id))
+    return staff_deductions.record(ledger(), user=user.username, **body.model_dump())
 
 
 @router.post("/api/staff/deductions/{deduction_id}/appeal", summary="申诉（申诉期间不计分）")
-def appeal(deduction_id: int, body: Appeal, user: UserHeader = "web") -> dict:
-    return staff_deductions.appeal(ledger(), deduction_id, user=user, note=body.note)
+def appeal(deduction_id: int, body: Appeal, user: CurrentUser) -> dict:
+    require(user, "record_deduction")
+    if user.role == "town_operator":
+        require_town(user, _deduction_town(deduction_id))
+    return staff_deductions.appeal(ledger(), deduction_id, user=user.username, note=body.note)
 
 
-@router.post("/api/staff/deductions/{deduction_id}/decision", summary="处理申诉：维持或撤销")
-def decide(deduction_id: int, body: Decision, user: UserHeader = "web") -> dict:
-    return staff_deductions.decide(ledger(), deduction_id, user=user, upheld=body.upheld, on=body.on)
+@router.post("/api/staff/deductions/{deduction_id}/decision", summary="处理申诉：维持或撤销（区保水办）")
+def decide(deduction_id: int, body: Decision, user: CurrentUser) -> dict:
+    require(user, "decide_appeal")
+    return staff_deductions.decide(ledger(), deduction_id, user=user.username, upheld=body.upheld, on=body.on)
 
 
 @router.get("/api/staff/dismissals", summary="年度累计扣分达 3 分应辞退的保水员")
-def dismissals(year: Year) -> dict:
+def dismissals(year: Year, user: CurrentUser) -> dict:
+    require(user, "read_reports")
     frame = staff_deductions.dismissal_list(ledger(), year)
+    if town_scope(user):
+        frame = frame.loc[frame["town"] == user.town]
     return {"year": year, "count": len(frame), "items": frame.to_dict("records")}
 
 
 @router.get("/api/reports/funds", summary="年度资金安排、季度劳务补贴、保险与运行保障费拨付")
-def funds(year: Year, format: Format = "json"):
+def funds(year: Year, user: CurrentUser, format: Format = "json"):
+    require(user, "read_reports")
     sheets, basis = funds_sheets(ledger(), layers_path(), year)
-    return sheets_response(sheets, format, f"funds-{year}.xlsx", {"year": year, "basis": basis})
+    return sheets_response(town_rows(sheets, town_scope(user)), format, f"funds-{year}.xlsx",
+                           {"year": year, "basis": basis})
 
 
 @router.get("/api/reports/subsidy", summary="某季度各镇劳务补贴拨付（扣减上季度扣分）")
-def subsidy(year: Year, quarter: Annotated[int, Query(ge=1, le=4)], format: Format = "json"):
-    return sheets_response(quarterly_sheets(ledger(), year, quarter), format, f"subsidy-{year}-Q{quarter}.xlsx",
-                           {"year": year, "quarter": quarter})
+def subsidy(year: Year, user: CurrentUser, quarter: Annotated[int, Query(ge=1, le=4)], format: Format = "json"):
+    require(user, "read_reports")
+    return sheets_response(town_rows(quarterly_sheets(ledger(), year, quarter), town_scope(user)), format,
+                           f"subsidy-{year}-Q{quarter}.xlsx", {"year": year, "quarter": quarter})
 
 
 @router.get("/api/reports/assessment", summary="各镇年度考核、保水员扣分与辞退名单")
-def assessment(year: Year, format: Format = "json"):
-    return sheets_response(assessment_sheets(ledger(), year), format, f"assessment-{year}.xlsx", {"year": year})
+def assessment(year: Year, user: CurrentUser, format: Format = "json"):
+    require(user, "read_reports")
+    return sheets_response(town_rows(assessment_sheets(ledger(), year), town_scope(user)), format,
+                           f"assessment-{year}.xlsx", {"year": year})
 
 
 class PlanIn(BaseModel):
@@ -154,31 +186,42 @@ class ProgressIn(BaseModel):
 
 
 @router.post("/api/relocation/plans", status_code=201, summary="登记村搬迁计划")
-def create_plan(body: PlanIn, user: UserHeader = "web") -> dict:
-    plan = add_plan(ledger(), user=user, **body.model_dump())
+def create_plan(body: PlanIn, user: CurrentUser) -> dict:
+    require(user, "plan_relocation")
+    if user.role == "town_operator":
+        require_town(user, body.town)
+    plan = add_plan(ledger(), user=user.username, **body.model_dump())
     return {**plan, **payments(plan)}
 
 
 @router.get("/api/relocation/plans/{plan_id}", summary="搬迁计划、补助明细与可拨付资金")
-def plan_detail(plan_id: str) -> dict:
+def plan_detail(plan_id: str, user: CurrentUser) -> dict:
+    require(user, "read_reports")
     plan = get_plan(ledger(), plan_id)
+    if user.role == "town_operator":
+        require_town(user, plan["town"])
     plan.pop("site_geometry", None)
     return {**plan, "subsidies": subsidies(plan).to_dict("records"), **payments(plan)}
 
 
 @router.post("/api/relocation/plans/{plan_id}/progress", status_code=201, summary="填报月度进度")
-def add_progress(plan_id: str, body: ProgressIn, user: UserHeader = "web") -> dict:
+def add_progress(plan_id: str, body: ProgressIn, user: CurrentUser) -> dict:
+    require(user, "plan_relocation")
+    if user.role == "town_operator":
+        require_town(user, get_plan(ledger(), plan_id)["town"])
     parse_month(body.month, field="month")
-    return record_progress(ledger(), user=user, plan_id=plan_id, **body.model_dump())
+    return record_progress(ledger(), user=user.username, plan_id=plan_id, **body.model_dump())
 
 
 @router.get("/api/reports/relocation", summary="附件 1 计划统计表、附件 2 实施进度统计表、补助与滞后事项")
-def relocation_tables(year: Year, month: str | None = None, as_of: str | None = None, format: Format = "json"):
+def relocation_tables(year: Year, user: CurrentUser, month: str | None = None, as_of: str | None = None,
+                      format: Format = "json"):
+    require(user, "read_reports")
     if month:
         parse_month(month, field="month")
     day = parse_day(as_of, field="as_of") if as_of else today_local()
-    return sheets_response(relocation_sheets(ledger(), year, month, day), format, f"relocation-{year}.xlsx",
-                           {"year": year, "month": month})
+    return sheets_response(town_rows(relocation_sheets(ledger(), year, month, day), town_scope(user)), format,
+                           f"relocation-{year}.xlsx", {"year": year, "month": month})
 
 
 class Site(BaseModel):
@@ -187,7 +230,8 @@ class Site(BaseModel):
 
 
 @router.post("/api/relocation/site-check", summary="新址核查：与一级保护区、河道管护范围、隐患区的重叠")
-def site_check(body: Site) -> dict:
+def site_check(body: Site, user: CurrentUser) -> dict:
+    require(user, "read_reports")
     site = to_storage_geometry(geometry=body.geometry, crs=body.crs)
     result = check_site(layers_path(), site)
     return {"refused": result.refused, "verdict": result.verdict(), "area_m2": result.area_m2,

@@ -8,7 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from api.state import grid_index
+from api.auth import CurrentUser
+from api.state import grid_index, layer_set, ledger
+from gis.auth.rights import require, require_grid
+from gis.auth.users import User
+from gis.roster import grid_of_staff
 from api.uploads import safe_name, save_limited
 from gis.errors import InputError
 from gis.settings import get_settings
@@ -19,10 +23,33 @@ router = APIRouter(tags=["tracks 轨迹"])
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
+def staff_checker(user: User):
+    """Field staff may upload only their grid's staff; town operators only their town's."""
+    if user.role not in ("field_staff", "town_operator"):
+        return None
+    roster = {r["staff_id"]: (r["grid_id"], r["town"])
+              for r in ledger().query("SELECT staff_id, grid_id, town FROM staff")}
+    grids = layer_set().frames["grids"]
+    grid_towns = dict(zip(grids["grid_id"], grids["town"]))
+
+    def where(staff_id: str) -> tuple[str | None, str | None]:
+        if staff_id in roster:
+            return roster[staff_id]
+        grid = grid_of_staff(staff_id)
+        return grid, grid_towns.get(grid)
+
+    def check(staff_ids: set[str]) -> None:
+        for staff_id in sorted(staff_ids):
+            require_grid(user, *where(staff_id))
+
+    return check
+
+
 @router.post("/api/tracks", summary="上传轨迹文件（GPX、CSV、GeoJSON）")
-async def upload_tracks(file: Annotated[UploadFile, File(description="轨迹文件")],
+async def upload_tracks(user: CurrentUser, file: Annotated[UploadFile, File(description="轨迹文件")],
                         staff: Annotated[str | None, Form(description="保水员编号（文件中没有时）")] = None,
                         crs: Annotated[str | None, Form(description="EPSG:nnnn、gcj02 或 bd09")] = None) -> dict:
+    require(user, "upload_tracks")
     name = safe_name(file.filename)
     if Path(name).suffix.lower() not in READERS:
         raise InputError(f"不支持的文件类型；支持 {'、'.join(sorted(READERS))}", file=name)
@@ -31,7 +58,8 @@ async def upload_tracks(file: Annotated[UploadFile, File(description="轨迹文�
     target = folder / f"{uuid.uuid4().hex[:12]}-{name}"
     try:
         await save_limited(file, target, MAX_UPLOAD_BYTES, "；大文件请用 miyun-gis tracks import")
-        result = import_file(target, grid_index(), Path(get_settings().data_dir), staff=staff, crs=crs)
+        result = import_file(target, grid_index(), Path(get_settings().data_dir), staff=staff, crs=crs,
+                             check_staff=staff_checker(user))
     finally:
         target.unlink(missing_ok=True)
     notices = [{"row": n.row, "level": n.level, "message": n.message} for n in result.notices]

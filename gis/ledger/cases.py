@@ -105,7 +105,8 @@ class Cases:
     def overdue(self, on: date) -> pd.DataFrame:
         """Open cases past a deadline on day ``on``, most overdue first."""
         rows = []
-        for case in self.frame(open_only=True).to_dict("records"):
+        open_cases = self.frame(open_only=True)
+        for case in open_cases.astype(object).where(open_cases.notna(), None).to_dict("records"):
             late = lifecycle.overdue(case, on)
             if late:
                 rows.append({**case, "due": late.due.isoformat(), "days_overdue": late.days,
@@ -120,11 +121,13 @@ class Cases:
     def add(self, *, user: str, category: str, source: str, reporter: str, lon=None, lat=None, geometry=None,
             crs: str | None = None, reported_at=None, description: str = "", subtype: str | None = None,
             deadline: str | None = None, responsible_unit: str | None = None, clue_id: str | None = None,
-            repeat_distance_m: float = REPEAT_DISTANCE_M) -> dict:
+            repeat_distance_m: float = REPEAT_DISTANCE_M,
+            authorise: Callable[[dict], None] | None = None) -> dict:
         """Record a new case; the core assigns its grid, town and zones.
 
-        Returns the stored case (with ``repeat_of`` set when it stands within
-        ``repeat_distance_m`` of an earlier demolished construction).
+        ``authorise`` sees where the case falls (grid, town) before anything is
+        stored and may refuse it.  Returns the stored case (with ``repeat_of`` set
+        when it stands within ``repeat_distance_m`` of an earlier demolished construction).
         """
         _choice(category, DUTIES, "category")
         _choice(source, CASE_SOURCES, "source")
@@ -140,6 +143,8 @@ class Cases:
             raise InputError(f"办理期限 {due} 早于上报日期", field="deadline", value=due)
         geom = to_storage_geometry(lon=lon, lat=lat, geometry=geometry, crs=crs)
         placed = place(self._index(), geom)
+        if authorise is not None:
+            authorise(placed)
         at = to_utc_text(moment)
         with self.ledger.write(user) as tx:
             repeat_of = self._repeat_of(tx, geom, repeat_distance_m) if category == CONSTRUCTION else None

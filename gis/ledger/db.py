@@ -151,6 +151,23 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (plan_id, month)
     );
     """,
+    # Version 3: users and their sessions and tokens (only hashes are stored).
+    """
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL, town TEXT, grid_id TEXT,
+        password_hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 1,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, created_by TEXT NOT NULL
+    );
+    CREATE TABLE auth_tokens (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users(username),
+        kind TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', csrf TEXT,
+        created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX auth_tokens_user ON auth_tokens(username);
+    """,
 )
 
 
@@ -262,6 +279,10 @@ class Transaction:
         self.conn.execute(
             "INSERT INTO audit (at, user, table_name, record_id, field, old, new) VALUES (?,?,?,?,?,?,?)",
             (self.at, self.user, table, str(record_id), field, _text(old), _text(new)))
+
+    def note(self, table: str, record_id: str, field: str, value) -> None:
+        """An audit line for an event that changes no field of a row (a token issued …)."""
+        self._audit(table, record_id, field, None, value)
 
     def insert(self, table: str, record_id: str, values: dict) -> int:
         """Insert one row; the audit trail gets one line per non-empty field."""

@@ -21,6 +21,8 @@ def _from_geojson(value) -> shapely.Geometry:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise InputError(f"GeoJSON 无法解析：{exc.msg}（第 {exc.lineno} 行）", field="geometry") from None
+        except RecursionError:
+            raise InputError("GeoJSON 嵌套过深", field="geometry") from None
     if isinstance(value, dict) and value.get("type") == "FeatureCollection":
         features = value.get("features") or []
         if len(features) != 1:
@@ -30,7 +32,7 @@ def _from_geojson(value) -> shapely.Geometry:
         value = value.get("geometry")
     try:
         geom = shapely.geometry.shape(value)
-    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, RecursionError, shapely.errors.GEOSException) as exc:
         raise InputError(f"不是有效的 GeoJSON 几何：{exc}", field="geometry") from None
     return geom
 

@@ -25,6 +25,7 @@ from gis.schema import (
     PROGRAMME_START,
     QUOTA_BY_TOWN,
     REEVALUATION_YEARS,
+    STAFF_CODE,
     STAFF_COLUMNS,
     STAFF_ROLES,
     STAFF_STATUSES,
@@ -101,6 +102,8 @@ def check_roster(frame: pd.DataFrame, grid_towns: dict[str, str], taken: set[str
         if not all(rec[c] for c in REQUIRED):
             problems.append(f"{where}：{'、'.join(STAFF_COLUMNS[c] for c in REQUIRED if not rec[c])} 为空")
             continue
+        if not STAFF_CODE.fullmatch(rec["staff_id"]):
+            problems.append(f"{where}：保水员编号 {rec['staff_id'][:20]!r} 只能含字母、数字、汉字、- _ .")
         if rec["town"] not in QUOTA_BY_TOWN:
             problems.append(f"{where}：镇 {rec['town']} 不在网格化管理范围内")
         if grid_towns.get(rec["grid_id"]) != rec["town"]:

@@ -7,6 +7,7 @@ skipped, the others go on.  Good rows are kept, bad rows named.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,8 +83,13 @@ def prepare(frame: pd.DataFrame, index: GridIndex, *, name: str, crs: str | None
 
 def import_file(path: Path, index: GridIndex, data_dir: Path, *, staff: str | None = None,
                 crs: str | None = None, synthetic: bool = False,
-                max_speed: float = clean.MAX_SPEED_MS) -> FileResult:
-    """Import one file; never raises for bad input — the result says what happened."""
+                max_speed: float = clean.MAX_SPEED_MS,
+                check_staff: Callable[[set[str]], None] | None = None) -> FileResult:
+    """Import one file; never raises for bad input — the result says what happened.
+
+    ``check_staff`` sees the staff codes of the file before anything is stored and may
+    refuse them (raising :class:`~gis.errors.Forbidden`, which is not caught here).
+    """
     path = Path(path)
     result = FileResult(path.name)
     try:
@@ -96,6 +102,8 @@ def import_file(path: Path, index: GridIndex, data_dir: Path, *, staff: str | No
             result.notices.add(path.name, f"该文件已于 {when} 导入，未重复存储 (already imported)", level="info")
             return result
         raw = read_fixes(path, staff, result.notices)
+        if check_staff is not None:
+            check_staff(set(raw["staff_id"].dropna().astype(str)))
         fixes = prepare(raw, index, name=path.name, crs=crs, notices=result.notices, max_speed=max_speed)
         fixes["source_file"] = path.name
         fixes["synthetic"] = synthetic

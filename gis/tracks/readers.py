@@ -16,9 +16,11 @@ import gpxpy
 import gpxpy.gpx
 import numpy as np
 import pandas as pd
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as defused
 
 from gis.errors import InputError
-from gis.schema import LOCAL_TZ
+from gis.schema import LOCAL_TZ, STAFF_CODE
 from gis.tracks.notices import Notices
 
 COLUMNS = ["staff_id", "time", "lon", "lat", "accuracy_m", "row"]
@@ -63,8 +65,15 @@ def to_utc(values: pd.Series, name: str, notices: Notices) -> pd.Series:
 
 
 def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:  # refuse DTDs and entities (XXE, "billion laughs") before the GPX parser sees the file
+        defused.fromstring(text.encode("utf-8"), forbid_dtd=True)
+    except DefusedXmlException:
+        raise InputError("GPX 含 DTD 或实体声明，出于安全原因拒收 (DTD or entities refused)", file=path.name) from None
+    except defused.ParseError as exc:
+        raise InputError(f"不是有效的 GPX 文件 (malformed GPX): {exc}", file=path.name) from None
     try:
-        gpx = gpxpy.parse(path.read_text(encoding="utf-8", errors="replace"))
+        gpx = gpxpy.parse(text)
     except (gpxpy.gpx.GPXException, ValueError) as exc:
         raise InputError(f"不是有效的 GPX 文件 (malformed GPX): {exc}", file=path.name) from None
     rows = []
@@ -162,6 +171,8 @@ def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFram
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"不是有效的 GeoJSON (malformed JSON): {exc}", file=path.name) from None
+    except RecursionError:
+        raise InputError("GeoJSON 嵌套过深，拒收 (nested too deeply)", file=path.name) from None
     if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
         raise InputError("GeoJSON 应为 FeatureCollection 或 Feature", file=path.name)
     features = data.get("features", [data]) if data["type"] == "FeatureCollection" else [data]
@@ -169,8 +180,12 @@ def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFram
         raise InputError("GeoJSON 的 features 应为数组", file=path.name)
     rows = []
     for number, feature in enumerate(features, 1):
-        geometry = (feature or {}).get("geometry") or {}
-        props = (feature or {}).get("properties") or {}
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict) or not isinstance(props or {}, dict):
+            notices.add(path.name, "要素没有几何或属性不是对象，已跳过", row=number)
+            continue
+        props = props or {}
         who = staff or props.get("staff_id")
         coords = geometry.get("coordinates")
         kind = geometry.get("type")
@@ -214,6 +229,13 @@ def read_fixes(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     if size > MAX_FILE_BYTES:
         raise InputError(f"文件过大（{size / 2**20:.0f} MB，上限 {MAX_FILE_BYTES // 2**20} MB）", file=path.name)
     frame = reader(path, staff, notices)
+    codes = frame["staff_id"].astype(str)
+    unique = codes.unique()
+    good = {c for c in unique if STAFF_CODE.fullmatch(c)}
+    bad = ~codes.isin(good)
+    if bad.any():
+        notices.rows(path.name, frame.loc[bad, "row"], "保水员编号只能含字母、数字、汉字、- _ .（至多 40 个），已跳过")
+        frame = frame.loc[~bad].reset_index(drop=True)
     if frame.empty:
         raise InputError("文件中没有可用的轨迹点 (no usable fixes)", file=path.name)
     return frame

@@ -1,4 +1,9 @@
-"""A real server on 127.0.0.1, serving the sample layers."""
+"""A real server on 127.0.0.1 serving the sample layers, with an account of every role.
+
+Accounts are made the way an administrator makes them (one-time password, then
+the user's own), and each gets an API token; ``client`` is the administrator's
+HTTP client, ``as_user(name)`` any other's.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,20 @@ import time
 import httpx
 import pytest
 
+from gis import store
+from gis.auth.users import add_user, change_password, issue
+from gis.ledger.db import Ledger
+
+PASSWORD = "correct horse battery"
+ACCOUNTS = {  # name: role, town, grid
+    "admin": ("admin", None, None),
+    "manager1": ("manager", None, None),
+    "gis1": ("gis_officer", None, None),
+    "xwz_op": ("town_operator", "溪翁庄", None),
+    "tst_op": ("town_operator", "太师屯", None),
+    "xwz_k05": ("field_staff", None, "XWZ-K05"),
+}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -19,23 +38,76 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(sample_layers, tmp_path_factory) -> str:
-    port = _free_port()
-    env = {**os.environ, "MIYUN_LAYERS": str(sample_layers),
-           "MIYUN_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+def accounts(sample_layers, tmp_path_factory) -> tuple:
+    """The server's data folder and a token per account."""
+    data = tmp_path_factory.mktemp("data")
+    ledger = Ledger.in_dir(data)
+    grids = store.read_layer(sample_layers, "grids", columns=["grid_id", "town"], read_geometry=False)
+    grid_towns = dict(zip(grids["grid_id"], grids["town"]))
+    tokens = {}
+    for name, (role, town, grid) in ACCOUNTS.items():
+        once = add_user(ledger, by="tests", username=name, role=role, town=town, grid_id=grid, grid_towns=grid_towns)
+        change_password(ledger, name, once, PASSWORD)
+        tokens[name], _ = issue(ledger, name, kind="token", name="tests")
+    return data, tokens
+
+
+def start_server(env: dict, port: int, capture: bool = False) -> subprocess.Popen:
+    """uvicorn on 127.0.0.1:port; with ``capture`` its stderr is kept for the caller to read (short runs only)."""
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            env={**os.environ, **env}, stderr=subprocess.PIPE if capture else None, text=True)
     base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("server did not start")
+
+
+@pytest.fixture(scope="session")
+def server(sample_layers, accounts) -> str:
+    port = _free_port()
+    proc = start_server({"MIYUN_LAYERS": str(sample_layers), "MIYUN_DATA_DIR": str(accounts[0])}, port)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def as_user(server, accounts):
+    clients: dict[str, httpx.Client] = {}
+
+    def make(name: str) -> httpx.Client:
+        if name not in clients:
+            clients[name] = httpx.Client(base_url=server, timeout=120,
+                                         headers={"Authorization": f"Bearer {accounts[1][name]}"})
+        return clients[name]
+
+    yield make
+    for c in clients.values():
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def client(as_user) -> httpx.Client:
+    """The administrator's client."""
+    return as_user("admin")
+
+
+@pytest.fixture(scope="session")
+def browser(server, tmp_path_factory):
+    """Headless Chromium, logged in as the manager through the login form."""
+    from browser import CHROMIUM, Chromium
+
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium not installed (bash .ci/setup --test installs it)")
+    chromium = Chromium(tmp_path_factory.mktemp("chromium"))
+    chromium.login(server, "manager1", PASSWORD)
+    yield chromium
+    chromium.close()

@@ -5,24 +5,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 from urllib.parse import urlparse
 
-import httpx
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from browser import CHROMIUM
+
 if CHROMIUM is None and os.environ.get("CI"):
     raise RuntimeError("CI must run the browser test: Debian chromium is missing")
-# hosts Chromium itself calls (updates, accounts, time): not the page's requests
-BROWSER_SERVICES = re.compile(r"(^|\.)(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)$")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed "
+                                                             "(bash .ci/setup --test installs it)")
 
 
-def test_overview_html_loads_nothing_from_outside_and_is_light(server):
-    page = httpx.get(f"{server}/", timeout=120)
+def test_overview_html_loads_nothing_from_outside_and_is_light(client, server):
+    page = client.get(f"{server}/", timeout=120)
     assert page.status_code == 200 and "<title>密云水库保水网格 · 总览</title>" in page.text
     assert "图例" in page.text and "示例数据 SAMPLE DATA" in page.text
     assert len(page.content) < 2 * 1024 * 1024
@@ -30,26 +28,20 @@ def test_overview_html_loads_nothing_from_outside_and_is_light(server):
     assert external == []
     for asset in ("/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css", "/static/jquery/jquery.min.js",
                   "/static/cache/hillshade.png"):
-        assert httpx.get(f"{server}{asset}").status_code == 200, asset
+        assert client.get(f"{server}{asset}").status_code == 200, asset
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
-def test_overview_draws_the_grids_in_chromium_offline(server, tmp_path):
-    shot, netlog = tmp_path / "overview.png", tmp_path / "netlog.json"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}",
-                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                    f"--log-net-log={netlog}", "--window-size=1200,900", "--virtual-time-budget=10000",
-                    f"--screenshot={shot}", f"{server}/"], capture_output=True, timeout=120, check=True)
-    image = imread(shot)[..., :3]
+@needs_chromium
+def test_overview_draws_the_grids_in_chromium_offline(browser, server, tmp_path):
+    browser.goto(f"{server}/")
+    assert browser.wait_for("document.getElementById('miyun-status').textContent.length > 0")
+    image = imread(browser.screenshot(tmp_path / "overview.png"))[..., :3]
     # the eight town colours of the grids and the blue of the water are on the screen
     water = np.all(np.abs(image - np.array([0x9e, 0xca, 0xe1]) / 255) < 0.08, axis=2).mean()
     saturated = ((image.max(axis=2) - image.min(axis=2)) > 0.25).mean()
     assert water > 0.02 and saturated > 0.005
-    hosts = {urlparse(u).hostname for u in re.findall(r'"url":"([^"]+)"', netlog.read_text())}
-    page_hosts = {h for h in hosts if h and not BROWSER_SERVICES.search(h)}
-    assert page_hosts == {"127.0.0.1"}
+    hosts = {urlparse(u).hostname for u in browser.requested() if u.startswith("http")}
+    assert hosts == {"127.0.0.1"}
 
 
 @pytest.mark.parametrize("path, status", [
@@ -58,30 +50,30 @@ def test_overview_draws_the_grids_in_chromium_offline(server, tmp_path):
     ("/collections/grids/items?limit=0", 422),
     ("/collections/grids/items?limit=100000", 422),
 ])
-def test_collection_bad_requests(server, path, status):
-    answer = httpx.get(f"{server}{path}")
+def test_collection_bad_requests(client, server, path, status):
+    answer = client.get(f"{server}{path}")
     assert answer.status_code == status and answer.json()["error"]["message"]
 
 
-def test_collection_items_in_wgs84_with_paging_and_bbox(server):
-    page = httpx.get(f"{server}/collections/grids/items", params={"limit": 10, "offset": 5}).json()
+def test_collection_items_in_wgs84_with_paging_and_bbox(client, server):
+    page = client.get(f"{server}/collections/grids/items", params={"limit": 10, "offset": 5}).json()
     assert page["type"] == "FeatureCollection" and page["numberMatched"] == 160 and page["numberReturned"] == 10
     lon, lat = page["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 116.6 < lon < 117.5 and 40.2 < lat < 40.8
-    box = httpx.get(f"{server}/collections/grids/items", params={"bbox": "116.80,40.40,116.95,40.60"}).json()
+    box = client.get(f"{server}/collections/grids/items", params={"bbox": "116.80,40.40,116.95,40.60"}).json()
     assert 0 < box["numberMatched"] < 160
-    listing = httpx.get(f"{server}/collections").json()["collections"]
+    listing = client.get(f"{server}/collections").json()["collections"]
     assert {c["id"] for c in listing} >= {"grids", "towns", "zone_l1"}
     assert json.dumps(listing, ensure_ascii=False).count("保水网格") == 1
 
 
-def test_town_and_grid_pages_and_404s(server):
-    town = httpx.get(f"{server}/maps/towns/溪翁庄", timeout=120)
+def test_town_and_grid_pages_and_404s(client, server):
+    town = client.get(f"{server}/maps/towns/溪翁庄", timeout=120)
     assert town.status_code == 200 and "<title>密云水库保水网格 · 溪翁庄镇</title>" in town.text
-    grid = httpx.get(f"{server}/maps/grids/XWZ-K05", timeout=120)
+    grid = client.get(f"{server}/maps/grids/XWZ-K05", timeout=120)
     assert grid.status_code == 200 and "XWZ-K05" in grid.text
     for path, words in (("/maps/towns/北京", "不在网格化管理范围内"), ("/maps/grids/XWZ-K99", "网格 XWZ-K99 不存在")):
-        answer = httpx.get(f"{server}{path}")
+        answer = client.get(f"{server}{path}")
         assert answer.status_code == 404 and words in answer.json()["error"]["message"]
 
 
@@ -91,15 +83,12 @@ def test_user_text_is_escaped():
     assert "<script>" not in _legend_html(True)
 
 
-def dump_dom(url: str, tmp_path) -> str:
-    """The page's DOM after its scripts ran, in offline headless Chromium."""
-    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                             f"--user-data-dir={tmp_path / 'profile-dom'}",
-                             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                             "--virtual-time-budget=15000", "--dump-dom", url],
-                            capture_output=True, text=True, timeout=120, check=True)
-    return result.stdout
+def dump_dom(browser, url: str) -> str:
+    """The page's DOM once its scripts have fetched their data, in the logged-in browser."""
+    browser.goto(url)
+    browser.wait_for("document.getElementById('miyun-status') && "
+                     "document.getElementById('miyun-status').textContent.length > 0")
+    return browser.dom()
 
 
 def status_line(dom: str) -> str:
@@ -107,39 +96,39 @@ def status_line(dom: str) -> str:
     return match.group(1) if match else ""
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
-def test_case_layers_on_the_overview_grid_and_cases_pages(server, grid_points, tmp_path):
+@needs_chromium
+def test_case_layers_on_the_overview_grid_and_cases_pages(client, browser, server, grid_points):
     lon, lat = grid_points["GL-K03"]
-    made = httpx.post(f"{server}/api/cases", json={"category": "grazing", "reporter": "GL-K03-01", "lon": lon,
+    made = client.post(f"{server}/api/cases", json={"category": "grazing", "reporter": "GL-K03-01", "lon": lon,
                                                    "lat": lat, "description": "<img src=x onerror=alert(1)>放牧"})
     assert made.status_code == 201
-    overview = dump_dom(f"{server}/", tmp_path)
+    overview = dump_dom(browser, f"{server}/")
     assert re.match(r"未结案件：\d+ 件", status_line(overview)) and "案件·禁牧" in overview
-    grid = dump_dom(f"{server}/maps/grids/GL-K03", tmp_path)
+    grid = dump_dom(browser, f"{server}/maps/grids/GL-K03")
     assert status_line(grid) == "GL-K03 未结案件：1 件"
     assert re.search(r"本网格保水员（\d+ 人）", grid)
-    filtered = dump_dom(f"{server}/maps/cases?category=grazing", tmp_path)
+    filtered = dump_dom(browser, f"{server}/maps/cases?category=grazing")
     assert status_line(filtered) == "筛选结果：1 件" and "案件热力图" in filtered
     assert "onerror=alert" not in filtered
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
-def test_patrol_page_colours_grids_from_the_day_s_tracks(server, sample_layers, tmp_path):
+@needs_chromium
+def test_patrol_page_colours_grids_from_the_day_s_tracks(client, browser, server, sample_layers, tmp_path):
     from gis.tracks.pipeline import simulate_and_store
 
     day = "2026-11-19"
     csv = tmp_path / "day.csv"
     simulate_and_store(day, sample_layers, tmp_path, n_staff=30, out=csv)
-    assert httpx.post(f"{server}/api/tracks", files={"file": ("day.csv", csv.read_bytes())}, timeout=120
+    assert client.post(f"{server}/api/tracks", files={"file": ("day.csv", csv.read_bytes())}, timeout=120
                       ).status_code == 200
-    figures = httpx.get(f"{server}/api/patrols/{day}", timeout=120).json()
+    figures = client.get(f"{server}/api/patrols/{day}", timeout=120).json()
     assert len(figures["grids"]) == 160 and 20 <= figures["staff"] <= 30
-    tracks = httpx.get(f"{server}/api/patrols/{day}/tracks").json()
+    tracks = client.get(f"{server}/api/patrols/{day}/tracks").json()
     assert tracks["features"] and tracks["features"][0]["geometry"]["type"] == "LineString"
-    dom = dump_dom(f"{server}/maps/patrols?date={day}", tmp_path)
+    dom = dump_dom(browser, f"{server}/maps/patrols?date={day}")
     assert status_line(dom).startswith(f"{day}：160 个网格") and "当日轨迹" in dom
-    assert httpx.get(f"{server}/api/patrols/2001-01-01").status_code == 404
-    assert httpx.get(f"{server}/api/patrols/yesterday").status_code == 422
+    assert client.get(f"{server}/api/patrols/2001-01-01").status_code == 404
+    assert client.get(f"{server}/api/patrols/yesterday").status_code == 422
 
 
 def test_basemap_choices_and_the_gcj02_warning(sample_layers):

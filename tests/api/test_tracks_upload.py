@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import numpy as np
 import shapely
 
@@ -20,16 +19,16 @@ def _csv(sample_layers) -> bytes:
     return ("staff_id,time,lon,lat\n" + "\n".join(rows) + "\n").encode()
 
 
-def test_upload_is_stored_once(server, sample_layers):
+def test_upload_is_stored_once(client, server, sample_layers):
     content = _csv(sample_layers)
-    first = httpx.post(f"{server}/api/tracks", files={"file": ("phone.csv", content, "text/csv")}, timeout=120)
+    first = client.post(f"{server}/api/tracks", files={"file": ("phone.csv", content, "text/csv")}, timeout=120)
     assert first.status_code == 200, first.text
     assert first.json()["stored"] == 40 and not first.json()["already_imported"]
-    again = httpx.post(f"{server}/api/tracks", files={"file": ("phone.csv", content, "text/csv")}, timeout=120)
+    again = client.post(f"{server}/api/tracks", files={"file": ("phone.csv", content, "text/csv")}, timeout=120)
     assert again.status_code == 200 and again.json()["already_imported"] and again.json()["stored"] == 0
 
 
-def test_bad_uploads_are_4xx_and_store_nothing(server):
+def test_bad_uploads_are_4xx_and_store_nothing(client, server):
     cases = [
         (("../../etc/passwd.gpx", b"<gpx><trk", "application/gpx+xml"), 422, "GPX"),
         (("evil.exe", b"MZ", "application/octet-stream"), 422, "不支持的文件类型"),
@@ -37,7 +36,7 @@ def test_bad_uploads_are_4xx_and_store_nothing(server):
         (("big.csv", b"staff_id,time,lon,lat\n" + b"x" * (51 * 1024 * 1024), "text/csv"), 413, "上传上限"),
     ]
     for upload, status, words in cases:
-        answer = httpx.post(f"{server}/api/tracks", files={"file": upload}, timeout=300)
+        answer = client.post(f"{server}/api/tracks", files={"file": upload}, timeout=300)
         assert answer.status_code == status, (upload[0], answer.text[:200])
         error = answer.json()["error"]
         assert words in error["message"], error

@@ -240,3 +240,13 @@ def test_gate_entries_are_checked_against_the_passes(tmp_path):
     with pytest.raises(InputError, match="早于"):
         entry(kind="person", pass_no="TX-002", time_out="2026-05-01T07:00")
     assert ledger.one("SELECT COUNT(*) AS n FROM gate_entries")["n"] == 7
+
+
+def test_overdue_with_cases_of_every_kind_and_missing_dates(cases, grid_points):
+    construction(cases, grid_points["XWZ-K02"], "2026-10-01T09:00")  # no order yet: no clock
+    for i, grid in enumerate(("XWZ-K03", "XWZ-K04")):
+        cases.add(user="u", category="fire", source="patrol", reporter="r", lon=grid_points[grid][0],
+                  lat=grid_points[grid][1], reported_at=f"2026-10-0{i + 1}T09:00")  # no deadline
+    late = cases.add(user="u", category="river", source="patrol", reporter="r", lon=grid_points["SC-H01"][0],
+                     lat=grid_points["SC-H01"][1], reported_at="2026-10-01T09:00", deadline="2026-10-05")
+    assert cases.overdue(date(2026, 10, 20))["case_id"].tolist() == [late["case_id"]]

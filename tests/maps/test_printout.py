@@ -40,7 +40,7 @@ def test_grid_page_text_font_and_map(atlas, tmp_path):
     assert "示例数据 SAMPLE DATA" in text
     assert "四至" in text and "东至" in text and "巡查职责" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
-    cjk = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
+    cjk = [line for line in fonts.splitlines() if "MiyunPrintSans" in line or "NotoSansCJK" in line]
     assert cjk and all(" yes yes yes " in line for line in cjk)  # embedded, subset, unicode map
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
     image = imread(next(tmp_path.glob("page*.png")))[..., :3]
