@@ -441,8 +441,17 @@ def _book_pages(atlas: Atlas, towns: list[str], page: Page):
             yield atlas.grid_page(grid_id, page)
 
 
-def _print_town_in_worker(layers: str, data_dir: str | None, town: str, out: str, page: Page) -> Path:
-    return print_town(Atlas(Path(layers), data_dir=Path(data_dir) if data_dir else None), town, Path(out), page)
+_WORKER_ATLAS: Atlas | None = None
+
+
+def _start_worker(layers: str, data_dir: str | None) -> None:
+    """Each printing process reads the layers and the font once, for all the towns it is given."""
+    global _WORKER_ATLAS
+    _WORKER_ATLAS = Atlas(Path(layers), data_dir=Path(data_dir) if data_dir else None)
+
+
+def _print_town_in_worker(town: str, out: str, page: Page) -> Path:
+    return print_town(_WORKER_ATLAS, town, Path(out), page)
 
 
 def print_all(atlas: Atlas, out_dir: Path, page: Page = Page(), book: bool = False,
@@ -460,8 +469,9 @@ def print_all(atlas: Atlas, out_dir: Path, page: Page = Page(), book: bool = Fal
 
     # the largest towns first, so the cores finish together
     order = sorted(range(len(towns)), key=lambda i: -len(atlas.town_grids(towns[i])))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        data_dir = str(atlas.data_dir) if atlas.data_dir else None
-        futures = {i: pool.submit(_print_town_in_worker, str(atlas.layers), data_dir, towns[i], str(targets[i]), page)
+    data_dir = str(atlas.data_dir) if atlas.data_dir else None
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                             initargs=(str(atlas.layers), data_dir)) as pool:
+        futures = {i: pool.submit(_print_town_in_worker, towns[i], str(targets[i]), page)
                    for i in order}
         return [futures[i].result() for i in range(len(towns))]

@@ -171,6 +171,15 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 
 
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(str(Path(path).resolve()), threading.Lock())
+
+
 def utc_now() -> str:
     return to_utc_text(datetime.now(timezone.utc))
 
@@ -250,15 +259,20 @@ class Ledger:
 
     @contextmanager
     def write(self, user: str) -> Iterator["Transaction"]:
-        """A write transaction that records every change with ``user`` in the audit trail."""
+        """A write transaction that records every change with ``user`` in the audit trail.
+
+        Writers of one process queue on a lock (in order, without SQLite's busy back-off);
+        writers of other processes wait on SQLite's lock for up to :data:`BUSY_TIMEOUT_S`.
+        """
         conn = self.connection
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield Transaction(conn, user)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with _writer_lock(self.path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(conn, user)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
 
 class Transaction:
