@@ -10,7 +10,6 @@ from collections import defaultdict, deque
 from gis.errors import TooManyRequests
 from gis.schema import LOGIN_MAX_FAILURES, LOGIN_WINDOW_MINUTES
 
-
 ADDRESS_FACTOR = 4
 
 

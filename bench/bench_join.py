@@ -12,8 +12,8 @@ import argparse
 import geopandas as gpd
 import numpy as np
 import shapely
-
 from _common import machine, sample_layers, timed
+
 from gis import store
 from gis.join import GridIndex
 from gis.tracks.simulate import simulate_day

@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 
 import httpx
 import numpy as np
-
 from _common import machine, peak_rss_mb, sample_layers, serve
 
 MIX = (("grids", 0.45), ("cases", 0.15), ("page", 0.08), ("case", 0.07), ("create", 0.15), ("note", 0.10))

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from _common import machine, sample_layers
+
 from maps.printout import Atlas, print_all, print_grid
 
 

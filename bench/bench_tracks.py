@@ -21,8 +21,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-
 from _common import machine, sample_layers
+
 from gis.join import GridIndex
 from gis.tracks.importer import import_file
 from gis.tracks.pipeline import load_reference, run_daily

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
-
 from _common import machine, sample_layers, serve
 
 ROUTES = ["/", "/collections/grids/items?limit=200"]

@@ -20,8 +20,20 @@ from pyproj import CRS
 from gis import store
 from gis.errors import LayerError
 from gis.schema import (
-    GRIDS, LAYERS, RIVER_CORRIDORS, RIVER_LENGTH_TOLERANCE, RIVER_LENGTHS_M, RIVERS, STORAGE_CRS,
-    TOTAL_GRIDS_L1, TOTAL_GRIDS_RIVER, TOTAL_STAFF, TOWN_QUOTAS, TOWNS, ZONE_L1, Layer,
+    GRIDS,
+    LAYERS,
+    RIVER_CORRIDORS,
+    RIVER_LENGTH_TOLERANCE,
+    RIVER_LENGTHS_M,
+    RIVERS,
+    STORAGE_CRS,
+    TOTAL_GRIDS_L1,
+    TOTAL_GRIDS_RIVER,
+    TOTAL_STAFF,
+    TOWN_QUOTAS,
+    TOWNS,
+    ZONE_L1,
+    Layer,
 )
 
 OVERLAP_TOLERANCE_M2 = 1.0  # grid overlaps larger than this are reported

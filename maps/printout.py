@@ -36,9 +36,9 @@ from gis.atomic import replacing  # noqa: E402
 from gis.crs import to_storage, to_web  # noqa: E402
 from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
+from gis.ledger.db import Ledger  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.roster import roster_from_grids  # noqa: E402
-from gis.ledger.db import Ledger  # noqa: E402
 from gis.schema import (  # noqa: E402
     DUTIES,
     FINAL_STATUSES,

@@ -19,7 +19,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template

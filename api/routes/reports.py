@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from api.auth import CurrentUser
 from api.state import case_store, grid_index
 from api.tables import Format, sheets_response, town_rows
-from gis.auth.rights import require, require_town, town_scope
 from api.uploads import safe_name, save_limited
+from gis.auth.rights import require, require_town, town_scope
 from gis.errors import NotFound
 from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile

@@ -12,15 +12,15 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentUser
 from api.state import layer_set, layers_path, ledger
 from api.tables import Format, sheets_response, town_rows
-from gis.auth.rights import grid_scope, require, require_town, town_scope
 from api.uploads import safe_name, save_limited
 from gis import store
+from gis.auth.rights import grid_scope, require, require_town, town_scope
 from gis.ledger.location import to_storage_geometry
 from gis.localtime import parse_day, parse_month, today_local
-from gis.roster import roster_from_grids
 from gis.relocation.plans import add_plan, get_plan, payments, record_progress, subsidies
 from gis.relocation.reports import relocation_sheets
 from gis.relocation.site import check_site
+from gis.roster import roster_from_grids
 from gis.schema import DEDUCTION_KINDS, STAFF_COLUMNS
 from gis.staff import deductions as staff_deductions
 from gis.staff.reports import assessment_sheets, funds_sheets, quarterly_sheets

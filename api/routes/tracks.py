@@ -10,11 +10,11 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from api.auth import CurrentUser
 from api.state import grid_index, layer_set, ledger
+from api.uploads import safe_name, save_limited
 from gis.auth.rights import require, require_grid
 from gis.auth.users import User
-from gis.roster import grid_of_staff
-from api.uploads import safe_name, save_limited
 from gis.errors import InputError
+from gis.roster import grid_of_staff
 from gis.settings import get_settings
 from gis.tracks.importer import import_file
 from gis.tracks.readers import READERS

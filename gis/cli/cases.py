@@ -6,25 +6,12 @@ from pathlib import Path
 
 import click
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.tables import show_or_export
 from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, ORDER_KINDS
 
 LIST_FIELDS = ("case_id", "town", "grid_id", "category", "status", "reported_at", "deadline", "repeat_of")
-
-
-def show_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:
-    """A frame as a terminal table (first ``limit`` rows)."""
-    table = Table(title=title, show_lines=False)
-    for column in frame.columns:
-        table.add_column(str(column))
-    for row in frame.head(limit).itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
-    Console().print(table)
-    if len(frame) > limit:
-        click.echo(f"……共 {len(frame)} 行，仅显示前 {limit} 行；用 --out 导出全部。")
 
 
 LABELS = {"status": CASE_STATUSES, "source": CASE_SOURCES, "subtype": CONSTRUCTION_KINDS, "order_kind": ORDER_KINDS,
@@ -174,18 +161,13 @@ def list_(status, category, town, month, open_only, out, data_dir) -> None:
     """列出案件（可筛选、导出）。"""
     from gis.localtime import parse_month
     from gis.lookup import check_town
-    from gis.reports import write_table
 
     frame = workspace(None, data_dir).cases.frame(
         status=status, category=category, town=check_town(town) if town else None,
         month=parse_month(month) if month else None, open_only=open_only)
-    if out:
-        write_table(out, {"案件台账": readable(frame[[c for c in CASE_COLUMNS if c in frame]])})
-        click.echo(f"{len(frame)} 件 → {out}")
-    elif frame.empty:
-        click.echo("台账中没有符合条件的案件。")
-    else:
-        show_table(readable(frame[list(LIST_FIELDS)]), f"案件 {len(frame)} 件")
+    fields = [c for c in CASE_COLUMNS if c in frame] if out else list(LIST_FIELDS)
+    show_or_export(readable(frame[fields]), out, sheet="案件台账", title=f"案件 {len(frame)} 件",
+                   empty="台账中没有符合条件的案件。", unit="件")
 
 
 @cases.command("overdue")
@@ -195,19 +177,13 @@ def list_(status, category, town, month, open_only, out, data_dir) -> None:
 def overdue(on, out, data_dir) -> None:
     """逾期案件：逾期天数与应启动的督办措施。"""
     from gis.localtime import parse_day, today_local
-    from gis.reports import write_table
     from gis.schema import OVERDUE_COLUMNS
 
     day = parse_day(on, field="--date") if on else today_local()
     frame = workspace(None, data_dir).cases.overdue(day)
     table = readable(frame[list(OVERDUE_COLUMNS)]).rename(columns=OVERDUE_COLUMNS)
-    if out:
-        write_table(out, {"逾期案件": table})
-        click.echo(f"{len(frame)} 件 → {out}")
-    elif frame.empty:
-        click.echo(f"截至 {day}，没有逾期案件。")
-    else:
-        show_table(table, f"截至 {day} 逾期案件 {len(frame)} 件")
+    show_or_export(table, out, sheet="逾期案件", title=f"截至 {day} 逾期案件 {len(frame)} 件",
+                   empty=f"截至 {day}，没有逾期案件。", unit="件")
 
 
 @cases.command("export")

@@ -77,16 +77,11 @@ def entry(gate_id, kind, pass_no, who, plate, time_in, time_out, layers, data_di
 @data_dir_option
 def log(day, out, data_dir) -> None:
     """某日进出登记及核对结果。"""
-    from gis.cli.cases import show_table
+    from gis.cli.tables import show_or_export
     from gis.ledger.gates import entries_on
     from gis.localtime import parse_day
-    from gis.reports import write_table
 
     frame = entries_on(workspace(None, data_dir).ledger, parse_day(day, field="--date"))
-    if out:
-        write_table(out, {"进出登记": frame})
-        click.echo(f"{len(frame)} 条 → {out}")
-    elif frame.empty:
-        click.echo(f"{day} 没有进出登记。")
-    else:
-        show_table(frame, f"{day} 进出登记 {len(frame)} 条，其中有问题 {int((frame['问题'] != '').sum())} 条")
+    problems = int((frame["问题"] != "").sum())
+    show_or_export(frame, out, sheet="进出登记", title=f"{day} 进出登记 {len(frame)} 条，其中有问题 {problems} 条",
+                   empty=f"{day} 没有进出登记。", unit="条")

@@ -83,7 +83,8 @@ def validate(path: Path | None, layers: Path | None, quiet: bool) -> None:
 def import_layer(layer: str, file: Path, crs: str | None, mapping: tuple[str, ...], source_layer: str | None,
                  make_valid: bool, layers: Path | None, quiet: bool) -> None:
     """用真实数据替换一个图层（坐标转换、字段映射、整体校验、原子替换）。"""
-    from gis.importer import import_layer as run_import, parse_mapping
+    from gis.importer import import_layer as run_import
+    from gis.importer import parse_mapping
 
     target = resolve_layers(layers)
     count = run_import(target, layer, file, crs=crs, mapping=parse_mapping(list(mapping)),

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
-from gis.cli.staff import emit, out_option
+from gis.cli.tables import emit, out_option
 from gis.schema import BUILDING_FORMS, RELOCATION_KINDS, RELOCATION_MODES
 
 
@@ -73,7 +73,7 @@ def progress(plan_id, data_dir, user, **fields) -> None:
 @data_dir_option
 def subsidy(plan_id, works, data_dir) -> None:
     """某计划的补助明细与当前可拨付资金（30% / 至 80% / 验收后 20%）。"""
-    from gis.cli.cases import show_table
+    from gis.cli.tables import show_table
     from gis.relocation.plans import get_plan, latest_progress, payments, subsidies
 
     ledger = workspace(None, data_dir).ledger
@@ -113,12 +113,12 @@ def tables(year, month, as_of, out, data_dir) -> None:
 def villages(layers) -> None:
     """位于隐患区的村庄及户数、人口。"""
     from gis import store
-    from gis.cli.cases import show_table
     from gis.cli.options import resolve_layers
+    from gis.cli.tables import show_table
     from gis.relocation.plans import hazard_villages
 
     path = resolve_layers(layers)
-    from gis.schema import HAZARD_TYPES, HAZARD_LEVELS, HAZARD_ZONES, VILLAGES
+    from gis.schema import HAZARD_LEVELS, HAZARD_TYPES, HAZARD_ZONES, VILLAGES
 
     frame = hazard_villages(store.read_layer(path, "villages"), store.read_layer(path, "hazard_zones"))
     frame = frame.assign(hazard_type=frame["hazard_type"].map(HAZARD_TYPES), level=frame["level"].map(HAZARD_LEVELS))
@@ -135,8 +135,8 @@ def villages(layers) -> None:
 @layers_option
 def site_check(site_file, crs, avoid, layers) -> None:
     """新址核查：与一级保护区、河道管护范围、隐患区及生态红线等的重叠面积。"""
-    from gis.cli.cases import show_table
     from gis.cli.options import resolve_layers
+    from gis.cli.tables import show_table
     from gis.errors import InputError
     from gis.relocation.site import check_site, read_site
 

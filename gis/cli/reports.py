@@ -22,7 +22,7 @@ def report() -> None:
 @data_dir_option
 def monthly(month, as_of, out, data_dir) -> None:
     """各镇月度巡查发现违法用地违法建设情况（次月 20 日前报区规自分局）。"""
-    from gis.cli.cases import show_table
+    from gis.cli.tables import show_table
     from gis.ledger.monthly import monthly_report
     from gis.localtime import parse_day
     from gis.reports import reports_dir, write_table
@@ -66,7 +66,7 @@ def submit(town, month, at, data_dir, user) -> None:
 @data_dir_option
 def reconcile(month, clues_file, crs, tolerance, threshold, out, layers, data_dir) -> None:
     """卫片线索与各镇巡查台账比对。"""
-    from gis.cli.cases import show_table
+    from gis.cli.tables import show_table
     from gis.ledger.reconcile import read_clues
     from gis.ledger.reconcile import reconcile as compare
     from gis.localtime import parse_month

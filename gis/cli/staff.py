@@ -7,10 +7,8 @@ from pathlib import Path
 import click
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.tables import emit, out_option, show_or_export, show_table
 from gis.schema import DEDUCTION_KINDS, MECHANISM_ITEMS, RESULT_EVENTS
-
-out_option = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                          help="输出 .xlsx 或 .csv。")
 
 
 def _grid_towns(ws) -> dict[str, str]:
@@ -18,17 +16,6 @@ def _grid_towns(ws) -> dict[str, str]:
 
     grids = store.read_layer(ws.layers, "grids", columns=["grid_id", "town"], read_geometry=False)
     return dict(zip(grids["grid_id"], grids["town"]))
-
-
-def emit(sheets, out: Path | None, default: Path, title: str) -> None:
-    """Show the first sheet and write every sheet to ``out`` (or ``default``)."""
-    from gis.cli.cases import show_table
-    from gis.reports import write_table
-
-    first = next(iter(sheets.values()))
-    show_table(first, title, limit=40)
-    path = write_table(out or default, sheets)
-    click.echo(f"→ {path}")
 
 
 def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
@@ -107,24 +94,16 @@ def posts(file, data_dir, user) -> None:
 @data_dir_option
 def list_(town, out, data_dir) -> None:
     """花名册（按镇筛选、导出）。"""
-    from gis.cli.cases import show_table
-    from gis.reports import write_table
     from gis.schema import STAFF_COLUMNS
     from gis.staff.roster import roster
 
     frame = roster(workspace(None, data_dir).ledger)
     if town:
         frame = frame.loc[frame["town"] == town]
-    table = frame[list(STAFF_COLUMNS)].rename(columns=STAFF_COLUMNS)
-    if out:
-        write_table(out, {"花名册": table})
-        click.echo(f"{len(frame)} 人 → {out}")
-    elif frame.empty:
-        click.echo("花名册为空；用 miyun-gis staff import 或 staff load-sample 载入。")
-    else:
-        counts = frame.groupby("town").size()
-        click.echo("；".join(f"{t} {n} 人" for t, n in counts.items()) + f"；共 {len(frame)} 人")
-        show_table(table, "花名册", limit=20)
+    if not out and len(frame):
+        click.echo("；".join(f"{t} {n} 人" for t, n in frame.groupby("town").size().items()) + f"；共 {len(frame)} 人")
+    show_or_export(frame[list(STAFF_COLUMNS)].rename(columns=STAFF_COLUMNS), out, sheet="花名册", title="花名册",
+                   empty="花名册为空；用 miyun-gis staff import 或 staff load-sample 载入。", unit="人")
 
 
 @staff.command("reevaluations")
@@ -132,7 +111,6 @@ def list_(town, out, data_dir) -> None:
 @data_dir_option
 def reevaluations(on, data_dir) -> None:
     """三年一评：到期或将到期的保水员。"""
-    from gis.cli.cases import show_table
     from gis.localtime import parse_day, today_local
     from gis.staff.roster import reevaluations_due
 
@@ -195,7 +173,6 @@ def decide(deduction_id, upheld, on, data_dir, user) -> None:
 @data_dir_option
 def dismissals(year, data_dir) -> None:
     """年度累计扣分达 3 分、考核不合格应辞退的保水员。"""
-    from gis.cli.cases import show_table
     from gis.staff.deductions import dismissal_list
     from gis.staff.reports import STAFF_POINT_COLUMNS
 

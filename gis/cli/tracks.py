@@ -62,8 +62,8 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet) -> None:
 @quiet_option
 def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
     """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
-    from gis.tracks.daily import write_reports
     from gis.reports import reports_dir
+    from gis.tracks.daily import write_reports
     from gis.tracks.pipeline import load_reference, run_daily, run_days_dask
 
     days = [d.strftime("%Y-%m-%d") for d in pd.date_range(day, until or day)]

@@ -47,7 +47,7 @@ def add(username, role, town, grid_id, layers, data_dir, user) -> None:
 def list_(data_dir) -> None:
     """列出用户。"""
     from gis.auth.users import list_users
-    from gis.cli.cases import show_table
+    from gis.cli.tables import show_table
 
     rows = list_users(workspace(None, data_dir).ledger)
     if not rows:

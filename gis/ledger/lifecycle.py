@@ -29,6 +29,7 @@ from gis.schema import (
     SELF_DEMOLITION_DAYS,
 )
 
+
 def first_status(category: str) -> str:
     return "discovered" if category == CONSTRUCTION else "reported"
 

@@ -22,14 +22,20 @@ from shapely.ops import substring
 from gis import store, terrain
 from gis.atomic import replacing
 from gis.qgis_styles import write_layer_styles, write_project
-from gis.schema import (
-    CONTOUR_LEVEL_M, GRID_KINDS, HAZARD_LEVELS, RIVER_LENGTHS_M, STORAGE_CRS, SYNTHETIC_PREFIX,
-    TOWN_QUOTAS, grid_id,
-)
-from gis.sample import geography, sources
 from gis.sample import dem as sample_dem
+from gis.sample import geography, sources
 from gis.sample.partition import apportion, split_along
 from gis.sample.towns import attach_quotas, give_managed_area_to_programme_towns, short_name, town_polygons
+from gis.schema import (
+    CONTOUR_LEVEL_M,
+    GRID_KINDS,
+    HAZARD_LEVELS,
+    RIVER_LENGTHS_M,
+    STORAGE_CRS,
+    SYNTHETIC_PREFIX,
+    TOWN_QUOTAS,
+    grid_id,
+)
 
 FENCE_LEVEL_M = 151.5  # the sample fence runs along this contour
 CORRIDOR_HALF_WIDTH_M = 100.0

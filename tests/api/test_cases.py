@@ -8,6 +8,7 @@ import json
 import pandas as pd
 from PIL import Image
 
+
 def test_case_lifecycle_over_http(client, as_user, server, grid_points):
     op = as_user("xwz_op")  # 溪翁庄's town operator
     lon, lat = grid_points["XWZ-K08"]

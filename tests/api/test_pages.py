@@ -9,9 +9,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from matplotlib.image import imread
-
 from browser import CHROMIUM
+from matplotlib.image import imread
 
 if CHROMIUM is None and os.environ.get("CI"):
     raise RuntimeError("CI must run the browser test: Debian chromium is missing")
