@@ -84,7 +84,11 @@ def case_options(**extra) -> dict:
     return {"labels": {k: v.split("：")[0] for k, v in DUTIES.items()}, "colours": CASE_COLOURS, **extra}
 
 
-def _geojson(frame: gpd.GeoDataFrame, columns: list[str], tolerance: float = 2.0) -> dict:
+OVERVIEW_TOLERANCE_M = 8.0  # what the page carries: right at the district's zoom levels
+DETAIL_FROM_ZOOM = 14  # from here the page fetches the outlines in full detail for the view
+
+
+def _geojson(frame: gpd.GeoDataFrame, columns: list[str], tolerance: float = OVERVIEW_TOLERANCE_M) -> dict:
     """Simplified (metres, in storage CRS) and rounded GeoJSON in EPSG:4326 — light pages."""
     light = frame[columns + [frame.geometry.name]].copy()
     if tolerance:
@@ -157,7 +161,7 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
             continue
         if name == "hazard_zones":
             style = _hazard_style
-        folium.GeoJson(_geojson(frame, fields, tolerance=5.0), name=title, style_function=style,
+        folium.GeoJson(_geojson(frame, fields), name=title, style_function=style,
                        tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)
     grid_style = lambda f: {"color": "#252525", "weight": 1,  # noqa: E731
                             "fillColor": TOWN_COLOURS.get(f["properties"]["town"], "#999999"), "fillOpacity": 0.55}
@@ -188,7 +192,8 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
             "color": "#000000", "weight": 4, "fillOpacity": 0}).add_to(m)
     control = folium.LayerControl(collapsed=False)
     control.add_to(m)
-    for kind, options in dynamic:
+    for kind, options in (*dynamic, ("detail", {"layers": ["grids", "zone_l1", "river_corridors"],
+                                                 "minZoom": DETAIL_FROM_ZOOM})):
         DynamicLayer(kind, control, options).add_to(m)
     m.get_root().header.add_child(folium.Element(f"<title>密云水库保水网格 · {html.escape(page_title)}</title>"
                                                  + _page_css()))

@@ -130,5 +130,30 @@
       }).catch(function () { /* no tracks today is normal */ });
   }
 
-  window.miyun = {esc: esc, cases: cases, patrols: patrols, gridDetail: gridDetail};
+  /* Geometry simplified per zoom: the page carries outlines simplified for the district's zoom levels;
+   * closer in, the outlines of what is in view are fetched simplified to half a screen pixel. */
+  function detail(map, control, opts) {
+    var group = L.layerGroup(), pending = 0;
+    control.addOverlay(group, "精细边界（放大后）");
+    group.addTo(map);
+    function refresh() {
+      var ticket = ++pending;
+      if (map.getZoom() < opts.minZoom) { group.clearLayers(); return; }
+      var b = map.getBounds(), metresPerPixel = 156543 * Math.cos(map.getCenter().lat * Math.PI / 180) / Math.pow(2, map.getZoom());
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+      Promise.all(opts.layers.map(function (name) {
+        return getJSON("/collections/" + name + "/items?limit=1000&bbox=" + bbox + "&simplify=" + (metresPerPixel / 2).toFixed(2));
+      })).then(function (collections) {
+        if (ticket !== pending) { return; }
+        group.clearLayers();
+        collections.forEach(function (fc) {
+          L.geoJSON(fc, {interactive: false, style: {color: "#000", weight: 1.2, fill: false, opacity: 0.8}}).addTo(group);
+        });
+      }).catch(function () { /* keep the coarse outlines */ });
+    }
+    map.on("moveend", refresh);
+    refresh();
+  }
+
+  window.miyun = {esc: esc, cases: cases, patrols: patrols, gridDetail: gridDetail, detail: detail};
 })();

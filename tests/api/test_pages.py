@@ -105,6 +105,9 @@ def test_case_layers_on_the_overview_grid_and_cases_pages(client, browser, serve
     assert re.match(r"未结案件：\d+ 件", status_line(overview)) and "案件·禁牧" in overview
     grid = dump_dom(browser, f"{server}/maps/grids/GL-K03")
     assert status_line(grid) == "GL-K03 未结案件：1 件"
+    # zoomed in on one grid, the page fetched the outlines in view in full detail
+    assert "精细边界（放大后）" in grid
+    assert any("/collections/grids/items?limit=1000&bbox=" in u and "simplify=" in u for u in browser.requested())
     assert re.search(r"本网格保水员（\d+ 人）", grid)
     filtered = dump_dom(browser, f"{server}/maps/cases?category=grazing")
     assert status_line(filtered) == "筛选结果：1 件" and "案件热力图" in filtered
