@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from api.auth import CurrentUser
-from api.state import layers_path
+from api.state import layers_path, ledger
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require
 from gis.errors import InputError
@@ -41,4 +41,5 @@ async def replace_layer(layer: str, user: CurrentUser,
             target = Path(f"/vsizip/{target}")
         count = import_layer(layers_path(), layer, target, crs=crs, mapping=parse_mapping(mapping or []),
                              source_layer=source_layer, make_valid=make_valid)
+    ledger().note(user.username, "layers", layer, "imported", f"{count} features from {name}")
     return {"layer": layer, "features": count, "by": user.username}

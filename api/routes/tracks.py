@@ -62,6 +62,8 @@ async def upload_tracks(user: CurrentUser, file: Annotated[UploadFile, File(desc
                              check_staff=staff_checker(user))
     finally:
         target.unlink(missing_ok=True)
+    if result.stored:
+        ledger().note(user.username, "tracks", name, "imported", f"{result.stored} fixes")
     notices = [{"row": n.row, "level": n.level, "message": n.message} for n in result.notices]
     if result.failed:
         raise InputError("；".join(n["message"] for n in notices if n["level"] == "warning") or "无法导入", file=name)

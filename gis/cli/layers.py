@@ -9,7 +9,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from gis.cli.options import layers_option, quiet_option, resolve_layers
+from gis.cli.options import (
+    data_dir_option,
+    layers_option,
+    quiet_option,
+    resolve_data_dir,
+    resolve_layers,
+    user_option,
+)
 from gis.schema import LAYERS
 
 console = Console()
@@ -80,15 +87,20 @@ def validate(path: Path | None, layers: Path | None, quiet: bool) -> None:
 @click.option("--make-valid", is_flag=True, help="修复无效几何后再校验。")
 @layers_option
 @quiet_option
+@data_dir_option
+@user_option
 def import_layer(layer: str, file: Path, crs: str | None, mapping: tuple[str, ...], source_layer: str | None,
-                 make_valid: bool, layers: Path | None, quiet: bool) -> None:
+                 make_valid: bool, layers: Path | None, quiet: bool, data_dir: Path | None, user: str) -> None:
     """用真实数据替换一个图层（坐标转换、字段映射、整体校验、原子替换）。"""
     from gis.importer import import_layer as run_import
     from gis.importer import parse_mapping
+    from gis.ledger.db import Ledger
 
     target = resolve_layers(layers)
     count = run_import(target, layer, file, crs=crs, mapping=parse_mapping(list(mapping)),
                        source_layer=source_layer, make_valid=make_valid)
+    Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "layers", layer, "imported",
+                                                   f"{count} features from {Path(file).name}")
     if not quiet:
         click.secho(f"已导入 {count} 个要素到 {layer}（{target}），校验通过。", fg="green")
 

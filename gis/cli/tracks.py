@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from gis.cli.options import data_dir_option, layers_option, quiet_option, resolve_data_dir, resolve_layers
+from gis.cli.options import (
+    data_dir_option,
+    layers_option,
+    quiet_option,
+    resolve_data_dir,
+    resolve_layers,
+    user_option,
+)
 
 
 def _date(_ctx, _param, value):
@@ -32,15 +39,20 @@ def tracks() -> None:
 @layers_option
 @data_dir_option
 @quiet_option
-def import_(files, staff, crs, max_speed, layers, data_dir, quiet) -> None:
+@user_option
+def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None:
     """导入 GPX / CSV / GeoJSON 轨迹文件（可多个）。"""
     from gis.join import GridIndex
+    from gis.ledger.db import Ledger
     from gis.tracks.importer import import_file
 
     index = GridIndex.from_layers(resolve_layers(layers))
     failed = 0
     for path in files:
         result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed)
+        if result.stored:
+            Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "tracks", Path(path).name, "imported",
+                                                           f"{result.stored} fixes")
         for notice in result.notices:
             if not quiet or notice.level == "warning":
                 click.echo(str(notice), err=notice.level == "warning")

@@ -257,6 +257,11 @@ class Ledger:
     def one(self, sql: str, params=()) -> sqlite3.Row | None:
         return self.connection.execute(sql, params).fetchone()
 
+    def note(self, user: str, table: str, record_id: str, field: str, value) -> None:
+        """An audit line for a write kept outside the ledger (a layer replaced, a track file stored)."""
+        with self.write(user) as tx:
+            tx.note(table, record_id, field, value)
+
     @contextmanager
     def write(self, user: str) -> Iterator["Transaction"]:
         """A write transaction that records every change with ``user`` in the audit trail.

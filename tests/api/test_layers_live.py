@@ -48,6 +48,9 @@ def test_the_app_keeps_serving_the_last_valid_layers(layers_copy, tmp_path):
             accepted = http.post("/api/layers/villages", files=upload)
             assert accepted.status_code == 200 and accepted.json()["by"] == "gis"
             assert "新改名村" in village_names()
+            audit = ledger.query("SELECT user, table_name, record_id, new FROM audit WHERE table_name = 'layers'")
+            assert [(a["user"], a["record_id"]) for a in audit] == [("gis", "villages")]
+            assert audit[0]["new"] == "158 features from villages.geojson"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
