@@ -313,6 +313,15 @@ class Transaction:
                 self._audit(table, record_id, field, None, value)
         return cursor.lastrowid
 
+    def upsert(self, table: str, key: dict, values: dict, *, first_only: dict | None = None) -> None:
+        """Insert the row ``key`` + ``values``, or update the one there (``first_only`` only on insert)."""
+        condition = " AND ".join(f"{k} = ?" for k in key)
+        old = self.one(f"SELECT * FROM {table} WHERE {condition}", tuple(key.values()))
+        if old is None:
+            self.insert(table, "/".join(str(v) for v in key.values()), {**key, **(first_only or {}), **values})
+        else:
+            self.update(table, key, dict(old), values)
+
     def update(self, table: str, where: dict, old: dict, new: dict) -> dict:
         """Update the fields of ``new`` that differ from ``old`` in the row ``where`` names.
 

@@ -53,14 +53,9 @@ def submit(cases: Cases, town: str, month: str, *, user: str, at=None) -> dict:
         raise InputError(f"{month} 尚未结束，月报自下月 1 日起报送", field="month", value=month)
     found = findings(cases, month, town)
     values = {"findings": len(found), "case_ids": json.dumps(found["case_id"].tolist(), ensure_ascii=False)}
-    key = f"{town}/{month}"
     with cases.ledger.write(user) as tx:
-        old = tx.one("SELECT * FROM monthly_submissions WHERE town = ? AND month = ?", (town, month))
-        if old is None:
-            tx.insert("monthly_submissions", key, {"town": town, "month": month, "submitted_at": to_utc_text(moment),
-                                                   "submitted_by": user, **values})
-        else:
-            tx.update("monthly_submissions", {"town": town, "month": month}, dict(old), values)
+        tx.upsert("monthly_submissions", {"town": town, "month": month}, values,
+                  first_only={"submitted_at": to_utc_text(moment), "submitted_by": user})
     return {"town": town, "month": month, "findings": len(found), "zero_report": found.empty,
             "due": due_date(month).isoformat()}
 

@@ -177,17 +177,14 @@ def record_progress(ledger: Ledger, *, user: str, plan_id: str, month: str, star
         raise InputError("进度应满足 开工 ≥ 完成主体 ≥ 入住", field="structure_done")
     if not 0 <= int(old_houses_demolished) <= plan["old_houses"]:
         raise InputError(f"旧房拆除户数应在 0 到 {plan['old_houses']} 之间", field="old_houses_demolished")
-    values = {"plan_id": plan_id, "month": month, **{k: float(v) for k, v in shares.items()},
+    values = {**{k: float(v) for k, v in shares.items()},
               "old_houses_demolished": int(old_houses_demolished),
               "accepted_on": parse_day(accepted_on, field="accepted_on").isoformat() if accepted_on else None,
               "problems": (problems or "")[:2000]}
+    key = {"plan_id": plan_id, "month": month}
     with ledger.write(user) as tx:
-        old = tx.one("SELECT * FROM relocation_progress WHERE plan_id = ? AND month = ?", (plan_id, month))
-        if old is None:
-            tx.insert("relocation_progress", f"{plan_id}/{month}", values)
-        else:
-            tx.update("relocation_progress", {"plan_id": plan_id, "month": month}, dict(old), values)
-    return values
+        tx.upsert("relocation_progress", key, values)
+    return {**key, **values}
 
 
 def plans(ledger: Ledger, year: int) -> pd.DataFrame:

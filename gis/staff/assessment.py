@@ -36,17 +36,11 @@ def score_mechanism(ledger: Ledger, *, user: str, town: str, year: int, item: in
         raise InputError(f"第 {item} 项满分 {WEIGHTS[item]} 分，收到 {score}", field="score", value=score)
     if not (evidence or "").strip():
         raise InputError("评分须附依据", field="evidence")
-    values = {"town": town, "year": int(year), "item": int(item), "score": float(score),
-              "evidence": evidence.strip()[:2000]}
+    key = {"town": town, "year": int(year), "item": int(item)}
+    values = {"score": float(score), "evidence": evidence.strip()[:2000]}
     with ledger.write(user) as tx:
-        key = {"town": town, "year": int(year), "item": int(item)}
-        old = tx.one("SELECT * FROM mechanism_scores WHERE town = ? AND year = ? AND item = ?", tuple(key.values()))
-        stamp = {"recorded_at": tx.at, "recorded_by": user}
-        if old is None:
-            tx.insert("mechanism_scores", f"{town}/{year}/{item}", {**values, **stamp})
-        else:
-            tx.update("mechanism_scores", key, dict(old), {**values, **stamp})
-    return values
+        tx.upsert("mechanism_scores", key, {**values, "recorded_at": tx.at, "recorded_by": user})
+    return {**key, **values}
 
 
 def record_result_event(ledger: Ledger, *, user: str, town: str, event: str, occurred_on, evidence: str) -> dict:

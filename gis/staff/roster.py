@@ -176,13 +176,8 @@ def add_other_posts(ledger: Ledger, frame: pd.DataFrame, *, user: str, file: str
         raise InputError("；".join(problems[:10]), file=file)
     with ledger.write(user) as tx:
         for rec in frame.to_dict("records"):
-            key = {"person_id": rec["person_id"], "post": rec["post"]}
-            values = {**key, "town": rec.get("town") or "", "since": rec.get("since")}
-            old = tx.one("SELECT * FROM other_posts WHERE person_id = ? AND post = ?", tuple(key.values()))
-            if old is None:
-                tx.insert("other_posts", rec["person_id"], values)
-            else:
-                tx.update("other_posts", key, dict(old), values)
+            tx.upsert("other_posts", {"person_id": rec["person_id"], "post": rec["post"]},
+                      {"town": rec.get("town") or "", "since": rec.get("since")})
     return len(frame)
 
 
