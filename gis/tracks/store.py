@@ -100,8 +100,10 @@ def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str
 
 
 def day_files(data_dir: Path, day: str) -> list[Path]:
-    """Every stored file of one local day."""
-    return sorted((tracks_dir(data_dir) / f"date={day}").glob("town=*/*.parquet"))
+    """Every stored file of one local day (not the hidden temporary files of a write in progress, or of
+    one killed half-way: those never became part of the store)."""
+    return sorted(p for p in (tracks_dir(data_dir) / f"date={day}").glob("town=*/*.parquet")
+                  if not p.name.startswith("."))
 
 
 def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.DataFrame:

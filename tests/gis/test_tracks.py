@@ -275,3 +275,15 @@ def test_store_is_geoparquet_that_geopandas_reads(tmp_path, index, grid):
     frame = gpd.read_parquet(stored[0])
     assert frame.crs.to_epsg() == 4548 and len(frame) == 30
     assert np.allclose(frame.geometry.x, frame["x"]) and frame["town"].iat[0] == "溪翁庄"
+
+
+def test_a_write_killed_half_way_leaves_the_day_readable(tmp_path, index, grid):
+    """The hidden temporary file of an interrupted write is not part of the store."""
+    grid_id, geom = grid
+    path = tmp_path / "walk.csv"
+    write_csv(path, f"{grid_id}-03", walk_in(geom, 20))
+    import_file(path, index, tmp_path / "data")
+    partition = next((tmp_path / "data" / "tracks").glob("date=*/town=*"))
+    (partition / ".abc123-half-written.parquet").write_bytes(b"PAR1 truncated")
+    day = partition.parent.name.split("=", 1)[1]
+    assert len(read_day(tmp_path / "data", day)) == 20
