@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from rasterio.windows import from_bounds  # noqa: E402
@@ -205,25 +206,25 @@ class Atlas:
                        facecolor=style.fill, edgecolor=style.stroke, linewidth=0.5, zorder=override.get("zorder", 6))
 
     def _graticule(self, ax, extent) -> None:
+        """Lon/lat lines and labels: every vertex and tick projected in one call, drawn as one collection."""
         minx, miny, maxx, maxy = extent
         lon, lat = to_web(np.array([minx, maxx, minx, maxx]), np.array([miny, miny, maxy, maxy]))
-        span = max(lon.max() - lon.min(), lat.max() - lat.min())
-        step = _nice(span / 4)
-        xticks, xlabels, yticks, ylabels = [], [], [], []
-        for value in np.arange(np.ceil(lon.min() / step) * step, lon.max(), step):
-            ys = np.linspace(lat.min() - step, lat.max() + step, 20)
-            x, y = to_storage(np.full_like(ys, value), ys)
-            ax.plot(x, y, color="#7f7f7f", linewidth=0.3, zorder=0.5)
-            xticks.append(float(to_storage([value], [lat.min()])[0][0]))
-            xlabels.append(f"{value:.3f}°E")
-        for value in np.arange(np.ceil(lat.min() / step) * step, lat.max(), step):
-            xs = np.linspace(lon.min() - step, lon.max() + step, 20)
-            x, y = to_storage(xs, np.full_like(xs, value))
-            ax.plot(x, y, color="#7f7f7f", linewidth=0.3, zorder=0.5)
-            yticks.append(float(to_storage([lon.min()], [value])[1][0]))
-            ylabels.append(f"{value:.3f}°N")
-        ax.set_xticks(xticks, xlabels, fontsize=6)
-        ax.set_yticks(yticks, ylabels, fontsize=6, rotation=90, va="center")
+        step = _nice(max(lon.max() - lon.min(), lat.max() - lat.min()) / 4)
+        lons = np.arange(np.ceil(lon.min() / step) * step, lon.max(), step)
+        lats = np.arange(np.ceil(lat.min() / step) * step, lat.max(), step)
+        along_lat = np.linspace(lat.min() - step, lat.max() + step, 20)
+        along_lon = np.linspace(lon.min() - step, lon.max() + step, 20)
+        line_lon = np.concatenate([np.repeat(lons, 20), np.tile(along_lon, len(lats))])
+        line_lat = np.concatenate([np.tile(along_lat, len(lons)), np.repeat(lats, 20)])
+        tick_lon = np.concatenate([lons, np.full(len(lats), lon.min())])
+        tick_lat = np.concatenate([np.full(len(lons), lat.min()), lats])
+        x, y = to_storage(np.concatenate([line_lon, tick_lon]), np.concatenate([line_lat, tick_lat]))
+        n_line = len(line_lon)
+        lines = np.stack([x[:n_line], y[:n_line]], axis=1).reshape(-1, 20, 2)
+        if len(lines):
+            ax.add_collection(LineCollection(lines, colors="#7f7f7f", linewidths=0.3, zorder=0.5))
+        ax.set_xticks(x[n_line:n_line + len(lons)], [f"{v:.3f}°E" for v in lons], fontsize=6)
+        ax.set_yticks(y[n_line + len(lons):], [f"{v:.3f}°N" for v in lats], fontsize=6, rotation=90, va="center")
         ax.set_xlim(minx, maxx)
         ax.set_ylim(miny, maxy)
 
