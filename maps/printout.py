@@ -87,6 +87,13 @@ def _nice(value: float) -> float:
     return max(m * power for m in (1, 2, 2.5, 5) if m * power <= value)
 
 
+def _lines_in(ax, text: str, *, top: float, step: float, fontsize: float) -> None:
+    """Lines ``step`` (a share of the axes' height) apart, as one text: one artist to lay out, not one a line."""
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    ax.text(0, top, text, fontsize=fontsize, va="top", transform=ax.transAxes,
+            linespacing=step * height_pt / fontsize)
+
+
 class Atlas:
     """Everything a printout needs, read once from the layers."""
 
@@ -322,8 +329,8 @@ class Atlas:
     def _duties(self, ax) -> None:
         ax.axis("off")
         ax.text(0, 1, "巡查职责（十项）", fontsize=8, va="top", transform=ax.transAxes)
-        for i, text in enumerate(DUTIES.values()):
-            ax.text(0, 0.9 - i * 0.085, f"□ {i + 1}. {text}", fontsize=5.6, va="top", transform=ax.transAxes)
+        lines = "\n".join(f"□ {i + 1}. {text}" for i, text in enumerate(DUTIES.values()))
+        _lines_in(ax, lines, top=0.9, step=0.085, fontsize=5.6)
 
     def _stamp(self, fig) -> None:
         fig.text(0.5, 0.012, f"{CONTACT}    制图日期：{self.today}", ha="center", fontsize=6)
@@ -373,8 +380,7 @@ class Atlas:
             legend = fig.add_axes([side[0], 0.30, side[2] * 0.5, 0.32])
             duties = fig.add_axes([side[0], 0.05, side[2], 0.25])
         info.axis("off")
-        for i, text in enumerate(facts):
-            info.text(0, 1 - i * 0.14, text, fontsize=7, va="top", transform=info.transAxes)
+        _lines_in(info, "\n".join(facts), top=1.0, step=0.14, fontsize=7)
         self._legend(legend)
         self._duties(duties)
         self._stamp(fig)
