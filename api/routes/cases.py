@@ -76,20 +76,21 @@ def _public(case: dict) -> dict:
 
 
 def _scoped_frame(user: User, *, status=None, category=None, town=None, grid=None, month=None,
-                  open_only=False, overdue=False):
-    """Cases the user may see, filtered as asked (town operators: their town; field staff: their grid)."""
+                  open_only=False, overdue_on: date | None = None):
+    """Cases the user may see, filtered as asked (town operators: their town; field staff: their grid);
+    with ``overdue_on``, only those overdue that day."""
     town = town_scope(user, town)
     grid = grid_scope(user, grid)
     store = case_store()
-    if overdue:
-        frame = store.overdue(today_local())
+    if overdue_on:
+        frame = store.overdue(overdue_on)
     else:
         frame = store.frame(status=status, category=category, town=check_town(town) if town else None,
                             month=parse_month(month, field="month") if month else None, open_only=open_only)
     for column, value in (("status", status), ("category", category), ("town", town), ("grid_id", grid)):
         if value and column in frame:
             frame = frame.loc[frame[column] == value]
-    if overdue and month:
+    if overdue_on and month:
         start, end = parse_month(month, field="month")
         frame = frame.loc[(frame["reported_at"] >= to_utc_text(start)) & (frame["reported_at"] < to_utc_text(end))]
     return frame
@@ -126,7 +127,7 @@ def cases_geojson(user: CurrentUser, status: str | None = None, category: str | 
                   open_only: Annotated[bool, Query(alias="open")] = False,
                   overdue: Annotated[bool, Query(description="只列逾期案件（以今天计）")] = False) -> dict:
     frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
-                          open_only=open_only, overdue=overdue)
+                          open_only=open_only, overdue_on=today_local() if overdue else None)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
                  "properties": {k: v for k, v in r.items() if k != "geometry"}} for r in _records(frame)]
     return {"type": "FeatureCollection", "features": features}
@@ -149,12 +150,7 @@ def create_case(body: CaseIn, user: CurrentUser) -> dict:
 def overdue_cases(user: CurrentUser,
                   on: Annotated[str | None, Query(alias="date", description="日期，默认今天")] = None) -> dict:
     day: date = parse_day(on, field="date") if on else today_local()
-    frame = case_store().overdue(day)
-    town, grid = town_scope(user), grid_scope(user)
-    if town:
-        frame = frame.loc[frame["town"] == town]
-    if grid:
-        frame = frame.loc[frame["grid_id"] == grid]
+    frame = _scoped_frame(user, overdue_on=day)
     return {"date": day.isoformat(), "count": len(frame), "items": _records(frame)}
 
 
