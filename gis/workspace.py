@@ -10,6 +10,7 @@ from gis import store
 from gis.join import GridIndex
 from gis.ledger.cases import Cases
 from gis.ledger.db import Ledger
+from gis.ledger.evidence import evidence_dir
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Workspace:
 
     @property
     def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
+        return evidence_dir(self.data_dir)
 
     def gate_ids(self) -> set[str]:
         return set(store.read_layer(self.layers, "fence_gates", columns=["gate_id"], read_geometry=False)["gate_id"])

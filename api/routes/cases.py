@@ -17,7 +17,7 @@ from gis.auth.rights import grid_scope, require, require_grid, require_town, tow
 from gis.auth.users import User
 from gis.crs import to_web
 from gis.ledger.db import to_utc_text
-from gis.ledger.evidence import add_evidence
+from gis.ledger.evidence import add_evidence, evidence_dir
 from gis.localtime import local_text, parse_day, parse_month, today_local
 from gis.lookup import check_town
 from gis.schema import (
@@ -176,5 +176,5 @@ async def upload_evidence(case_id: str, user: CurrentUser,
     require(user, "create_case")
     _visible_case(user, case_id)
     data = await read_limited(file, EVIDENCE_MAX_BYTES)
-    return add_evidence(ledger(), get_settings().data_dir / "evidence", case_id, file.filename or "photo", data,
+    return add_evidence(ledger(), evidence_dir(get_settings().data_dir), case_id, file.filename or "photo", data,
                         user=user.username)

@@ -17,6 +17,11 @@ from gis.schema import EVIDENCE_FORMATS, EVIDENCE_MAX_BYTES
 Image.MAX_IMAGE_PIXELS = 100_000_000  # refuse decompression bombs beyond 100 megapixels
 
 
+def evidence_dir(data_dir: str | Path) -> Path:
+    """Where evidence photos are kept: ``<data dir>/evidence``."""
+    return Path(data_dir) / "evidence"
+
+
 def check_image(data: bytes, filename: str) -> str:
     """The image format of ``data`` (JPEG, PNG, WEBP, TIFF) or a clear error."""
     if len(data) > EVIDENCE_MAX_BYTES:

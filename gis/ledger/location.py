@@ -105,9 +105,8 @@ def place(index: GridIndex, geom: shapely.Geometry) -> dict:
             placed.update(grid_id=by_area["grid_id"], grids=by_area["grids"], nearest_grid_id=None,
                           nearest_grid_m=None)
     if placed["grid_id"]:  # the grid's own town is the responsible one
-        grids = index.grids
-        placed["town"] = grids.loc[grids["grid_id"] == placed["grid_id"], "town"].iloc[0]
-        placed["kind"] = grids.loc[grids["grid_id"] == placed["grid_id"], "kind"].iloc[0]
+        own = index.grids.loc[index.grids["grid_id"] == placed["grid_id"]].iloc[0]
+        placed.update(town=own["town"], kind=own["kind"])
     lon, lat = to_wgs84_text(point)
     placed.update(lon=lon, lat=lat)
     return placed
