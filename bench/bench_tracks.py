@@ -51,7 +51,7 @@ def main() -> None:
     t1 = time.perf_counter()
     result = import_file(csv, index, work / "data")
     t2 = time.perf_counter()
-    ref = load_reference(layers)
+    ref = load_reference(layers, index)  # the same process: the index is built once
     t3 = time.perf_counter()
     grid, staff, _ = run_daily(DAY, ref, work / "data")
     t4 = time.perf_counter()

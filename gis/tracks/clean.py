@@ -17,6 +17,7 @@ MAX_SPEED_MS = 25.0  # above this between two fixes a jump is impossible on patr
 MAX_ACCURACY_M = 50.0
 FLAG_JUMP = "jump"
 FLAG_ACCURACY = "accuracy"
+FLAGS = ["", FLAG_ACCURACY, FLAG_JUMP]  # a fix's flag ('' for a good fix), in sorted order
 
 
 def to_wgs84(frame: pd.DataFrame, declared: str | None, name: str, notices: Notices) -> pd.DataFrame:
@@ -44,17 +45,54 @@ def drop_implausible(frame: pd.DataFrame, name: str, notices: Notices) -> pd.Dat
     return frame[inside].reset_index(drop=True)
 
 
+def staff_codes(frame: pd.DataFrame) -> np.ndarray:
+    """An integer per fix that is equal exactly when the staff codes are (the categorical codes)."""
+    staff = frame["staff_id"]
+    if isinstance(staff.dtype, pd.CategoricalDtype):
+        return staff.cat.codes.to_numpy()
+    return pd.factorize(staff)[0]
+
+
+def by_staff_and_time(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by staff and time, file order kept among equals; a frame already in that order (as phone
+    exports are) is returned as it is, without a sort."""
+    staff = frame["staff_id"]
+    if isinstance(staff.dtype, pd.CategoricalDtype) and staff.cat.categories.is_monotonic_increasing \
+            and len(frame) > 1:
+        step = np.diff(staff_codes(frame))
+        later = np.diff(frame["time"].array.asi8) >= 0
+        if ((step > 0) | ((step == 0) & later)).all():
+            return frame.reset_index(drop=True)
+    return frame.sort_values(["staff_id", "time"], kind="stable").reset_index(drop=True)
+
+
 def drop_duplicates(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
-    """The same staff member at the same time twice: keep the first."""
-    dup = frame.duplicated(["staff_id", "time"], keep="first")
+    """The same staff member at the same time twice: keep the first.  Returns the fixes sorted by
+    staff and time."""
+    frame = by_staff_and_time(frame)
+    staff, time = staff_codes(frame), frame["time"].array.asi8
+    dup = np.r_[False, (staff[1:] == staff[:-1]) & (time[1:] == time[:-1])]
     if dup.any():
         notices.add(name, f"{int(dup.sum())} 个重复轨迹点（同一保水员同一时间），已去重", level="info")
-    return frame[~dup].reset_index(drop=True)
+        return frame[~dup].reset_index(drop=True)
+    return frame
+
+
+PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 
 def epoch_seconds(times: pd.Series) -> np.ndarray:
     """Seconds since 1970 of tz-aware times, whatever their resolution."""
-    return (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+    return times.array.asi8 / PER_SECOND[times.dt.unit]
+
+
+def sorted_categorical(values: pd.Series) -> pd.Series:
+    """The values as a categorical whose categories sort as the values do (so codes sort as values)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("category")
+    if values.cat.categories.is_monotonic_increasing:
+        return values
+    return values.cat.reorder_categories(sorted(values.cat.categories))
 
 
 def step_metrics(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +100,8 @@ def step_metrics(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
     ``frame`` must be sorted by staff and time and have storage-CRS ``x``, ``y``.
     """
-    same = frame["staff_id"].to_numpy()[1:] == frame["staff_id"].to_numpy()[:-1]
+    staff = staff_codes(frame)
+    same = staff[1:] == staff[:-1]
     dist = np.hypot(np.diff(frame["x"].to_numpy()), np.diff(frame["y"].to_numpy()))
     dt = np.diff(epoch_seconds(frame["time"]))
     dist = np.r_[np.nan, np.where(same, dist, np.nan)]
@@ -72,7 +111,7 @@ def step_metrics(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _speed_from(frame: pd.DataFrame, lag: int) -> np.ndarray:
     """Speed (m/s) from the fix ``lag`` places earlier of the same staff (NaN where none)."""
-    staff = frame["staff_id"].to_numpy()
+    staff = staff_codes(frame)
     x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
     t = epoch_seconds(frame["time"])
     out = np.full(len(frame), np.nan)
@@ -92,12 +131,12 @@ def flag_fixes(frame: pd.DataFrame, max_speed: float = MAX_SPEED_MS,
     both the fix before it and the one before that: a lone outlier is flagged,
     but not the good fix after it, which is consistent with the fixes before.
     """
-    frame = frame.sort_values(["staff_id", "time"], kind="stable").reset_index(drop=True)
+    frame = by_staff_and_time(frame)
     from_previous = np.nan_to_num(_speed_from(frame, 1), nan=0.0)
     from_second = _speed_from(frame, 2)
     from_second = np.where(np.isnan(from_second), np.inf, from_second)
-    flag = np.full(len(frame), "", dtype=object)
-    flag[frame["accuracy_m"].to_numpy(dtype=float) > max_accuracy] = FLAG_ACCURACY
-    flag[(from_previous > max_speed) & (from_second > max_speed)] = FLAG_JUMP
-    frame["flag"] = flag
+    flag = np.zeros(len(frame), dtype=np.int8)
+    flag[frame["accuracy_m"].to_numpy(dtype=float) > max_accuracy] = FLAGS.index(FLAG_ACCURACY)
+    flag[(from_previous > max_speed) & (from_second > max_speed)] = FLAGS.index(FLAG_JUMP)
+    frame["flag"] = pd.Categorical.from_codes(flag, categories=FLAGS)
     return frame

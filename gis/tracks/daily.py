@@ -17,7 +17,7 @@ identical to one of an earlier day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +26,20 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from scipy.ndimage import distance_transform_edt
-from scipy.spatial import cKDTree
 
 from gis.atomic import replacing
-from gis.join import GridIndex, cells_of, ranks
+from gis.join import Buckets, GridIndex, cells_of, ranks
 from gis.reports import write_csv, write_excel
 from gis.roster import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
-from gis.tracks.clean import FLAG_JUMP, epoch_seconds
+from gis.tracks.clean import FLAG_JUMP, FLAGS, PER_SECOND, by_staff_and_time, sorted_categorical
 from gis.tracks.store import tracks_dir
 
 MAX_GAP_S = 600.0
 COVER_RADIUS_M = 50.0
 COVER_CELL_M = 10.0
 PASS_RADIUS_M = 30.0
+PASS_BUCKET_M = 100.0
 STRAIGHT_MIN_SEGMENTS = 20  # about five minutes of fixes
 STRAIGHT_SPEED_TOLERANCE = 0.05
 STRAIGHT_TURN_DEG = 3.0
@@ -48,6 +48,7 @@ SAME_TRACK_SHARE = 0.8
 IDENTICAL_SHARE = 0.5
 FINGERPRINT_SAMPLE = 8  # keep one coordinate key in eight (chosen by the key, so days compare)
 LOOKBACK_DAYS = 30
+DAILY_COLUMNS = ["staff_id", "time", "x", "y", "flag", "grid_id", "town"]  # what the figures read
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Reference:
     gate_xy: np.ndarray
     cover_labels: np.ndarray  # grid row + 1 per 10 m cell (0: no grid)
     cover_origin: tuple[float, float]
+    near_points: Buckets  # markers then gates, each filed under the buckets within PASS_RADIUS_M
 
     @classmethod
     def build(cls, index: GridIndex, markers, gates) -> "Reference":
@@ -79,31 +81,117 @@ class Reference:
         shape = (int(np.ceil((maxy - miny + pad) / COVER_CELL_M)), int(np.ceil((maxx - minx + pad) / COVER_CELL_M)))
         labels = rasterize(((g, i + 1) for i, g in enumerate(index.grids.geometry)), out_shape=shape,
                            transform=from_origin(minx, maxy, COVER_CELL_M, COVER_CELL_M), fill=0, dtype="int32")
-        return cls(index, marker_grid, marker_xy, gate_grid, gate_xy, labels, (minx, maxy))
+        points = np.vstack([marker_xy, gate_xy]).reshape(-1, 2)
+        boxes = np.column_stack([points - PASS_RADIUS_M, points + PASS_RADIUS_M])
+        extent = (*(boxes[:, :2].min(axis=0) if len(points) else (0.0, 0.0)),
+                  *(boxes[:, 2:].max(axis=0) if len(points) else (1.0, 1.0)))
+        return cls(index, marker_grid, marker_xy, gate_grid, gate_xy, labels, (minx, maxy),
+                   Buckets(boxes, PASS_BUCKET_M, extent))
 
 
-def segments(fixes: pd.DataFrame) -> pd.DataFrame:
-    """Consecutive good fixes of one staff member at most MAX_GAP_S apart."""
-    good = fixes[fixes["flag"] == ""].reset_index(drop=True)
-    staff = good["staff_id"].to_numpy()
-    t = epoch_seconds(good["time"])
-    x, y = good["x"].to_numpy(), good["y"].to_numpy()
+@dataclass
+class DayFixes:
+    """One day's fixes as arrays, sorted by staff and time; text held as integer codes.
+
+    ``staff`` indexes ``staff_names`` and ``town`` indexes ``town_names`` (both sorted, so codes
+    sort as names do); ``grid`` is the row of the reference's grids (-1 outside every grid);
+    ``flag`` indexes :data:`~gis.tracks.clean.FLAGS` (0: a good fix).
+    """
+
+    staff_names: np.ndarray
+    town_names: np.ndarray
+    staff: np.ndarray
+    instant: np.ndarray  # int64 in ``unit`` since 1970 (UTC)
+    unit: str
+    x: np.ndarray
+    y: np.ndarray
+    flag: np.ndarray
+    grid: np.ndarray
+    town: np.ndarray
+
+    @classmethod
+    def from_frame(cls, fixes: pd.DataFrame, grid_ids) -> "DayFixes":
+        """From a table of fixes (as :func:`~gis.tracks.store.read_day` gives)."""
+        fixes = by_staff_and_time(fixes.assign(staff_id=sorted_categorical(fixes["staff_id"]),
+                                               town=sorted_categorical(fixes["town"])))
+        grid_ids = pd.Index(np.asarray(grid_ids, dtype=object))
+        grid_cat = fixes["grid_id"].astype("category")
+        grid_of_code = np.r_[grid_ids.get_indexer(grid_cat.cat.categories), -1]
+        flag_cat = fixes["flag"].astype("category")
+        flag_of_code = np.r_[pd.Index(FLAGS).get_indexer(flag_cat.cat.categories), 0]
+        if (flag_of_code < 0).any():
+            raise ValueError(f"unknown flags {sorted(set(flag_cat.cat.categories) - set(FLAGS))}")
+        times = fixes["time"]
+        return cls(
+            staff_names=np.asarray(fixes["staff_id"].cat.categories, dtype=object),
+            town_names=np.asarray(fixes["town"].cat.categories, dtype=object),
+            staff=fixes["staff_id"].cat.codes.to_numpy().astype(np.int32),
+            instant=np.asarray(times.array.asi8), unit=times.dt.unit if len(times) else "ns",
+            x=fixes["x"].to_numpy(float), y=fixes["y"].to_numpy(float),
+            flag=flag_of_code[flag_cat.cat.codes.to_numpy()].astype(np.int8),
+            grid=grid_of_code[grid_cat.cat.codes.to_numpy()],
+            town=fixes["town"].cat.codes.to_numpy().astype(np.int32),
+        )
+
+    def __len__(self) -> int:
+        return len(self.staff)
+
+    @property
+    def t(self) -> np.ndarray:
+        """Seconds since 1970 (UTC)."""
+        return self.instant / PER_SECOND[self.unit]
+
+    def where(self, mask: np.ndarray) -> "DayFixes":
+        """The fixes where ``mask`` holds (same names)."""
+        return replace(self, **{k: getattr(self, k)[mask] for k in
+                                ("staff", "instant", "x", "y", "flag", "grid", "town")})
+
+    def good(self) -> "DayFixes":
+        return self.where(self.flag == 0)
+
+    def local_hours(self) -> np.ndarray:
+        return pd.DatetimeIndex(pd.to_datetime(self.instant, unit=self.unit, utc=True)).tz_convert(LOCAL_TZ).hour \
+            .to_numpy()
+
+    def clock(self, positions: np.ndarray) -> np.ndarray:
+        """Local HH:MM of the fixes at ``positions``."""
+        return np.asarray(pd.to_datetime(self.instant[positions], unit=self.unit, utc=True)
+                          .tz_convert(LOCAL_TZ).strftime("%H:%M"), dtype=object)
+
+
+@dataclass
+class Segments:
+    """Consecutive good fixes of one staff member at most MAX_GAP_S apart; a segment counts for the
+    grid of its first fix."""
+
+    staff: np.ndarray
+    grid: np.ndarray
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    dt: np.ndarray
+    length: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.staff)
+
+
+def segments(good: DayFixes) -> Segments:
+    t = good.t
     dt = np.diff(t)
-    keep = (staff[1:] == staff[:-1]) & (dt > 0) & (dt <= MAX_GAP_S)
-    start = np.flatnonzero(keep)
-    return pd.DataFrame({
-        "staff_id": staff[start], "grid_id": good["grid_id"].to_numpy()[start],
-        "x0": x[start], "y0": y[start], "x1": x[start + 1], "y1": y[start + 1],
-        "dt": dt[start], "length": np.hypot(x[start + 1] - x[start], y[start + 1] - y[start]),
-    })
+    start = np.flatnonzero((good.staff[1:] == good.staff[:-1]) & (dt > 0) & (dt <= MAX_GAP_S))
+    x, y = good.x, good.y
+    return Segments(good.staff[start], good.grid[start], x[start], y[start], x[start + 1], y[start + 1],
+                    dt[start], np.hypot(x[start + 1] - x[start], y[start + 1] - y[start]))
 
 
-def _coverage(ref: Reference, segs: pd.DataFrame) -> np.ndarray:
+def _coverage(ref: Reference, segs: Segments) -> np.ndarray:
     """Share of each grid's area within COVER_RADIUS_M of a track (rows of ref.index.grids)."""
-    n = np.maximum(np.ceil(segs["length"].to_numpy() / COVER_CELL_M).astype(int), 1)
+    n = np.maximum(np.ceil(segs.length / COVER_CELL_M).astype(int), 1)
     frac = ranks(n) / np.repeat(n, n)
-    x = np.repeat(segs["x0"].to_numpy(), n) + frac * np.repeat((segs["x1"] - segs["x0"]).to_numpy(), n)
-    y = np.repeat(segs["y0"].to_numpy(), n) + frac * np.repeat((segs["y1"] - segs["y0"]).to_numpy(), n)
+    x = np.repeat(segs.x0, n) + frac * np.repeat(segs.x1 - segs.x0, n)
+    y = np.repeat(segs.y0, n) + frac * np.repeat(segs.y1 - segs.y0, n)
     labels = ref.cover_labels
     minx, maxy = ref.cover_origin
     _, row, col = cells_of(x, y, minx, maxy, COVER_CELL_M, labels.shape)
@@ -115,11 +203,12 @@ def _coverage(ref: Reference, segs: pd.DataFrame) -> np.ndarray:
     return (covered / np.maximum(total, 1))[1:]
 
 
-def _passed(points_xy: np.ndarray, tree: cKDTree | None) -> np.ndarray:
-    if tree is None or not len(points_xy):
-        return np.zeros(len(points_xy), bool)
-    dist, _ = tree.query(points_xy, distance_upper_bound=PASS_RADIUS_M)
-    return np.isfinite(dist)
+def _passed(ref: Reference, good: DayFixes) -> np.ndarray:
+    """Whether a good fix came within PASS_RADIUS_M of each marker, then each gate."""
+    point, candidate = ref.near_points.candidates(good.x, good.y)
+    xy = np.vstack([ref.marker_xy, ref.gate_xy]).reshape(-1, 2)
+    near = np.hypot(good.x[point] - xy[candidate, 0], good.y[point] - xy[candidate, 1]) <= PASS_RADIUS_M
+    return np.bincount(candidate[near], minlength=len(xy)) > 0
 
 
 def _hours_list(hours: list[int]) -> str:
@@ -134,95 +223,104 @@ def _hours_list(hours: list[int]) -> str:
     return "，".join(out)
 
 
-def grid_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, ref: Reference,
+def _per(codes: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Sum (or count) per code 0…n-1; negative codes left out."""
+    keep = codes >= 0
+    return np.bincount(codes[keep], weights=None if weights is None else weights[keep], minlength=n)
+
+
+def grid_figures(day: str, good: DayFixes, segs: Segments, ref: Reference,
                  staff_table: pd.DataFrame) -> pd.DataFrame:
     grids = ref.index.grids
-    good = fixes[(fixes["flag"] == "") & fixes["grid_id"].notna()]
-    row_of = pd.Series(np.arange(len(grids)), index=grids["grid_id"].to_numpy())
-    rows_present = row_of.reindex(good["grid_id"].to_numpy()).to_numpy()
-    hours = good["time"].dt.tz_convert(LOCAL_TZ).dt.hour.to_numpy()
-    seen_hours = np.zeros((len(grids), 24), bool)
-    known = ~np.isnan(rows_present)
-    seen_hours[rows_present[known].astype(int), hours[known]] = True
-    staff_present = good.groupby("grid_id")["staff_id"].nunique()
-    by_grid = segs.dropna(subset=["grid_id"]).groupby("grid_id")[["length", "dt"]].sum()
-    tree = cKDTree(np.column_stack([good["x"], good["y"]])) if len(good) else None
-    markers_ok = _passed(ref.marker_xy, tree)
-    gates_ok = _passed(ref.gate_xy, tree)
-    coverage = _coverage(ref, segs) if len(segs) else np.zeros(len(grids))
+    n = len(grids)
+    inside = good.grid >= 0
+    seen_hours = np.zeros((n, 24), bool)
+    seen_hours[good.grid[inside], good.local_hours()[inside]] = True
+    pairs = np.unique(good.grid[inside].astype(np.int64) * max(len(good.staff_names), 1) + good.staff[inside])
+    staff_present = _per(pairs // max(len(good.staff_names), 1), n)
+    length, hours_inside = _per(segs.grid, n, segs.length), _per(segs.grid, n, segs.dt)
+    passed = _passed(ref, good)
+    markers_ok, gates_ok = passed[:len(ref.marker_xy)], passed[len(ref.marker_xy):]
+    coverage = _coverage(ref, segs) if len(segs) else np.zeros(n)
     away = staff_table[staff_table["share_own_grid"] < 0.5].groupby("own_grid")["staff_id"].agg(
         lambda s: "，".join(sorted(s)))
-    rows = []
-    for i, (grid_id, town, kind) in enumerate(zip(grids["grid_id"], grids["town"], grids["kind"])):
-        empty = [int(h) for h in np.flatnonzero(~seen_hours[i])]
-        rows.append({
-            "date": day, "grid_id": grid_id, "town": town, "kind": kind,
-            "staff_present": int(staff_present.get(grid_id, 0)),
-            "patrol_km": round(float(by_grid["length"].get(grid_id, 0.0)) / 1000, 2),
-            "hours_inside": round(float(by_grid["dt"].get(grid_id, 0.0)) / 3600, 2),
-            "uncovered_hours": len(empty), "uncovered_list": _hours_list(empty),
-            "coverage_50m": round(float(coverage[i]), 3),
-            "markers_passed": int(markers_ok[ref.marker_grid == i].sum()),
-            "markers_total": int((ref.marker_grid == i).sum()),
-            "gates_passed": int(gates_ok[ref.gate_grid == i].sum()),
-            "gates_total": int((ref.gate_grid == i).sum()),
-            "staff_away": away.get(grid_id, ""),
-        })
-    return pd.DataFrame(rows)
+    empty = [[int(h) for h in np.flatnonzero(~seen)] for seen in seen_hours]
+    return pd.DataFrame({
+        "date": day, "grid_id": grids["grid_id"].to_numpy(), "town": grids["town"].to_numpy(),
+        "kind": grids["kind"].to_numpy(), "staff_present": staff_present.astype(int),
+        "patrol_km": np.round(length / 1000, 2), "hours_inside": np.round(hours_inside / 3600, 2),
+        "uncovered_hours": [len(e) for e in empty], "uncovered_list": [_hours_list(e) for e in empty],
+        "coverage_50m": np.round(coverage, 3),
+        "markers_passed": _per(ref.marker_grid, n, markers_ok.astype(float)).astype(int),
+        "markers_total": _per(ref.marker_grid, n).astype(int),
+        "gates_passed": _per(ref.gate_grid, n, gates_ok.astype(float)).astype(int),
+        "gates_total": _per(ref.gate_grid, n).astype(int),
+        "staff_away": away.reindex(grids["grid_id"]).fillna("").to_numpy(),
+    })
 
 
-def _straight_runs(fixes: pd.DataFrame) -> pd.Series:
-    """Per staff: runs of STRAIGHT_MIN_SEGMENTS or more steps at constant speed and heading."""
-    good = fixes[fixes["flag"] == ""]
-    staff = good["staff_id"].to_numpy()
-    x, y = good["x"].to_numpy(), good["y"].to_numpy()
-    t = epoch_seconds(good["time"])
+def _straight_runs(good: DayFixes) -> np.ndarray:
+    """Per staff code: runs of STRAIGHT_MIN_SEGMENTS or more steps at constant speed and heading."""
+    n = len(good.staff_names)
     if len(good) < 3:
-        return pd.Series(dtype=int)
-    dx, dy, dt = np.diff(x), np.diff(y), np.diff(t)
+        return np.zeros(n, int)
+    staff, x, y = good.staff, good.x, good.y
+    dx, dy, dt = np.diff(x), np.diff(y), np.diff(good.t)
     same = staff[1:] == staff[:-1]
     speed = np.hypot(dx, dy) / np.where(dt > 0, dt, np.nan)
     heading = np.degrees(np.arctan2(dy, dx))
     turn = np.abs((np.diff(heading) + 180) % 360 - 180)
     change = np.abs(np.diff(speed)) / np.maximum(speed[1:], 1e-9)
     steady = same[1:] & same[:-1] & (turn < STRAIGHT_TURN_DEG) & (change < STRAIGHT_SPEED_TOLERANCE) & (speed[1:] > 0.3)
-    # run lengths of True
     edges = np.diff(np.r_[0, steady.astype(np.int8), 0])
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long = (stops - starts) >= STRAIGHT_MIN_SEGMENTS
-    return pd.Series(staff[1:-1][starts[long]]).value_counts()
+    return np.bincount(staff[1:-1][starts[long]], minlength=n)
 
 
-def _minute_cells(good: pd.DataFrame) -> pd.DataFrame:
-    minute = (epoch_seconds(good["time"]) // 60).astype(np.int64)
-    cell_x = np.floor(good["x"].to_numpy() / SAME_TRACK_CELL_M).astype(np.int64)
-    cell_y = np.floor(good["y"].to_numpy() / SAME_TRACK_CELL_M).astype(np.int64)
-    keys = pd.DataFrame({"staff_id": good["staff_id"].to_numpy(), "minute": minute, "cx": cell_x, "cy": cell_y})
-    return keys.drop_duplicates(["staff_id", "minute"])
-
-
-def _same_tracks(fixes: pd.DataFrame) -> dict[str, str]:
+def _same_tracks(good: DayFixes) -> dict[str, str]:
     """Staff whose positions coincide minute by minute with another's for most of their time."""
-    keys = _minute_cells(fixes[fixes["flag"] == ""])
-    minutes = keys.groupby("staff_id").size()
-    shared = keys.merge(keys, on=["minute", "cx", "cy"])
-    shared = shared[shared["staff_id_x"] < shared["staff_id_y"]]
-    pairs = shared.groupby(["staff_id_x", "staff_id_y"]).size()
+    n = max(len(good.staff_names), 1)
+    if not len(good):
+        return {}
+    minute = (good.t // 60).astype(np.int64)
+    cx = np.floor(good.x / SAME_TRACK_CELL_M).astype(np.int64)
+    cy = np.floor(good.y / SAME_TRACK_CELL_M).astype(np.int64)
+    first = np.r_[True, (good.staff[1:] != good.staff[:-1]) | (minute[1:] != minute[:-1])]  # a staff minute's first fix
+    staff, minute, cx, cy = good.staff[first], minute[first], cx[first], cy[first]
+    minutes = np.bincount(staff, minlength=n)
+    place = ((minute - minute.min()) * (cx.max() - cx.min() + 1) + (cx - cx.min())) * (cy.max() - cy.min() + 1) \
+        + (cy - cy.min())
+    order = np.lexsort((staff, place))
+    place, staff = place[order], staff[order]
+    bounds = np.flatnonzero(np.r_[True, place[1:] != place[:-1], True])
+    size = np.diff(bounds)
+    pair_keys = []
+    for k in np.unique(size[size > 1]):  # groups of k staff in one place and minute: every pair
+        lo = bounds[:-1][size == k]
+        members = staff[lo[:, None] + np.arange(k)]
+        a, b = np.triu_indices(k, 1)
+        pair_keys.append(members[:, a].astype(np.int64).ravel() * n + members[:, b].ravel())
+    if not pair_keys:
+        return {}
+    keys, counts = np.unique(np.concatenate(pair_keys), return_counts=True)
+    a, b = keys // n, keys % n
+    hit = counts >= SAME_TRACK_SHARE * np.minimum(minutes[a], minutes[b])
     out: dict[str, list[str]] = {}
-    for (a, b), count in pairs.items():
-        if count >= SAME_TRACK_SHARE * min(minutes[a], minutes[b]):
-            out.setdefault(a, []).append(b)
-            out.setdefault(b, []).append(a)
+    names = good.staff_names
+    for i, j in zip(a[hit], b[hit]):
+        out.setdefault(names[i], []).append(names[j])
+        out.setdefault(names[j], []).append(names[i])
     return {k: "，".join(sorted(v)) for k, v in out.items()}
 
 
-def fingerprints(fixes: pd.DataFrame) -> pd.DataFrame:
+def fingerprints(day: DayFixes) -> pd.DataFrame:
     """Exact-coordinate keys (to 0.1 m) of good fixes, one in FINGERPRINT_SAMPLE kept by value."""
-    good = fixes[fixes["flag"] == ""]
-    key = (np.round(good["x"].to_numpy() * 10).astype(np.int64) * 1_000_003
-           + np.round(good["y"].to_numpy() * 10).astype(np.int64))
+    good = day.good()
+    key = (np.round(good.x * 10).astype(np.int64) * 1_000_003 + np.round(good.y * 10).astype(np.int64))
     keep = key % FINGERPRINT_SAMPLE == 0
-    return pd.DataFrame({"staff_id": good["staff_id"].to_numpy()[keep], "key": key[keep]})
+    return pd.DataFrame({"staff_id": pd.Categorical.from_codes(good.staff[keep], categories=good.staff_names),
+                         "key": key[keep]})
 
 
 def fingerprint_path(data_dir: Path, day: str) -> Path:
@@ -234,67 +332,82 @@ def _identical_days(data_dir: Path | None, day: str, prints: pd.DataFrame) -> di
     if data_dir is None or prints.empty:
         return {}
     today = pd.Timestamp(day)
+    names = pd.Index(prints["staff_id"].cat.categories)
+    mine = pd.DataFrame({"staff": prints["staff_id"].cat.codes.to_numpy(), "key": prints["key"].to_numpy()})
+    counts = np.bincount(mine["staff"], minlength=len(names))
     found: dict[str, list[str]] = {}
-    counts = prints.groupby("staff_id").size()
     for back in range(1, LOOKBACK_DAYS + 1):
         earlier = (today - pd.Timedelta(days=back)).strftime("%Y-%m-%d")
         path = fingerprint_path(data_dir, earlier)
         if not path.exists():
             continue
         old = pd.read_parquet(path)
-        hits = prints.merge(old, on=["staff_id", "key"]).groupby("staff_id").size()
-        for staff_id, n in hits.items():
-            if n >= IDENTICAL_SHARE * counts[staff_id]:
-                found.setdefault(staff_id, []).append(earlier)
+        old = pd.DataFrame({"staff": names.get_indexer(old["staff_id"].astype(object)), "key": old["key"].to_numpy()})
+        hits = np.bincount(mine.merge(old[old["staff"] >= 0], on=["staff", "key"])["staff"], minlength=len(names))
+        for code in np.flatnonzero((hits > 0) & (hits >= IDENTICAL_SHARE * counts)):
+            found.setdefault(names[code], []).append(earlier)
     return {k: "，".join(v) for k, v in found.items()}
 
 
-def staff_figures(day: str, fixes: pd.DataFrame, segs: pd.DataFrame, data_dir: Path | None,
-                  prints: pd.DataFrame | None = None) -> pd.DataFrame:
-    if fixes.empty:
+def _most_common(codes_a: np.ndarray, codes_b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
+    """For each a: the b seen most often with it (the first such b on ties; -1 if none)."""
+    keep = codes_b >= 0
+    counts = np.bincount(codes_a[keep].astype(np.int64) * n_b + codes_b[keep], minlength=n_a * n_b).reshape(n_a, n_b)
+    return np.where(counts.any(axis=1), counts.argmax(axis=1), -1) if n_b else np.full(n_a, -1)
+
+
+def _grids_visited(good: DayFixes, grid_ids: np.ndarray, n: int) -> list[str]:
+    inside = good.grid >= 0
+    pairs = np.unique(good.staff[inside].astype(np.int64) * len(grid_ids) + good.grid[inside])
+    staff, grid = pairs // len(grid_ids), pairs % len(grid_ids)
+    bounds = np.searchsorted(staff, np.arange(n + 1))
+    return ["，".join(grid_ids[grid[lo:hi]]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def staff_figures(day: str, fixes: DayFixes, good: DayFixes, segs: Segments, ref: Reference,
+                  data_dir: Path | None, prints: pd.DataFrame | None = None) -> pd.DataFrame:
+    if not len(fixes):
         return pd.DataFrame(columns=list(DAILY_STAFF_COLUMNS))
-    base = fixes.assign(bad=fixes["flag"] != "", jump=fixes["flag"] == FLAG_JUMP).groupby("staff_id").agg(
-        fixes=("time", "size"), flagged=("bad", "sum"), jumps=("jump", "sum"),
-        first_fix=("time", "min"), last_fix=("time", "max"))
-    dist = segs.groupby("staff_id")[["length", "dt"]].sum()
-    own = pd.Series({s: grid_of_staff(s) for s in base.index})
-    seg_own = segs.assign(own=segs["staff_id"].map(own))
-    in_own = seg_own[seg_own["grid_id"] == seg_own["own"]].groupby("staff_id")["dt"].sum()
-    good = fixes[fixes["flag"] == ""]
-    pairs = good.dropna(subset=["grid_id"]).drop_duplicates(["staff_id", "grid_id"]).sort_values(["staff_id", "grid_id"])
-    visited = pairs.groupby("staff_id")["grid_id"].agg("，".join)
-    town_counts = good.dropna(subset=["town"]).groupby(["staff_id", "town"]).size()
-    town_of = town_counts.reset_index().sort_values(0, ascending=False, kind="stable").drop_duplicates(
-        "staff_id").set_index("staff_id")["town"]
-    straight = _straight_runs(fixes)
-    same = _same_tracks(fixes)
+    n = len(fixes.staff_names)
+    grid_ids = ref.index.grids["grid_id"].to_numpy()
+    count = np.bincount(fixes.staff, minlength=n)
+    first = np.searchsorted(fixes.staff, np.arange(n))
+    last = np.searchsorted(fixes.staff, np.arange(n), side="right") - 1
+    length, on_duty = _per(segs.staff, n, segs.length), _per(segs.staff, n, segs.dt)
+    own = np.array([grid_of_staff(s) or "" for s in fixes.staff_names], dtype=object)
+    own_row = np.r_[pd.Index(grid_ids).get_indexer(own), -1]
+    in_own = _per(segs.staff, n, segs.dt * ((segs.grid == own_row[segs.staff]) & (segs.grid >= 0)))
+    town = _most_common(good.staff, good.town, n, len(fixes.town_names))
     identical = _identical_days(data_dir, day, fingerprints(fixes) if prints is None else prints)
-    on_duty = dist["dt"].reindex(base.index).fillna(0.0)
+    same = _same_tracks(good)
+    present = np.flatnonzero(count > 0)
+    names = fixes.staff_names[present]
     out = pd.DataFrame({
-        "date": day, "staff_id": base.index, "own_grid": own.reindex(base.index).fillna("").to_numpy(),
-        "town": town_of.reindex(base.index).fillna("").to_numpy(),
-        "fixes": base["fixes"].to_numpy(), "flagged": base["flagged"].astype(int).to_numpy(),
-        "distance_km": (dist["length"].reindex(base.index).fillna(0.0) / 1000).round(2).to_numpy(),
-        "on_duty_hours": (on_duty / 3600).round(2).to_numpy(),
-        "first_fix": base["first_fix"].dt.tz_convert(LOCAL_TZ).dt.strftime("%H:%M").to_numpy(),
-        "last_fix": base["last_fix"].dt.tz_convert(LOCAL_TZ).dt.strftime("%H:%M").to_numpy(),
-        "grids_visited": visited.reindex(base.index).fillna("").to_numpy(),
-        "share_own_grid": (in_own.reindex(base.index).fillna(0.0) / on_duty.where(on_duty > 0)).fillna(0.0)
-        .round(3).to_numpy(),
-        "jumps": base["jumps"].astype(int).to_numpy(),
-        "straight_runs": straight.reindex(base.index).fillna(0).astype(int).to_numpy(),
-        "same_track_as": [same.get(s, "") for s in base.index],
-        "same_as_day": [identical.get(s, "") for s in base.index],
+        "date": day, "staff_id": names, "own_grid": own[present],
+        "town": np.append(fixes.town_names, "")[town][present],
+        "fixes": count[present], "flagged": _per(fixes.staff, n, (fixes.flag != 0).astype(float))[present].astype(int),
+        "distance_km": np.round(length / 1000, 2)[present],
+        "on_duty_hours": np.round(on_duty / 3600, 2)[present],
+        "first_fix": fixes.clock(first[present]), "last_fix": fixes.clock(last[present]),
+        "grids_visited": np.asarray(_grids_visited(good, grid_ids, n), dtype=object)[present],
+        "share_own_grid": np.round(np.divide(in_own, on_duty, out=np.zeros(n), where=on_duty > 0), 3)[present],
+        "jumps": _per(fixes.staff, n, (fixes.flag == FLAGS.index(FLAG_JUMP)).astype(float))[present].astype(int),
+        "straight_runs": _straight_runs(good)[present],
+        "same_track_as": [same.get(s, "") for s in names],
+        "same_as_day": [identical.get(s, "") for s in names],
     })
-    return out.reset_index(drop=True)
+    return out
 
 
-def daily_figures(day: str, fixes: pd.DataFrame, ref: Reference, data_dir: Path | None = None,
+def daily_figures(day: str, fixes: pd.DataFrame | DayFixes, ref: Reference, data_dir: Path | None = None,
                   prints: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per grid, per staff) figures of one local day; ``prints`` are the day's fingerprints if known."""
-    segs = segments(fixes)
-    staff = staff_figures(day, fixes, segs, data_dir, prints)
-    grid = grid_figures(day, fixes, segs, ref, staff)
+    if not isinstance(fixes, DayFixes):
+        fixes = DayFixes.from_frame(fixes, ref.index.grids["grid_id"])
+    good = fixes.good()
+    segs = segments(good)
+    staff = staff_figures(day, fixes, good, segs, ref, data_dir, prints)
+    grid = grid_figures(day, good, segs, ref, staff)
     return grid, staff
 
 

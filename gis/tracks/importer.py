@@ -73,8 +73,8 @@ def prepare(frame: pd.DataFrame, index: GridIndex, *, name: str, crs: str | None
     frame["x"], frame["y"] = to_storage(frame["lon"].to_numpy(), frame["lat"].to_numpy())
     frame = clean.flag_fixes(frame, max_speed=max_speed)
     where = index.assign_xy(frame["x"].to_numpy(), frame["y"].to_numpy(), nearest=False, distances=False)
-    frame["grid_id"] = where["grid_id"].astype(object).to_numpy()
-    frame["town"] = where["town"].astype(object).to_numpy()
+    frame["grid_id"] = where["grid_id"].array
+    frame["town"] = where["town"].array
     outside = ~where["inside_district"].to_numpy()
     if outside.mean() > 0.5:
         notices.add(name, f"{outside.mean():.0%} 的点在密云区外，请核对坐标系")

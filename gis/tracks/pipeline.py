@@ -17,15 +17,16 @@ from gis.tracks.simulate import simulate_day
 from gis.tracks.store import already_imported, read_day, write_fixes
 
 
-def load_reference(layers: Path) -> daily.Reference:
-    index = GridIndex.from_layers(layers)
+def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Reference:
+    """What the daily figures need from the layers (``index`` if already built from them)."""
+    index = index or GridIndex.from_layers(layers)
     frames = store.read_layers(layers, ["boundary_markers", "fence_gates"])
     return daily.Reference.build(index, frames["boundary_markers"], frames["fence_gates"])
 
 
 def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
     """Figures of one day from the store; fingerprints kept for later days; reports written."""
-    fixes = read_day(data_dir, day)
+    fixes = daily.DayFixes.from_frame(read_day(data_dir, day, daily.DAILY_COLUMNS), ref.index.grids["grid_id"])
     prints = daily.fingerprints(fixes)
     grid, staff = daily.daily_figures(day, fixes, ref, data_dir, prints)
     if len(fixes):
@@ -36,7 +37,7 @@ def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFr
 def _one_day_on_worker(day: str, layers: str, data_dir: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A day's figures computed where the task runs: the worker reads the day's files itself."""
     ref = load_reference(Path(layers))
-    fixes = read_day(Path(data_dir), day)
+    fixes = read_day(Path(data_dir), day, daily.DAILY_COLUMNS)
     return daily.daily_figures(day, fixes, ref, Path(data_dir))
 
 

@@ -1,6 +1,6 @@
 """Read GPS fixes from GPX 1.0/1.1, CSV and GeoJSON into one table.
 
-Every reader returns a DataFrame with ``staff_id``, ``time`` (UTC),
+Every reader returns a DataFrame with ``staff_id`` (categorical), ``time`` (UTC),
 ``lon``, ``lat`` (as given: any CRS, converted later), ``accuracy_m`` and
 ``row`` (the line or point number in the file, for messages).  Rows that
 cannot be read are skipped with a notice naming the row; a file that cannot
@@ -104,9 +104,31 @@ def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _arrow_csv(path: Path, names: dict[str, str], staff: str | None, time_type) -> pd.DataFrame | None:
+    """The whole file parsed by Arrow's multi-threaded reader with typed columns, or None when a value
+    does not parse as its type (the caller then reads it as text and names the rows)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    types = {"lon": pa.float64(), "lat": pa.float64(), "accuracy": pa.float64(), "time": time_type,
+             "staff_id": pa.dictionary(pa.int32(), pa.string())}
+    wanted = [original for original, name in names.items() if name in types and not (staff and name == "staff_id")]
+    try:
+        table = pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(encoding="utf8"),
+                                convert_options=pa_csv.ConvertOptions(
+                                    column_types={c: types[names[c]] for c in wanted}, include_columns=wanted))
+    except (pa.ArrowException, UnicodeDecodeError):
+        return None
+    frame = table.to_pandas()
+    frame.columns = [names[c] for c in frame.columns]
+    return frame
+
+
 def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
-    """Clean files take the fast path (numbers parsed by the C parser); a file with bad
-    values is read again as text so that each bad row can be named."""
+    """Clean files take the fast path (Arrow parses numbers and ISO 8601 times, with or without a
+    zone); a file with bad values is read again as text so that each bad row can be named."""
+    import pyarrow as pa
+
     try:
         header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -116,44 +138,51 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     if missing:
         raise InputError(f"CSV 缺少列 {', '.join(missing)}；应为 staff_id, time, lon, lat[, accuracy]",
                          file=path.name)
-    numeric = {original: float for original, name in names.items() if name in ("lon", "lat", "accuracy")}
-    text = {original: "category" if name == "staff_id" else object
-            for original, name in names.items() if name not in ("lon", "lat", "accuracy")}
-    try:
-        raw = pd.read_csv(path, dtype={**numeric, **text}, encoding="utf-8-sig", skipinitialspace=True)
-    except ValueError:  # a value that is not a number: read as text, name the rows later
-        try:
-            raw = pd.read_csv(path, dtype=object, encoding="utf-8-sig", skipinitialspace=True,
-                              on_bad_lines="warn", keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
-    raw.columns = [names.get(c, c) for c in raw.columns]
-    if staff:
-        staff_ids = pd.Series(staff, index=raw.index, dtype=object)
+    raw = _arrow_csv(path, names, staff, pa.timestamp("us", tz="UTC"))
+    if raw is not None:
+        times = raw["time"]
     else:
-        staff_ids = _strip_staff(raw["staff_id"])
+        raw = _arrow_csv(path, names, staff, pa.timestamp("us"))
+        if raw is not None:
+            notices.add(path.name, "时间没有时区，按北京时间 (Asia/Shanghai) 处理", level="info")
+            times = raw["time"].dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        else:
+            raw = _text_csv(path)
+            raw.columns = [names.get(c, c) for c in raw.columns]
+            times = to_utc(raw["time"], path.name, notices)
     frame = pd.DataFrame({
-        "staff_id": staff_ids,
+        "staff_id": _strip_staff(pd.Series(staff, index=raw.index, dtype="category") if staff else raw["staff_id"]),
+        "time": times,
         "lon": pd.to_numeric(raw["lon"], errors="coerce"),
         "lat": pd.to_numeric(raw["lat"], errors="coerce"),
         "accuracy_m": pd.to_numeric(raw["accuracy"], errors="coerce") if "accuracy" in raw else np.nan,
         "row": np.arange(len(raw)) + 2,  # line numbers, after the header
     })
-    frame["time"] = to_utc(raw["time"], path.name, notices)
     del raw
     return _keep_complete(frame, path.name, notices)
 
 
+def _text_csv(path: Path) -> pd.DataFrame:
+    """Every value as text (the slow path for files with bad values)."""
+    try:
+        return pd.read_csv(path, dtype=object, encoding="utf-8-sig", skipinitialspace=True,
+                           on_bad_lines="warn", keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
+
+
 def _strip_staff(values: pd.Series) -> pd.Series:
-    """Staff codes without surrounding blanks, empty as missing (stripped once per distinct code)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
-        cleaned = np.array([str(c).strip() or None for c in values.cat.categories] + [None], dtype=object)
-        return pd.Series(cleaned[codes], index=values.index, dtype=object)
-    stripped = values.astype("string").str.strip()
-    return stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
+    """Staff codes without surrounding blanks, empty as missing, as a categorical whose categories
+    sort as the codes do (each distinct code stripped once)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("category")
+    cleaned = np.array([str(c).strip() for c in values.cat.categories], dtype=object)
+    categories = np.unique(cleaned[cleaned != ""]) if len(cleaned) else np.array([], dtype=object)
+    position = pd.Index(categories).get_indexer(cleaned)  # -1 for the empty code
+    codes = values.cat.codes.to_numpy()
+    new_codes = np.where(codes >= 0, np.r_[position, -1][codes], -1)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=pd.Index(categories, dtype=object)),
+                     index=values.index)
 
 
 def _keep_complete(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
@@ -229,13 +258,14 @@ def read_fixes(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     if size > MAX_FILE_BYTES:
         raise InputError(f"文件过大（{size / 2**20:.0f} MB，上限 {MAX_FILE_BYTES // 2**20} MB）", file=path.name)
     frame = reader(path, staff, notices)
-    codes = frame["staff_id"].astype(str)
-    unique = codes.unique()
-    good = {c for c in unique if STAFF_CODE.fullmatch(c)}
-    bad = ~codes.isin(good)
+    frame["staff_id"] = _strip_staff(frame["staff_id"])
+    codes = frame["staff_id"].cat.codes.to_numpy()
+    good = np.array([bool(STAFF_CODE.fullmatch(c)) for c in frame["staff_id"].cat.categories] + [False])
+    bad = ~good[codes]  # a missing code (-1) takes the last entry
     if bad.any():
         notices.rows(path.name, frame.loc[bad, "row"], "保水员编号只能含字母、数字、汉字、- _ .（至多 40 个），已跳过")
         frame = frame.loc[~bad].reset_index(drop=True)
+        frame["staff_id"] = frame["staff_id"].cat.remove_unused_categories()
     if frame.empty:
         raise InputError("文件中没有可用的轨迹点 (no usable fixes)", file=path.name)
     return frame

@@ -21,12 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyproj import CRS
 
 from gis.atomic import replacing
 from gis.schema import LOCAL_TZ, STORAGE_CRS
+from gis.tracks.clean import sorted_categorical
 
 _STORAGE_PROJJSON = CRS.from_user_input(STORAGE_CRS).to_json_dict()
 OUTSIDE_TOWNS = "区外"
@@ -57,44 +59,62 @@ def already_imported(data_dir: Path, sha256: str) -> str | None:
     return row[0] if row else None
 
 
-def local_day(times: pd.Series) -> pd.Series:
-    """The Asia/Shanghai calendar day of each time, as 'YYYY-MM-DD' (formatted once per distinct day)."""
-    codes, days = pd.factorize(times.dt.tz_convert(LOCAL_TZ).dt.normalize())
-    labels = np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
-    return pd.Series(labels[codes], index=times.index)
+def local_days(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The Asia/Shanghai calendar day of each time: a code per time and the 'YYYY-MM-DD' labels
+    (formatted once per distinct day)."""
+    codes, days = pd.factorize(times.dt.tz_convert(LOCAL_TZ).dt.normalize(), sort=True)
+    return codes, np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
 
 
-def geoparquet_points(frame: pd.DataFrame) -> pa.Table:
-    """A GeoParquet 1.1 table with native point encoding built straight from the x, y columns
-    (no geometry objects: millions of fixes write in a fraction of the time)."""
-    x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.append_column("geometry", pa.StructArray.from_arrays([pa.array(x), pa.array(y)],
-                                                                       names=["x", "y"]))
+def geoparquet_points(table: pa.Table) -> pa.Table:
+    """The table with a GeoParquet 1.1 ``geometry`` column in native point encoding, built straight
+    from its x, y columns (no geometry objects: millions of fixes write in a fraction of the time)."""
+    x, y = table.column("x"), table.column("y")
+    geometry = pa.StructArray.from_arrays([x.combine_chunks(), y.combine_chunks()], names=["x", "y"])
+    bbox = [pc.min(x).as_py(), pc.min(y).as_py(), pc.max(x).as_py(), pc.max(y).as_py()] if len(table) else []
     geo = {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": {
-        "encoding": "point", "geometry_types": ["Point"], "crs": _STORAGE_PROJJSON,
-        "bbox": [float(x.min()), float(y.min()), float(x.max()), float(y.max())] if len(x) else []}}}
+        "encoding": "point", "geometry_types": ["Point"], "crs": _STORAGE_PROJJSON, "bbox": bbox}}}
+    table = table.append_column("geometry", geometry)
     return table.replace_schema_metadata({**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()})
 
 
+def _with_outside(towns: pd.Series) -> pd.Series:
+    """Towns with the fixes outside every town named ``OUTSIDE_TOWNS``."""
+    if not isinstance(towns.dtype, pd.CategoricalDtype):
+        towns = towns.astype("category")
+    if OUTSIDE_TOWNS not in towns.cat.categories:
+        towns = towns.cat.add_categories([OUTSIDE_TOWNS])
+    return towns.fillna(OUTSIDE_TOWNS)
+
+
 def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str) -> list[Path]:
-    """Store one file's fixes, partitioned, atomically per partition; then register the import."""
+    """Store one file's fixes, partitioned, atomically per partition; then register the import.
+
+    Within a partition the fixes keep their order (by staff and time, as :func:`prepare` leaves them).
+    """
     root = tracks_dir(data_dir)
-    fixes = fixes.assign(town=fixes["town"].astype(object).fillna(OUTSIDE_TOWNS))[STORED_COLUMNS]
-    days = local_day(fixes["time"])
+    fixes = fixes.assign(town=_with_outside(fixes["town"]))[STORED_COLUMNS]
+    day_codes, day_labels = local_days(fixes["time"])
+    town_codes, town_labels = pd.factorize(fixes["town"], sort=True)
+    key = day_codes.astype(np.int64) * len(town_labels) + town_codes
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    table = pa.Table.from_pandas(fixes, preserve_index=False).take(order)
+    bounds = np.r_[0, np.flatnonzero(np.diff(key)) + 1, len(key)]
     written = []
-    for (day, town), part in fixes.groupby([days, fixes["town"]], sort=True):
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        day, town = day_labels[key[lo] // len(town_labels)], town_labels[key[lo] % len(town_labels)]
         folder = root / f"date={day}" / f"town={town}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{sha256[:16]}.parquet"
         with replacing(target) as tmp:
-            pq.write_table(geoparquet_points(part), tmp)
+            pq.write_table(geoparquet_points(table.slice(lo, hi - lo)), tmp)
         written.append(target)
     with _registry(data_dir) as db:
         db.execute("insert or replace into imports values (?, ?, ?, ?, ?, ?, ?)", (
             sha256, file_name, datetime.now(timezone.utc).isoformat(timespec="seconds"), len(fixes),
             int((fixes["flag"] != "").sum()), fixes["staff_id"].nunique(),
-            ",".join(sorted(days.unique())),
+            ",".join(day_labels[np.unique(day_codes)]),
         ))
     return written
 
@@ -106,16 +126,29 @@ def day_files(data_dir: Path, day: str) -> list[Path]:
                   if not p.name.startswith("."))
 
 
+CATEGORICAL = ("staff_id", "flag", "grid_id", "town", "source_file")
+
+
 def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """All fixes of one local day (duplicates across files dropped), sorted by staff and time."""
+    """All fixes of one local day (duplicates across files dropped), sorted by staff and time.
+
+    Text columns come back as categoricals whose categories sort as the values do.
+    """
     files = day_files(data_dir, day)
-    columns = columns or [c for c in STORED_COLUMNS]
+    columns = columns or list(STORED_COLUMNS)
     if not files:
-        return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES.get(c, "object")) for c in columns})
-    table = ds.dataset([str(f) for f in files], format="parquet", partitioning=None).to_table(columns=columns)
-    frame = table.to_pandas()
-    return (frame.drop_duplicates(["staff_id", "time"])
-            .sort_values(["staff_id", "time"], kind="stable").reset_index(drop=True))
+        return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES.get(c, "category")) for c in columns})
+    wanted = list(dict.fromkeys(["staff_id", "time", *columns]))
+    dataset = ds.dataset([str(f) for f in files], format=ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=[c for c in wanted if c in CATEGORICAL])))
+    frame = dataset.to_table(columns=wanted).to_pandas()
+    for column in frame.columns.intersection(list(CATEGORICAL)):
+        frame[column] = sorted_categorical(frame[column])
+    staff, time = frame["staff_id"].cat.codes.to_numpy(), frame["time"].array.asi8
+    order = np.lexsort((time, staff))
+    staff, time = staff[order], time[order]
+    first = np.r_[True, (staff[1:] != staff[:-1]) | (time[1:] != time[:-1])]
+    return frame.take(order[first])[columns].reset_index(drop=True)
 
 
 def stored_days(data_dir: Path) -> list[str]:
