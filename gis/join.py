@@ -123,6 +123,25 @@ def ranks(counts: np.ndarray) -> np.ndarray:
     return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
+def border_clipped_cells(x: np.ndarray, y: np.ndarray, minx: float, maxy: float, size: float,
+                         shape: tuple[int, int]) -> np.ndarray:
+    """Flat cell index of each point on a north-up grid whose top-left corner is (minx, maxy); points
+    beyond the grid (and NaN) fall in its outermost ring of cells."""
+    dtype = np.int32 if shape[0] * shape[1] < 2**31 else np.int64
+
+    def axis(offset: np.ndarray, cells: int) -> np.ndarray:
+        offset /= size
+        np.clip(offset, 0, cells - 1, out=offset)  # NaN stays NaN …
+        with np.errstate(invalid="ignore"):
+            index = offset.astype(dtype)  # … and casts to some integer, clipped again
+        return np.clip(index, 0, cells - 1, out=index) if np.isnan(offset).any() else index
+
+    row = axis(maxy - np.asarray(y, float), shape[0])
+    row *= shape[1]
+    row += axis(np.asarray(x, float) - minx, shape[1])
+    return row
+
+
 def cells_of(x: np.ndarray, y: np.ndarray, minx: float, maxy: float, size: float,
              shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For points on a north-up grid of ``size`` cells whose top-left corner is (minx, maxy):
@@ -217,15 +236,17 @@ class PolygonIndex:
         return out
 
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Index of the polygon covering each point, or -1."""
+        """Index of the polygon covering each point, or -1.
+
+        Points beyond the raster are clipped to its border ring, whose cells are empty or edge
+        cells (their centres lie outside every polygon), so they get -1 or the exact test.
+        """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
-        out = np.full(len(x), -1, dtype=np.int64)
-        ok_idx, row, col = cells_of(x, y, self.minx, self.maxy, self.cell_size, self.labels.shape)
-        values = self.labels[row, col]
-        inside = values > 0
-        out[ok_idx[inside]] = values[inside].astype(np.int64) - 1
-        edge = ok_idx[values == _EDGE]
+        flat = border_clipped_cells(x, y, self.minx, self.maxy, self.cell_size, self.labels.shape)
+        out = np.subtract(self.labels.ravel().take(flat), 1, dtype=np.int64)
+        # label k → polygon k - 1; no polygon → -1; edge → -2
+        edge = np.flatnonzero(out == _EDGE - 1)
         if len(edge):
             out[edge] = self.exact(x[edge], y[edge])
         return out

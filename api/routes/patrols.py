@@ -78,7 +78,7 @@ def patrol_tracks(day: str, user: CurrentUser, grid: str | None = None, town: st
     if not day_files(data_dir, day):
         raise NotFound(f"{day} 没有巡查轨迹", field="date", value=day)
     fixes = read_day(data_dir, day, columns=["staff_id", "time", "lon", "lat", "grid_id", "town", "flag"])
-    fixes = fixes.loc[fixes["flag"].fillna("") == ""]
+    fixes = fixes.loc[fixes["flag"] == ""]
     if grid:
         fixes = fixes.loc[fixes["staff_id"].isin(fixes.loc[fixes["grid_id"] == grid, "staff_id"].unique())]
     if town:

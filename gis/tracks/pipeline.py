@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 
 from gis import store
 from gis.join import GridIndex
@@ -14,7 +17,7 @@ from gis.tracks import daily
 from gis.tracks.importer import prepare
 from gis.tracks.notices import Notices
 from gis.tracks.simulate import simulate_day
-from gis.tracks.store import already_imported, read_day, write_fixes
+from gis.tracks.store import already_imported, day_files, read_day, tidy_day, write_fixes
 
 
 def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Reference:
@@ -34,10 +37,22 @@ def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFr
     return grid, staff, daily.write_reports(reports_dir(data_dir), day, grid, staff)
 
 
-def _one_day_on_worker(day: str, layers: str, data_dir: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A day's figures computed where the task runs: the worker reads the day's files itself."""
-    ref = load_reference(Path(layers))
-    fixes = read_day(Path(data_dir), day, daily.DAILY_COLUMNS)
+@lru_cache(maxsize=2)
+def _worker_reference(layers: str, stamp: int) -> daily.Reference:
+    """The reference on a Dask worker, built once per worker and layer file version (``stamp``)."""
+    return load_reference(Path(layers))
+
+
+def _day_on_worker(day: str, layers: str, data_dir: str, *partitions: gpd.GeoDataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A day's figures from its GeoParquet partitions, computed where the task runs."""
+    frame = None
+    if partitions:
+        points = pd.concat(partitions, ignore_index=True)
+        frame = pd.DataFrame(points.drop(columns=points.geometry.name)).assign(
+            x=shapely.get_x(points.geometry.array), y=shapely.get_y(points.geometry.array))
+    fixes = tidy_day(frame, daily.DAILY_COLUMNS)
+    ref = _worker_reference(layers, Path(layers).stat().st_mtime_ns)
     return daily.daily_figures(day, fixes, ref, Path(data_dir))
 
 
@@ -45,16 +60,32 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
                   scheduler: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Many days' figures on a Dask cluster (a LocalCluster when no scheduler address is given).
 
-    Days are independent, so each is one task; the data stays on the workers,
-    which read their day's GeoParquet partitions from the shared data folder.
+    dask-geopandas reads the stored GeoParquet, one partition per stored file (a day and a town);
+    a day's figures need all of its partitions at once (a staff member's track crosses towns, a
+    grid's 24 hours come from every staff member), so each day's partitions meet in one task on
+    a worker, and days run side by side.  Workers read the files from the shared data folder.
     """
+    import dask
+    import dask_geopandas
     from dask.distributed import Client, LocalCluster
 
+    files_of = {day: day_files(data_dir, day) for day in days}
+    files = [str(f) for day in days for f in files_of[day]]
+    columns = [c for c in daily.DAILY_COLUMNS if c not in ("x", "y")] + ["geometry"]
+    partitions = dask_geopandas.read_parquet(files, columns=columns, split_row_groups=False,
+                                             dataset={"partitioning": None}).to_delayed() if files else []
+    if len(partitions) != len(files):  # each day takes its files' partitions by position
+        raise RuntimeError(f"expected one partition per file, got {len(partitions)} for {len(files)} files")
+    tasks, position = [], 0
+    for day in days:
+        count = len(files_of[day])
+        tasks.append(dask.delayed(_day_on_worker, pure=False)(day, str(layers), str(data_dir),
+                                                               *partitions[position:position + count]))
+        position += count
     cluster = None if scheduler else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                    dashboard_address=None)
     with Client(scheduler or cluster) as client:
-        futures = [client.submit(_one_day_on_worker, day, str(layers), str(data_dir), pure=False) for day in days]
-        results = client.gather(futures)
+        results = client.gather(client.compute(tasks))
     if cluster is not None:
         cluster.close()
     grid = pd.concat([g for g, _ in results], ignore_index=True)

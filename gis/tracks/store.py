@@ -136,12 +136,20 @@ def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.D
     """
     files = day_files(data_dir, day)
     columns = columns or list(STORED_COLUMNS)
-    if not files:
-        return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES.get(c, "category")) for c in columns})
     wanted = list(dict.fromkeys(["staff_id", "time", *columns]))
+    if not files:
+        return tidy_day(None, columns)
     dataset = ds.dataset([str(f) for f in files], format=ds.ParquetFileFormat(
         read_options=ds.ParquetReadOptions(dictionary_columns=[c for c in wanted if c in CATEGORICAL])))
-    frame = dataset.to_table(columns=wanted).to_pandas()
+    return tidy_day(dataset.to_table(columns=wanted).to_pandas(), columns)
+
+
+def tidy_day(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    """A day's fixes gathered from its files (``None``: none) → ``columns`` of the fixes sorted by staff
+    and time, the same staff member at the same time kept once (the first file's), text as
+    categoricals whose categories sort as the values do."""
+    if frame is None or frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES.get(c, "category")) for c in columns})
     for column in frame.columns.intersection(list(CATEGORICAL)):
         frame[column] = sorted_categorical(frame[column])
     staff, time = frame["staff_id"].cat.codes.to_numpy(), frame["time"].array.asi8
