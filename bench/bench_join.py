@@ -1,13 +1,19 @@
-"""GridIndex against geopandas.sjoin and a prepared shapely STRtree, in one run.
+"""The spatial-join core in one run: GridIndex against geopandas.sjoin and a shapely STRtree, then
+the whole daily pipeline of one simulated district day.
 
-    .venv/bin/python bench/bench_join.py [--points 1000000 6200000]
+    .venv/bin/python bench/bench_join.py [--points 1000000 6200000] [--no-day]
 
-Prints seconds and ratios; checks that the three agree point for point.
+Prints seconds and ratios and checks that the three joins agree point for point; then runs
+``bench_tracks.py`` (import → clean → assign → daily figures) in a child process, so that its peak
+memory is the pipeline's own.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -66,6 +72,7 @@ def run(label: str, x, y, index: GridIndex, grids: gpd.GeoDataFrame) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--points", type=int, nargs="+", default=[1_000_000, 6_200_000])
+    parser.add_argument("--no-day", action="store_true", help="skip the daily pipeline")
     args = parser.parse_args()
     layers = sample_layers()
     print(f"machine: {machine()}")
@@ -77,6 +84,9 @@ def main() -> None:
     for n in args.points:
         run("uniform over the district", *uniform_points(layers, n), index, grids)
         run("a simulated district day of GPS fixes", *district_day_points(layers, n), index, grids)
+    if not args.no_day:
+        print("\n## the daily pipeline of one simulated district day (bench_tracks.py)", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).with_name("bench_tracks.py"))], check=True)
 
 
 if __name__ == "__main__":
