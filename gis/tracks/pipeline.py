@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -43,17 +44,30 @@ def _worker_reference(layers: str, stamp: int) -> daily.Reference:
     return load_reference(Path(layers))
 
 
-def _day_on_worker(day: str, layers: str, data_dir: str, *partitions: gpd.GeoDataFrame
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A day's figures from its GeoParquet partitions, computed where the task runs."""
+def _day_fixes(partitions: tuple[gpd.GeoDataFrame, ...], ref: daily.Reference) -> daily.DayFixes:
+    """A day's fixes from its GeoParquet partitions (coordinates from their point geometries)."""
     frame = None
     if partitions:
         points = pd.concat(partitions, ignore_index=True)
         frame = pd.DataFrame(points.drop(columns=points.geometry.name)).assign(
             x=shapely.get_x(points.geometry.array), y=shapely.get_y(points.geometry.array))
-    fixes = tidy_day(frame, daily.DAILY_COLUMNS)
+    return daily.DayFixes.from_frame(tidy_day(frame, daily.DAILY_COLUMNS), ref.index.grids["grid_id"])
+
+
+def _prints_on_worker(day: str, layers: str, data_dir: str, *partitions: gpd.GeoDataFrame) -> int:
+    """Save a day's fingerprints (later days compare against them); the number of fixes."""
+    fixes = _day_fixes(partitions, _worker_reference(layers, Path(layers).stat().st_mtime_ns))
+    if len(fixes):
+        daily.save_fingerprints(Path(data_dir), day, daily.fingerprints(fixes))
+    return len(fixes)
+
+
+def _day_on_worker(day: str, layers: str, data_dir: str, earlier: list[int], *partitions: gpd.GeoDataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A day's figures from its GeoParquet partitions, computed where the task runs once the
+    fingerprints of the ``earlier`` days are saved."""
     ref = _worker_reference(layers, Path(layers).stat().st_mtime_ns)
-    return daily.daily_figures(day, fixes, ref, Path(data_dir))
+    return daily.daily_figures(day, _day_fixes(partitions, ref), ref, Path(data_dir))
 
 
 def run_days_dask(days: list[str], layers: Path, data_dir: Path,
@@ -63,12 +77,15 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
     dask-geopandas reads the stored GeoParquet, one partition per stored file (a day and a town);
     a day's figures need all of its partitions at once (a staff member's track crosses towns, a
     grid's 24 hours come from every staff member), so each day's partitions meet in one task on
-    a worker, and days run side by side.  Workers read the files from the shared data folder.
+    a worker, and days run side by side.  Each day's fingerprints are saved first, and a day's
+    figures wait for those of the days before it, so the numbers equal the day-by-day
+    :func:`run_daily`.  Workers read the files from the shared data folder.
     """
     import dask
     import dask_geopandas
     from dask.distributed import Client, LocalCluster
 
+    days = sorted(days)
     files_of = {day: day_files(data_dir, day) for day in days}
     files = [str(f) for day in days for f in files_of[day]]
     columns = [c for c in daily.DAILY_COLUMNS if c not in ("x", "y")] + ["geometry"]
@@ -76,12 +93,12 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
                                              dataset={"partitioning": None}).to_delayed() if files else []
     if len(partitions) != len(files):  # each day takes its files' partitions by position
         raise RuntimeError(f"expected one partition per file, got {len(partitions)} for {len(files)} files")
-    tasks, position = [], 0
-    for day in days:
-        count = len(files_of[day])
-        tasks.append(dask.delayed(_day_on_worker, pure=False)(day, str(layers), str(data_dir),
-                                                               *partitions[position:position + count]))
-        position += count
+    where = dict(zip(days, np.cumsum([0] + [len(files_of[d]) for d in days])))
+    parts = {day: partitions[where[day]:where[day] + len(files_of[day])] for day in days}
+    args = {day: (day, str(layers), str(data_dir)) for day in days}
+    prints = [dask.delayed(_prints_on_worker, pure=False)(*args[day], *parts[day]) for day in days]
+    tasks = [dask.delayed(_day_on_worker, pure=False)(*args[day], prints[:i], *parts[day])
+             for i, day in enumerate(days)]
     cluster = None if scheduler else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                    dashboard_address=None)
     with Client(scheduler or cluster) as client:

@@ -239,26 +239,30 @@ def test_daily_figures_by_hand(tmp_path, index, reference, grid, sample_layers):
 
 def test_dask_engine_gives_the_same_numbers(tmp_path, index, reference, sample_layers, grid):
     """dask-geopandas reads each stored (day, town) file as a partition; a day's partitions meet in one
-    task; the figures equal the in-memory path's, including a walk that crosses from one town into another."""
+    task; the figures equal the day-by-day in-memory path's, including a walk that crosses from one
+    town into another and a track replayed from the day before (found although the days run side by side)."""
     grid_id, geom = grid
     grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
     other_id = grids.index[grids["town"] != grids.loc[grid_id, "town"]][0]
     data = tmp_path / "data"
+    there = walk_in(grids.geometry[other_id], 300, start="2026-11-20T09:20:00+08:00", seed=1)
     for day, seed in (("2026-11-20", 1), ("2026-11-21", 2)):
         here = walk_in(geom, 300, start=f"{day}T08:00:00+08:00", seed=seed)
-        there = walk_in(grids.geometry[other_id], 300, start=f"{day}T09:20:00+08:00", seed=seed)
-        write_csv(tmp_path / f"{day}.csv", f"{grid_id}-01", pd.concat([here, there], ignore_index=True))
-        write_csv(tmp_path / f"{day}-other.csv", f"{other_id}-02", there)
+        shifted = there.assign(time=there["time"] + (pd.Timestamp(day) - pd.Timestamp("2026-11-20")))
+        write_csv(tmp_path / f"{day}.csv", f"{grid_id}-01", pd.concat([here, shifted], ignore_index=True))
+        write_csv(tmp_path / f"{day}-other.csv", f"{other_id}-02", shifted)  # the same track both days
         for name in (f"{day}.csv", f"{day}-other.csv"):
             assert not import_file(tmp_path / name, index, data).failed
     days = ["2026-11-20", "2026-11-21", "2026-11-22"]  # the last has no fixes at all
     assert len(list((data / "tracks" / "date=2026-11-20").glob("town=*/*.parquet"))) == 3
+    grid_d, staff_d = run_days_dask(days, sample_layers, data)  # first, with no fingerprints saved yet
     memory = [run_daily(d, reference, data)[:2] for d in days]
-    grid_d, staff_d = run_days_dask(days, sample_layers, data)
     pd.testing.assert_frame_equal(pd.concat([m[0] for m in memory], ignore_index=True), grid_d)
     pd.testing.assert_frame_equal(pd.concat([m[1] for m in memory], ignore_index=True), staff_d)
     walker = staff_d[staff_d["staff_id"] == f"{grid_id}-01"]
     assert len(walker) == 2 and (walker["grids_visited"] == "，".join(sorted([grid_id, other_id]))).all()
+    replayed = staff_d.set_index(["date", "staff_id"]).loc[("2026-11-21", f"{other_id}-02")]
+    assert replayed["same_as_day"] == "2026-11-20" and replayed["same_track_as"] == f"{grid_id}-01"
     assert len(grid_d) == 3 * len(grids)
 
 
