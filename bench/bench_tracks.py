@@ -11,7 +11,7 @@ For comparison it also times assigning the same fixes with geopandas.sjoin.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +21,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from _common import machine, sample_layers
+from _common import machine, peak_rss_mb, sample_layers
 
 from gis.join import GridIndex
 from gis.tracks.importer import import_file
@@ -55,7 +55,7 @@ def main() -> None:
     t3 = time.perf_counter()
     grid, staff, _ = run_daily(DAY, ref, work / "data")
     t4 = time.perf_counter()
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # before the sjoin comparison
+    peak_gb = peak_rss_mb(os.getpid()) / 1024  # before the sjoin comparison (VmHWM: not inherited from a parent)
     print(f"stored {result.stored:,} fixes ({result.flagged:,} flagged)")
     print(f"  index build           {t1 - t0:6.1f} s")
     print(f"  import (read, clean, assign, store)  {t2 - t1:6.1f} s")
