@@ -38,9 +38,13 @@ from gis.crs import to_storage
 from gis.schema import STORAGE_CRS
 from gis.validate import ensure_valid
 
+# Raster cells: finer where patrols walk along the edges (fewer points need the exact test),
+# coarser for large areas few fixes lie near the edges of.
 GRID_CELL_M = 5.0
-FLAG_CELL_M = 10.0
-WIDE_CELL_M = 25.0  # district and towns: large areas, long edges
+SHORE_CELL_M = 5.0  # the zone, the river corridors and the fence: patrol routes follow their edges
+FLAG_CELL_M = 10.0  # hazard zones
+TOWN_CELL_M = 10.0
+WIDE_CELL_M = 25.0  # the district: a large area with a long edge
 TILE_M = 1000.0  # zone, corridor, hazard and fence polygons are cut into tiles this size
 LARGE_TILE_M = 2500.0  # district and towns
 FAR_CELL_M = 25.0  # distances beyond 150 m are good to a cell diagonal (35 m)
@@ -407,11 +411,11 @@ class GridIndex:
             grids=grids,
             grid_index=PolygonIndex(grids.geometry, grid_cell),
             town_names=towns["name"].to_numpy(),
-            town_index=PolygonIndex(towns.geometry, WIDE_CELL_M, tile=LARGE_TILE_M),
-            zone_index=PolygonIndex(_polygons(frames["zone_l1"]), FLAG_CELL_M, tile=TILE_M),
-            corridor_index=PolygonIndex(_polygons(frames["river_corridors"]), FLAG_CELL_M, tile=TILE_M),
+            town_index=PolygonIndex(towns.geometry, TOWN_CELL_M, tile=LARGE_TILE_M),
+            zone_index=PolygonIndex(_polygons(frames["zone_l1"]), SHORE_CELL_M, tile=TILE_M),
+            corridor_index=PolygonIndex(_polygons(frames["river_corridors"]), SHORE_CELL_M, tile=TILE_M),
             hazard_index=PolygonIndex(_polygons(frames["hazard_zones"]), FLAG_CELL_M, tile=TILE_M),
-            fence_index=PolygonIndex(fence_area, FLAG_CELL_M, tile=TILE_M),
+            fence_index=PolygonIndex(fence_area, SHORE_CELL_M, tile=TILE_M),
             district_index=PolygonIndex(district, WIDE_CELL_M, tile=LARGE_TILE_M),
             contour_distance=DistanceField(segments, FAR_CELL_M, extent),
             grid_distance=DistanceField(grids.geometry, FAR_CELL_M, extent),
