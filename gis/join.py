@@ -245,18 +245,28 @@ class PolygonIndex:
         Points beyond the raster are clipped to its border ring, whose cells are empty or edge
         cells (their centres lie outside every polygon), so they get -1 or the exact test.
         """
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
-        flat = border_clipped_cells(x, y, self.minx, self.maxy, self.cell_size, self.labels.shape)
-        out = np.subtract(self.labels.ravel().take(flat), 1, dtype=np.int64)
-        # label k → polygon k - 1; no polygon → -1; edge → -2
-        edge = np.flatnonzero(out == _EDGE - 1)
+        x, y, values = self._cells(x, y)
+        out = np.subtract(values, 1, dtype=np.int64)  # label k → polygon k - 1; no polygon → -1; edge → -2
+        edge = np.flatnonzero(values == _EDGE)
         if len(edge):
             out[edge] = self.exact(x[edge], y[edge])
         return out
 
     def covers_any(self, x, y) -> np.ndarray:
-        return self.lookup(x, y) >= 0
+        """Whether any polygon covers each point (as ``lookup(x, y) >= 0``, without the indices)."""
+        x, y, values = self._cells(x, y)
+        out = values > 0
+        edge = np.flatnonzero(values == _EDGE)
+        if len(edge):
+            out[edge] = self.exact(x[edge], y[edge]) >= 0
+        return out
+
+    def _cells(self, x, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The points as float arrays and the raster value of each one's cell."""
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        return x, y, self.labels.ravel().take(
+            border_clipped_cells(x, y, self.minx, self.maxy, self.cell_size, self.labels.shape))
 
 
 def _segments(geoms) -> tuple[np.ndarray, np.ndarray]:
@@ -454,7 +464,7 @@ class GridIndex:
         row = self.grid_of(x, y)
         grid_ids = pd.Categorical.from_codes(row, categories=self.grids["grid_id"].to_numpy()) \
             if len(self.grids) else pd.Categorical([None] * len(x))
-        kind_codes = np.where(row >= 0, (self.grids["kind"].to_numpy()[np.maximum(row, 0)] == "river"), -1)
+        kind_codes = np.r_[(self.grids["kind"].to_numpy() == "river").astype(np.int8), -1][row]  # row -1: none
         town_row = self.town_index.lookup(x, y)
         out = pd.DataFrame({
             "grid_id": grid_ids,
