@@ -33,7 +33,7 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from scipy.ndimage import distance_transform_edt
 
-from gis import store
+from gis import index_cache, store
 from gis.crs import to_storage
 from gis.schema import STORAGE_CRS
 from gis.validate import ensure_valid
@@ -210,6 +210,13 @@ class PolygonIndex:
         """An STRtree of the polygons themselves (for overlay work such as polygon assignment)."""
         return shapely.STRtree(self.geoms)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "tree"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        shapely.prepare(self.pieces)  # preparation is not pickled
+
     @property
     def edge_share(self) -> float:
         """Share of raster cells that need the exact test."""
@@ -314,6 +321,9 @@ class DistanceField:
         """For the rare points beyond the raster, built once on first need."""
         return shapely.STRtree(self.geoms)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "tree"}
+
     def _build_buckets(self, bucket: float, extent) -> None:
         self.seg, self.owner = _segments(self.geoms)
         # a point refined by nearest() is at most exact_within + 3 cells from its nearest segment
@@ -398,12 +408,22 @@ class GridIndex:
     grid_distance: DistanceField
 
     @classmethod
-    def from_layers(cls, path: str | Path, *, grid_cell: float = GRID_CELL_M) -> "GridIndex":
-        """Build from a validated layer set (raises :class:`~gis.errors.LayerError` otherwise)."""
+    def from_layers(cls, path: str | Path, *, grid_cell: float = GRID_CELL_M, cache: bool = True) -> "GridIndex":
+        """Build from a validated layer set (raises :class:`~gis.errors.LayerError` otherwise), or load
+        the index built before from the same file (see :mod:`gis.index_cache`) unless ``cache`` is false."""
+        key = None
+        if cache and index_cache.enabled() and Path(path).is_file():
+            key = index_cache.key_of(Path(path), grid_cell=grid_cell)
+            index = index_cache.load(key)
+            if isinstance(index, cls):
+                return index
         path = ensure_valid(path)
         frames = store.read_layers(path, ["grids", "towns", "zone_l1", "river_corridors", "hazard_zones",
                                           "fence", "district", "contour_155m"])
-        return cls.from_frames(frames, grid_cell=grid_cell)
+        index = cls.from_frames(frames, grid_cell=grid_cell)
+        if key is not None:
+            index_cache.save(key, index)
+        return index
 
     @classmethod
     def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], *, grid_cell: float = GRID_CELL_M) -> "GridIndex":

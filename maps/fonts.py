@@ -12,7 +12,6 @@ of modified versions.  Any character outside it falls back to the full font.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from matplotlib import font_manager
 
 from gis.atomic import locked, replacing
+from gis.cache import cache_dir
 from gis.errors import MiyunError
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -33,10 +33,6 @@ def full_font_path() -> Path:
     if not path.is_file():
         raise MiyunError(f"缺少中文字体 {FONT_FILE}（mplfonts 包）；请重新运行 bash .ci/setup")
     return path
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "miyun-gis"
 
 
 def print_characters() -> str:

@@ -134,3 +134,25 @@ def test_refuses_invalid_layers(layers_copy):
                             layer_options={"OVERWRITE": "YES"})
     with pytest.raises(LayerError, match="图层未通过校验"):
         GridIndex.from_layers(layers_copy)
+
+
+def test_index_is_kept_on_disk_by_content_and_rebuilt_when_unreadable(tmp_path, sample_layers, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "miyun-gis" / "grid-index"
+    built = GridIndex.from_layers(sample_layers)
+    entries = list(folder.glob("*.pickle"))
+    assert len(entries) == 1
+    loaded = GridIndex.from_layers(sample_layers)
+    assert loaded is not built
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = built.grids.total_bounds
+    x, y = rng.uniform(minx, maxx, 50_000), rng.uniform(miny, maxy, 50_000)
+    pd.testing.assert_frame_equal(built.assign_xy(x, y), loaded.assign_xy(x, y))
+    entries[0].write_bytes(entries[0].read_bytes()[:1000])  # a write cut short
+    again = GridIndex.from_layers(sample_layers)
+    pd.testing.assert_frame_equal(built.assign_xy(x, y), again.assign_xy(x, y))
+    assert entries[0].stat().st_size > 1_000_000
+    monkeypatch.setenv("MIYUN_INDEX_CACHE", "0")
+    entries[0].unlink()
+    GridIndex.from_layers(sample_layers)
+    assert not list(folder.glob("*.pickle"))
