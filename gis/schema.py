@@ -501,6 +501,7 @@ MONTHLY_COLUMNS = {
 }
 RECONCILE_RESULTS = {
     "matched": "一致",
+    "matched_earlier": "一致（往月台账在办案件）",
     "missing_from_ledger": "卫片发现、台账未报",
     "not_in_clues": "台账上报、卫片未见",
 }
@@ -509,6 +510,7 @@ RECONCILE_COLUMNS = {
     "month": "月份",
     "clues": "卫片线索(处)",
     "matched": "与台账一致(处)",
+    "matched_earlier": "与往月在办案件一致(处)",
     "missing_from_ledger": "卫片发现、台账未报(处)",
     "not_in_clues": "台账上报、卫片未见(处)",
     "consistency": "一致率",

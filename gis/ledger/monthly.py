@@ -37,6 +37,15 @@ def findings(cases: Cases, month: str, town: str | None = None) -> pd.DataFrame:
     return frame.loc[frame["source"].isin(TOWN_LEDGER_SOURCES)].reset_index(drop=True)
 
 
+def open_before(cases: Cases, month: str) -> pd.DataFrame:
+    """Construction cases from the towns' own channels reported before ``month`` and still open: a
+    structure in the ledger since an earlier month that shows on this month's images is no omission."""
+    start, _ = parse_month(month)
+    frame = cases.frame(category=CONSTRUCTION, open_only=True)
+    earlier = frame["reported_at"] < to_utc_text(start)  # stored as UTC text, as the month filter compares
+    return frame.loc[earlier & frame["source"].isin(TOWN_LEDGER_SOURCES)].reset_index(drop=True)
+
+
 def due_date(month: str) -> date:
     return next_month_day(month, MONTHLY_REPORT_DAY)
 

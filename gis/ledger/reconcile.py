@@ -2,10 +2,13 @@
 
 Each month the planning bureau compares the satellite-image clues with what
 every town reported.  A clue and a ledger case match when they lie within
-``tolerance_m`` of each other.  Per town: matched clues, clues missing from
-the ledger, ledger cases not among the clues, and the consistency rate —
-matched clues over all clues (100 % when there were none) — judged against
-the user's threshold.
+``tolerance_m`` of each other.  A clue that matches none of the month's cases
+but a case the town reported in an earlier month and has not closed is no
+omission either (the structure was in the ledger already).  Per town: clues
+matched by the month's cases, clues matched by earlier open cases, clues
+missing from the ledger, ledger cases not among the clues, and the
+consistency rate — matched clues of either kind over all clues (100 % when
+there were none) — judged against the user's threshold.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from gis.errors import InputError
 from gis.importer import read_source, to_storage_crs
 from gis.join import GridIndex
 from gis.ledger.cases import Cases
-from gis.ledger.monthly import findings
+from gis.ledger.monthly import findings, open_before
 from gis.localtime import local_text
 from gis.schema import (
     CASE_COLUMNS,
@@ -108,12 +111,20 @@ def reconcile(cases: Cases, index: GridIndex, clues: gpd.GeoDataFrame, month: st
     clues = clues.assign(town=placed["town"].fillna(OUTSIDE_TOWNS).to_numpy(), grid_id=placed["grid_id"].to_numpy(),
                          area_m2=np.round(clues.geometry.area.to_numpy(), 1), month=month)
     ledger = findings(cases, month)
-    case_geoms = cases.geometries(ledger)
-    clue_idx, case_idx = _pairs(np.asarray(clues.geometry.array), case_geoms, tolerance_m)
+    clue_geoms = np.asarray(clues.geometry.array)
+    clue_idx, case_idx = _pairs(clue_geoms, cases.geometries(ledger), tolerance_m)
     clue_hit = np.isin(np.arange(len(clues)), clue_idx)
     case_hit = np.isin(np.arange(len(ledger)), case_idx)
-    clues["result"] = np.where(clue_hit, RECONCILE_RESULTS["matched"], RECONCILE_RESULTS["missing_from_ledger"])
-    clues["matched"] = _partners(ledger["case_id"].to_numpy(), clue_idx, case_idx, len(clues))
+    earlier = open_before(cases, month)  # still-open cases of earlier months: the clue is no omission
+    rest = np.flatnonzero(~clue_hit)
+    old_clue, old_case = _pairs(clue_geoms[rest], cases.geometries(earlier), tolerance_m)
+    old_clue = rest[old_clue]
+    earlier_hit = np.isin(np.arange(len(clues)), old_clue)
+    clues["result"] = np.select([clue_hit, earlier_hit], [RECONCILE_RESULTS["matched"],
+                                                          RECONCILE_RESULTS["matched_earlier"]],
+                                RECONCILE_RESULTS["missing_from_ledger"])
+    clues["matched"] = _partners(np.r_[ledger["case_id"].to_numpy(), earlier["case_id"].to_numpy()],
+                                 np.r_[clue_idx, old_clue], np.r_[case_idx, len(ledger) + old_case], len(clues))
     ledger = ledger.assign(result=np.where(case_hit, RECONCILE_RESULTS["matched"], RECONCILE_RESULTS["not_in_clues"]),
                            matched=_partners(clues["clue_id"].to_numpy(), case_idx, clue_idx, len(ledger)),
                            reported_at=ledger["reported_at"].map(local_text))
@@ -124,11 +135,14 @@ def reconcile(cases: Cases, index: GridIndex, clues: gpd.GeoDataFrame, month: st
     towns += sorted(set(clues["town"]) - set(towns))
     rows = []
     for town in towns:
-        mine = clue_hit[clues["town"].to_numpy() == town]
+        here = clues["town"].to_numpy() == town
+        mine, before = clue_hit[here], earlier_hit[here]
+        agreeing = mine | before
         ledger_only = int((~case_hit[ledger["town"].to_numpy() == town]).sum())
-        rate = float(mine.mean()) if len(mine) else 1.0
+        rate = float(agreeing.mean()) if len(agreeing) else 1.0
         rows.append({"town": town, "month": month, "clues": len(mine), "matched": int(mine.sum()),
-                     "missing_from_ledger": int((~mine).sum()), "not_in_clues": ledger_only,
+                     "matched_earlier": int(before.sum()),
+                     "missing_from_ledger": int((~agreeing).sum()), "not_in_clues": ledger_only,
                      "consistency": round(rate, 4),
                      "judgement": "consistent" if rate >= threshold else "discrepant"})
     return Reconciliation(month, pd.DataFrame(rows), clues, ledger_layer)

@@ -73,6 +73,8 @@ def test_reconcile_finds_all_three_kinds(october, grid_index, grid_points, tmp_p
         {"type": "Feature", "properties": {"线索编号": "WP-01"}, "geometry": square(grid_points["XWZ-K05"], 15, 25)},
         {"type": "Feature", "properties": {"线索编号": "WP-02"}, "geometry": square(grid_points["TST-K06"], 20)},
         {"type": "Feature", "properties": {"线索编号": "WP-03"}, "geometry": square(grid_points["TST-K07"], 20)},
+        # the structure 太师屯 found in September (still open): in its ledger already, no omission
+        {"type": "Feature", "properties": {"线索编号": "WP-04"}, "geometry": square(grid_points["TST-K04"], 10)},
     ]}
     path = tmp_path / "clues.geojson"
     path.write_text(json.dumps(clues), encoding="utf-8")
@@ -80,18 +82,23 @@ def test_reconcile_finds_all_three_kinds(october, grid_index, grid_points, tmp_p
     summary = result.summary.set_index("town")
     assert summary.loc["溪翁庄", ["clues", "matched", "missing_from_ledger", "not_in_clues"]].tolist() == [1, 1, 0, 1]
     assert summary.loc["溪翁庄", "judgement"] == "consistent"
-    assert summary.loc["太师屯", ["clues", "matched", "missing_from_ledger"]].tolist() == [2, 0, 2]
-    assert (summary.loc["太师屯", "consistency"], summary.loc["太师屯", "judgement"]) == (0.0, "discrepant")
+    assert summary.loc["太师屯", ["clues", "matched", "matched_earlier", "missing_from_ledger"]].tolist() == [3, 0, 1, 2]
+    assert (summary.loc["太师屯", "consistency"], summary.loc["太师屯", "judgement"]) == (0.3333, "discrepant")
     assert summary.loc["古北口", "consistency"] == 1.0
     by_clue = result.clues.set_index("clue_id")
     assert by_clue.loc["WP-01", "result"] == "一致" and by_clue.loc["WP-01", "matched"].startswith("AJ2026-")
     assert by_clue.loc["WP-02", "result"] == "卫片发现、台账未报" and by_clue.loc["WP-02", "town"] == "太师屯"
+    september = october.frame(town="太师屯")["case_id"].tolist()
+    assert by_clue.loc["WP-04", "result"] == "一致（往月台账在办案件）" and by_clue.loc["WP-04", "matched"] == september[0]
+    october.update(september[0], user="u", status="dismissed", at="2026-10-20T10:00", note="核实不属违法")
+    again = reconcile(october, grid_index, read_clues(path), "2026-10").clues.set_index("clue_id")
+    assert again.loc["WP-04", "result"] == "卫片发现、台账未报"  # a closed case does not cover a structure
     assert sorted(result.ledger["result"]) == ["一致", "台账上报、卫片未见"]
     layer = result.write_layer(tmp_path / "reconcile.gpkg")
     names = [name for name, _ in pyogrio.list_layers(layer)]
     assert names == ["reconcile_clues", "reconcile_ledger"]
     read = pyogrio.read_dataframe(layer, layer="reconcile_clues")
-    assert read.crs.to_epsg() == 4548 and len(read) == 3
+    assert read.crs.to_epsg() == 4548 and len(read) == 4
     excel = write_excel(tmp_path / "r.xlsx", result.sheets())
     judged = pd.read_excel(excel, sheet_name="比对汇总").set_index("镇")
     assert judged.loc["太师屯", "判定"].startswith("差距较大") and judged.loc["溪翁庄", "一致率"] == "100.0%"
