@@ -15,6 +15,7 @@ from api.routes import (
     assign,
     cases,
     features,
+    gates,
     layers,
     pages,
     patrols,
@@ -53,6 +54,6 @@ def create_app() -> FastAPI:
         app.mount(f"{STATIC_PREFIX}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
     cache_dir().mkdir(parents=True, exist_ok=True)
     app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=cache_dir()), name="static-cache")
-    for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, layers):
+    for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, gates, layers):
         app.include_router(module.router)
     return app

@@ -32,13 +32,15 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "record_deduction": ("admin", "manager", "town_operator"),
     "decide_appeal": ("admin", "manager"),
     "plan_relocation": ("admin", "manager", "town_operator"),
+    "issue_passes": ("admin", "manager"),  # passes come from the reservoir or the district office
+    "log_gate_entries": ("admin", "manager", "town_operator", "field_staff"),  # gate keepers, in their town
     "manage_users": ("admin",),
 }
 _TITLES = {
     "import_layers": "替换图层", "create_case": "登记案件", "update_case": "办理案件", "close_case": "结案",
     "upload_tracks": "上传轨迹", "submit_monthly": "报送月报", "reconcile": "卫片比对", "manage_staff": "管理花名册",
     "record_deduction": "记录扣分", "decide_appeal": "处理申诉", "plan_relocation": "登记搬迁计划",
-    "manage_users": "管理用户", "read_reports": "查看报表", "read": "查看", "district_files": "下载全区报表文件",
+    "issue_passes": "登记通行证明", "log_gate_entries": "登记进出", "manage_users": "管理用户", "read_reports": "查看报表", "read": "查看", "district_files": "下载全区报表文件",
 }
 
 

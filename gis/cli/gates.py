@@ -1,4 +1,4 @@
-"""Fence gate commands: ``gates pass-add | pass-revoke | entry | log``."""
+"""Fence gate commands: ``gates pass-add | pass-revoke | passes | entry | log``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,19 @@ def pass_revoke(pass_no, data_dir, user) -> None:
 
     revoke_pass(workspace(None, data_dir).ledger, pass_no, user=user)
     click.echo(f"已注销 {pass_no}")
+
+
+@gates.command("passes")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
+@data_dir_option
+def passes(out, data_dir) -> None:
+    """通行证明登记簿。"""
+    from gis.cli.tables import show_or_export
+    from gis.ledger.gates import passes_table
+
+    frame = passes_table(workspace(None, data_dir).ledger)
+    show_or_export(frame, out, sheet="通行证明", title=f"通行证明 {len(frame)} 份，其中有效 {(frame['状态'] == '有效').sum()} 份",
+                   empty="尚未登记通行证明。", unit="份")
 
 
 @gates.command("entry")

@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from gis.errors import InputError
+from gis.errors import InputError, NotFound
 from gis.ledger.db import Ledger, to_utc_text
 from gis.localtime import LOCAL, local_date, local_text, parse_day, parse_moment
 from gis.schema import ENTRY_KINDS, PASS_OFFICES
@@ -54,7 +54,7 @@ def revoke_pass(ledger: Ledger, pass_no: str, *, user: str) -> None:
     with ledger.write(user) as tx:
         old = tx.one("SELECT * FROM gate_passes WHERE pass_no = ?", (pass_no,))
         if old is None:
-            raise InputError(f"通行证明 {pass_no} 未登记", field="pass_no", value=pass_no)
+            raise NotFound(f"通行证明 {pass_no} 未登记", field="pass_no", value=pass_no)
         tx.update("gate_passes", {"pass_no": pass_no}, dict(old), {"revoked": 1})
 
 
@@ -114,3 +114,18 @@ def entries_on(ledger: Ledger, day: date) -> pd.DataFrame:
         frame[column] = frame[column].map(local_text)
     return frame.rename(columns={"gate_id": "进出口", "pass_no": "通行证明编号", "kind": "类型", "who": "人员",
                                  "plate": "车牌", "time_in": "进入时间", "time_out": "离开时间", "problems": "问题"})
+
+
+PASS_COLUMNS = {"pass_no": "通行证明编号", "holder": "持证人", "kind": "类型", "plate": "车牌", "office": "签发单位",
+                "valid_from": "有效期起", "valid_to": "有效期止", "gates": "限定进出口", "revoked": "状态"}
+
+
+def passes_table(ledger: Ledger) -> pd.DataFrame:
+    """The register of passes, in Chinese column names."""
+    rows = ledger.query("SELECT * FROM gate_passes ORDER BY valid_from DESC, pass_no")
+    frame = pd.DataFrame([dict(r) for r in rows], columns=list(PASS_COLUMNS))
+    frame["kind"] = frame["kind"].map(ENTRY_KINDS)
+    frame["office"] = frame["office"].map(PASS_OFFICES)
+    frame["gates"] = frame["gates"].fillna("全部")
+    frame["revoked"] = frame["revoked"].map({0: "有效", 1: "已注销"})
+    return frame.rename(columns=PASS_COLUMNS)
