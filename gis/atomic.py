@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+# what tempfile.mkstemp makes in replacing(): ".<stem>-<8 random characters><suffix>", maybe with SQLite side files
+_TEMPORARY = re.compile(r"\..+-[a-z0-9_]{8}(\.[A-Za-z0-9]+)?(-journal|-wal|-shm)?")
+STALE_AFTER_S = 3600.0  # no write takes this long; a temporary file this old was left by a killed writer
+
+
+def sweep(folder: str | Path, *, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Remove the temporary files that writers killed half-way left in ``folder`` (not in its
+    subfolders); readers never look at them, this only gives the space back.  Returns what went."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    limit = time.time() - older_than_s
+    gone = []
+    for path in folder.iterdir():
+        try:
+            if _TEMPORARY.fullmatch(path.name) and path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                gone.append(path)
+        except FileNotFoundError:  # another process swept it first
+            continue
+    return gone
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from gis import crs as crs_mod
 from gis import store
-from gis.atomic import locked
+from gis.atomic import locked, sweep
 from gis.errors import CRSError, InputError, LayerError
 from gis.schema import LAYER_BY_NAME, STORAGE_CRS, WEB_CRS, Layer
 from gis.validate import validate
@@ -136,6 +136,7 @@ def import_layer(layers_path: Path, layer_name: str, file: Path, *, crs: str | N
     frame = to_storage_crs(frame, crs, file)
     frame = conform(frame, layer, mapping or {}, file, make_valid)
     with locked(layers_path), store.staged(layers_path, copy_existing=True) as tmp:
+        sweep(Path(layers_path).parent)  # copies of the layers an import killed half-way left behind
         store.replace_layer(tmp, layer_name, frame)
         problems = validate(tmp)
         if problems:

@@ -26,7 +26,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyproj import CRS
 
-from gis.atomic import replacing
+from gis.atomic import replacing, sweep
 from gis.schema import LOCAL_TZ, STORAGE_CRS
 from gis.tracks.clean import sorted_categorical
 
@@ -106,6 +106,7 @@ def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str
         day, town = day_labels[key[lo] // len(town_labels)], town_labels[key[lo] % len(town_labels)]
         folder = root / f"date={day}" / f"town={town}"
         folder.mkdir(parents=True, exist_ok=True)
+        sweep(folder)  # what an earlier import killed half-way left here
         target = folder / f"{sha256[:16]}.parquet"
         with replacing(target) as tmp:
             pq.write_table(geoparquet_points(table.slice(lo, hi - lo)), tmp)

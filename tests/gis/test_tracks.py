@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -303,3 +306,13 @@ def test_a_write_killed_half_way_leaves_the_day_readable(tmp_path, index, grid):
     (partition / ".abc123-half-written.parquet").write_bytes(b"PAR1 truncated")
     day = partition.parent.name.split("=", 1)[1]
     assert len(read_day(tmp_path / "data", day)) == 20
+    # the next import into that partition removes what a killed writer left there an hour ago or more
+    stale, fresh = partition / ".walk-k3x9_q2z.parquet", partition / ".walk-a1b2c3d4.parquet"
+    for leftover in (stale, fresh):
+        leftover.write_bytes(b"PAR1 truncated")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    other = tmp_path / "walk2.csv"
+    write_csv(other, f"{grid_id}-04", walk_in(geom, 20))
+    import_file(other, index, tmp_path / "data")
+    assert not stale.exists() and fresh.exists()  # a write in progress is never touched
+    assert len(read_day(tmp_path / "data", day)) == 40
