@@ -62,7 +62,8 @@ class Reference:
     gate_xy: np.ndarray
     cover_labels: np.ndarray  # grid row + 1 per 10 m cell (0: no grid)
     cover_origin: tuple[float, float]
-    near_points: Buckets  # markers then gates, each filed under the buckets within PASS_RADIUS_M
+    near_xy: np.ndarray  # markers then gates
+    near_points: Buckets  # each of near_xy filed under the buckets within PASS_RADIUS_M of it
 
     @classmethod
     def build(cls, index: GridIndex, markers, gates) -> "Reference":
@@ -85,7 +86,7 @@ class Reference:
         boxes = np.column_stack([points - PASS_RADIUS_M, points + PASS_RADIUS_M])
         extent = (*(boxes[:, :2].min(axis=0) if len(points) else (0.0, 0.0)),
                   *(boxes[:, 2:].max(axis=0) if len(points) else (1.0, 1.0)))
-        return cls(index, marker_grid, marker_xy, gate_grid, gate_xy, labels, (minx, maxy),
+        return cls(index, marker_grid, marker_xy, gate_grid, gate_xy, labels, (minx, maxy), points,
                    Buckets(boxes, PASS_BUCKET_M, extent))
 
 
@@ -206,7 +207,7 @@ def _coverage(ref: Reference, segs: Segments) -> np.ndarray:
 def _passed(ref: Reference, good: DayFixes) -> np.ndarray:
     """Whether a good fix came within PASS_RADIUS_M of each marker, then each gate."""
     point, candidate = ref.near_points.candidates(good.x, good.y)
-    xy = np.vstack([ref.marker_xy, ref.gate_xy]).reshape(-1, 2)
+    xy = ref.near_xy
     near = np.hypot(good.x[point] - xy[candidate, 0], good.y[point] - xy[candidate, 1]) <= PASS_RADIUS_M
     return np.bincount(candidate[near], minlength=len(xy)) > 0
 

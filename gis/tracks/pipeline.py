@@ -7,7 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -93,8 +92,10 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
                                              dataset={"partitioning": None}).to_delayed() if files else []
     if len(partitions) != len(files):  # each day takes its files' partitions by position
         raise RuntimeError(f"expected one partition per file, got {len(partitions)} for {len(files)} files")
-    where = dict(zip(days, np.cumsum([0] + [len(files_of[d]) for d in days])))
-    parts = {day: partitions[where[day]:where[day] + len(files_of[day])] for day in days}
+    parts, position = {}, 0
+    for day in days:
+        parts[day] = partitions[position:position + len(files_of[day])]
+        position += len(files_of[day])
     args = {day: (day, str(layers), str(data_dir)) for day in days}
     prints = [dask.delayed(_prints_on_worker, pure=False)(*args[day], *parts[day]) for day in days]
     tasks = [dask.delayed(_day_on_worker, pure=False)(*args[day], prints[:i], *parts[day])
