@@ -163,10 +163,11 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
 
 
 def _text_csv(path: Path) -> pd.DataFrame:
-    """Every value as text (the slow path for files with bad values)."""
+    """Every value as text (the slow path for files with bad values); a line with the wrong number of
+    fields refuses the file, naming the line (row numbers after it could not be trusted)."""
     try:
         return pd.read_csv(path, dtype=object, encoding="utf-8-sig", skipinitialspace=True,
-                           on_bad_lines="warn", keep_default_na=False)
+                           on_bad_lines="error", keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
 

@@ -117,6 +117,11 @@ def test_csv_bad_rows_are_named_and_good_rows_kept(tmp_path, index, grid):
     assert "经纬度顺序颠倒" in text
     assert "phone.csv 第 11 行：坐标不在中国境内" in text
     assert result.stored == 47
+    lines[20] += ",extra,fields"  # a line with the wrong number of fields: the file is refused, naming the line
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("\n".join(lines) + "\n")
+    refused = import_file(ragged, index, tmp_path / "data")
+    assert refused.failed and "line 21" in str(list(refused.notices)[-1])
 
 
 def test_geojson_points_and_lines(tmp_path, index, grid):
