@@ -104,7 +104,21 @@ def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _arrow_csv(path: Path, names: dict[str, str], staff: str | None, time_type) -> pd.DataFrame | None:
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without a BOM), else GB18030 — a superset of the GBK that Excel in China writes;
+    the first megabyte decides."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
+            return "gb18030"
+    return "utf-8-sig"
+
+
+def _arrow_csv(path: Path, names: dict[str, str], staff: str | None, time_type,
+               encoding: str) -> pd.DataFrame | None:
     """The whole file parsed by Arrow's multi-threaded reader with typed columns, or None when a value
     does not parse as its type (the caller then reads it as text and names the rows)."""
     import pyarrow as pa
@@ -114,7 +128,8 @@ def _arrow_csv(path: Path, names: dict[str, str], staff: str | None, time_type) 
              "staff_id": pa.dictionary(pa.int32(), pa.string())}
     wanted = [original for original, name in names.items() if name in types and not (staff and name == "staff_id")]
     try:
-        table = pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(encoding="utf8"),
+        table = pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig"
+                                                                      else encoding),
                                 convert_options=pa_csv.ConvertOptions(
                                     column_types={c: types[names[c]] for c in wanted}, include_columns=wanted))
     except (pa.ArrowException, UnicodeDecodeError):
@@ -129,8 +144,11 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     zone); a file with bad values is read again as text so that each bad row can be named."""
     import pyarrow as pa
 
+    encoding = _encoding(path)
+    if encoding != "utf-8-sig":
+        notices.add(path.name, "文件不是 UTF-8 编码，已按 GB18030（GBK）读取", level="info")
     try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
+        header = pd.read_csv(path, nrows=0, encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
     names = {c: c.strip().lower() for c in header.columns}
@@ -138,16 +156,16 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     if missing:
         raise InputError(f"CSV 缺少列 {', '.join(missing)}；应为 staff_id, time, lon, lat[, accuracy]",
                          file=path.name)
-    raw = _arrow_csv(path, names, staff, pa.timestamp("us", tz="UTC"))
+    raw = _arrow_csv(path, names, staff, pa.timestamp("us", tz="UTC"), encoding)
     if raw is not None:
         times = raw["time"]
     else:
-        raw = _arrow_csv(path, names, staff, pa.timestamp("us"))
+        raw = _arrow_csv(path, names, staff, pa.timestamp("us"), encoding)
         if raw is not None:
             notices.add(path.name, "时间没有时区，按北京时间 (Asia/Shanghai) 处理", level="info")
             times = raw["time"].dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
         else:
-            raw = _text_csv(path)
+            raw = _text_csv(path, encoding)
             raw.columns = [names.get(c, c) for c in raw.columns]
             times = to_utc(raw["time"], path.name, notices)
     frame = pd.DataFrame({
@@ -162,11 +180,11 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     return _keep_complete(frame, path.name, notices)
 
 
-def _text_csv(path: Path) -> pd.DataFrame:
+def _text_csv(path: Path, encoding: str) -> pd.DataFrame:
     """Every value as text (the slow path for files with bad values); a line with the wrong number of
     fields refuses the file, naming the line (row numbers after it could not be trusted)."""
     try:
-        return pd.read_csv(path, dtype=object, encoding="utf-8-sig", skipinitialspace=True,
+        return pd.read_csv(path, dtype=object, encoding=encoding, skipinitialspace=True,
                            on_bad_lines="error", keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None

@@ -321,3 +321,16 @@ def test_a_write_killed_half_way_leaves_the_day_readable(tmp_path, index, grid):
     import_file(other, index, tmp_path / "data")
     assert not stale.exists() and fresh.exists()  # a write in progress is never touched
     assert len(read_day(tmp_path / "data", day)) == 40
+
+
+def test_csv_saved_by_excel_in_gbk_is_read(tmp_path, index, grid):
+    """Excel in China saves CSV as GBK: read as GB18030, and said so."""
+    grid_id, geom = grid
+    walk = walk_in(geom, 30)
+    path = tmp_path / "导出.csv"
+    frame = pd.DataFrame({"staff_id": f"{grid_id}-05", "time": walk["time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                          "lon": walk["lon"].round(7), "lat": walk["lat"].round(7), "备注": "正常巡查"})
+    frame.to_csv(path, index=False, encoding="gbk")
+    result = import_file(path, index, tmp_path / "data")
+    assert not result.failed and result.stored == 30
+    assert any("GB18030" in str(n) for n in result.notices)
