@@ -53,20 +53,20 @@ def _day_fixes(partitions: tuple[gpd.GeoDataFrame, ...], ref: daily.Reference) -
     return daily.DayFixes.from_frame(tidy_day(frame, daily.DAILY_COLUMNS), ref.index.grids["grid_id"])
 
 
-def _prints_on_worker(day: str, layers: str, data_dir: str, *partitions: gpd.GeoDataFrame) -> int:
-    """Save a day's fingerprints (later days compare against them); the number of fixes."""
-    fixes = _day_fixes(partitions, _worker_reference(layers, Path(layers).stat().st_mtime_ns))
-    if len(fixes):
-        daily.save_fingerprints(Path(data_dir), day, daily.fingerprints(fixes))
-    return len(fixes)
+def _prints_on_worker(day: str, layers: str, data_dir: str, *partitions: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A day's fingerprints, saved for later days to compare against."""
+    prints = daily.fingerprints(_day_fixes(partitions, _worker_reference(layers, Path(layers).stat().st_mtime_ns)))
+    if len(prints):
+        daily.save_fingerprints(Path(data_dir), day, prints)
+    return prints
 
 
-def _day_on_worker(day: str, layers: str, data_dir: str, earlier: list[int], *partitions: gpd.GeoDataFrame
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A day's figures from its GeoParquet partitions, computed where the task runs once the
-    fingerprints of the ``earlier`` days are saved."""
+def _day_on_worker(day: str, layers: str, data_dir: str, prints: pd.DataFrame, earlier: list[pd.DataFrame],
+                   *partitions: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A day's figures from its GeoParquet partitions and fingerprints, computed where the task runs
+    once the fingerprints of the ``earlier`` days are saved."""
     ref = _worker_reference(layers, Path(layers).stat().st_mtime_ns)
-    return daily.daily_figures(day, _day_fixes(partitions, ref), ref, Path(data_dir))
+    return daily.daily_figures(day, _day_fixes(partitions, ref), ref, Path(data_dir), prints)
 
 
 def run_days_dask(days: list[str], layers: Path, data_dir: Path,
@@ -98,7 +98,7 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
         position += len(files_of[day])
     args = {day: (day, str(layers), str(data_dir)) for day in days}
     prints = [dask.delayed(_prints_on_worker, pure=False)(*args[day], *parts[day]) for day in days]
-    tasks = [dask.delayed(_day_on_worker, pure=False)(*args[day], prints[:i], *parts[day])
+    tasks = [dask.delayed(_day_on_worker, pure=False)(*args[day], prints[i], prints[:i], *parts[day])
              for i, day in enumerate(days)]
     cluster = None if scheduler else LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                                    dashboard_address=None)
