@@ -22,6 +22,7 @@ from _common import machine, sample_layers, timed
 
 from gis import store
 from gis.join import GridIndex
+from gis.schema import DISTRICT, GRIDS
 from gis.tracks.simulate import simulate_day
 
 
@@ -29,7 +30,7 @@ def district_day_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
     """A simulated district day (every staff member, a fix every 10–20 s), jittered copies up to ``n``."""
     from gis.crs import to_storage
 
-    fixes = simulate_day(store.read_layer(layers, "grids"), "2026-11-20")
+    fixes = simulate_day(store.read_layer(layers, GRIDS.name), "2026-11-20")
     x, y = to_storage(fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
     rng = np.random.default_rng(0)
     reps = int(np.ceil(n / len(x)))
@@ -39,7 +40,7 @@ def district_day_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def uniform_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
-    minx, miny, maxx, maxy = store.read_layer(layers, "district").total_bounds
+    minx, miny, maxx, maxy = store.read_layer(layers, DISTRICT.name).total_bounds
     rng = np.random.default_rng(1)
     return rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)
 

@@ -35,8 +35,22 @@ from scipy.ndimage import distance_transform_edt
 
 from gis import index_cache, store
 from gis.crs import to_storage
-from gis.schema import STORAGE_CRS
+from gis.schema import (
+    CONTOUR_155,
+    DISTRICT,
+    FENCE,
+    GRID_KINDS,
+    GRIDS,
+    HAZARD_ZONES,
+    RIVER_CORRIDORS,
+    RIVER_GRID,
+    STORAGE_CRS,
+    TOWNS,
+    ZONE_L1,
+)
 from gis.validate import ensure_valid
+
+INDEXED_LAYERS = (GRIDS, TOWNS, ZONE_L1, RIVER_CORRIDORS, HAZARD_ZONES, FENCE, DISTRICT, CONTOUR_155)
 
 # Raster cells: finer where patrols walk along the edges (fewer points need the exact test),
 # coarser for large areas few fixes lie near the edges of.
@@ -418,8 +432,7 @@ class GridIndex:
             if isinstance(index, cls):
                 return index
         path = ensure_valid(path)
-        frames = store.read_layers(path, ["grids", "towns", "zone_l1", "river_corridors", "hazard_zones",
-                                          "fence", "district", "contour_155m"])
+        frames = store.read_layers(path, [layer.name for layer in INDEXED_LAYERS])
         index = cls.from_frames(frames, grid_cell=grid_cell)
         if key is not None:
             index_cache.save(key, index)
@@ -427,14 +440,14 @@ class GridIndex:
 
     @classmethod
     def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], *, grid_cell: float = GRID_CELL_M) -> "GridIndex":
-        grids = frames["grids"].sort_values("grid_id").reset_index(drop=True)
-        towns = frames["towns"].sort_values("name").reset_index(drop=True)
-        fence_lines = [ring for g in frames["fence"].geometry for ring in getattr(g, "geoms", [g])]
+        grids = frames[GRIDS.name].sort_values("grid_id").reset_index(drop=True)
+        towns = frames[TOWNS.name].sort_values("name").reset_index(drop=True)
+        fence_lines = [ring for g in frames[FENCE.name].geometry for ring in getattr(g, "geoms", [g])]
         fence_area = [shapely.Polygon(line.coords) for line in fence_lines if line.is_ring]
-        contour = shapely.get_parts(np.asarray(frames["contour_155m"].geometry.array))
+        contour = shapely.get_parts(np.asarray(frames[CONTOUR_155.name].geometry.array))
         segments = np.concatenate([shapely.linestrings(np.stack([c[:-1], c[1:]], axis=1))
                                    for c in (shapely.get_coordinates(line) for line in contour)])
-        district = _polygons(frames["district"])
+        district = _polygons(frames[DISTRICT.name])
         minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(district + list(grids.geometry), dtype=object))
         extent = (minx - 5000, miny - 5000, maxx + 5000, maxy + 5000)
         return cls(
@@ -442,9 +455,9 @@ class GridIndex:
             grid_index=PolygonIndex(grids.geometry, grid_cell),
             town_names=towns["name"].to_numpy(),
             town_index=PolygonIndex(towns.geometry, TOWN_CELL_M, tile=LARGE_TILE_M),
-            zone_index=PolygonIndex(_polygons(frames["zone_l1"]), SHORE_CELL_M, tile=TILE_M),
-            corridor_index=PolygonIndex(_polygons(frames["river_corridors"]), SHORE_CELL_M, tile=TILE_M),
-            hazard_index=PolygonIndex(_polygons(frames["hazard_zones"]), FLAG_CELL_M, tile=TILE_M),
+            zone_index=PolygonIndex(_polygons(frames[ZONE_L1.name]), SHORE_CELL_M, tile=TILE_M),
+            corridor_index=PolygonIndex(_polygons(frames[RIVER_CORRIDORS.name]), SHORE_CELL_M, tile=TILE_M),
+            hazard_index=PolygonIndex(_polygons(frames[HAZARD_ZONES.name]), FLAG_CELL_M, tile=TILE_M),
             fence_index=PolygonIndex(fence_area, SHORE_CELL_M, tile=TILE_M),
             district_index=PolygonIndex(district, WIDE_CELL_M, tile=LARGE_TILE_M),
             contour_distance=DistanceField(segments, FAR_CELL_M, extent),
@@ -484,12 +497,12 @@ class GridIndex:
         row = self.grid_of(x, y)
         grid_ids = pd.Categorical.from_codes(row, categories=self.grids["grid_id"].to_numpy()) \
             if len(self.grids) else pd.Categorical([None] * len(x))
-        kind_codes = np.r_[(self.grids["kind"].to_numpy() == "river").astype(np.int8), -1][row]  # row -1: none
+        kind_codes = np.r_[(self.grids["kind"].to_numpy() == RIVER_GRID).astype(np.int8), -1][row]  # row -1: none
         town_row = self.town_index.lookup(x, y)
         out = pd.DataFrame({
             "grid_id": grid_ids,
             "town": pd.Categorical.from_codes(town_row, categories=self.town_names),
-            "kind": pd.Categorical.from_codes(kind_codes.astype(np.int8), categories=["reservoir", "river"]),
+            "kind": pd.Categorical.from_codes(kind_codes.astype(np.int8), categories=list(GRID_KINDS)),
             "in_zone_l1": self.zone_index.covers_any(x, y),
             "in_river_corridor": self.corridor_index.covers_any(x, y),
             "in_hazard_zone": self.hazard_index.covers_any(x, y),
@@ -539,6 +552,6 @@ class GridIndex:
                 t = self.town_index.lookup(np.array([c.x]), np.array([c.y]))[0]
                 town = self.town_names[t] if t >= 0 else None
             rows.append({"grid_id": best[0], "town": town, "overlap_m2": round(float(best[1]), 1),
-                         "grids": ";".join(f"{g}:{a:.0f}" for g, a in touched),
+                         "grids": ";".join(f"{g}:{a:.0f}" for g, a in touched),  # not a layer
                          "area_m2": round(float(shapely.area(arr[i])), 1)})
         return pd.DataFrame(rows)

@@ -1,6 +1,6 @@
 """QGIS styles and project for the reference layers — written without QGIS.
 
-- Each layer's style (symbols from :mod:`gis.styles`, Chinese labels, field
+- Each layer's style (symbols from its record in :mod:`gis.schema`, Chinese labels, field
   aliases) as QML, stored in the GeoPackage's ``layer_styles`` table, which
   QGIS reads when a layer is opened: layers open styled in any project.
 - A project (``miyun.qgs`` beside the GeoPackage) that opens every layer in
@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from gis.schema import HAZARD_TYPES, LAYERS, STORAGE_CRS, Layer
+from gis.schema import LAYERS, STORAGE_CRS, Layer, Style
 from gis.store import dem_path
-from gis.styles import CJK_FONT_FAMILY, HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS, Style
+from gis.styles import CJK_FONT_FAMILY
 
 QGIS_VERSION = "3.22.16-Białowieża"
 STYLE_NAME = "miyun"
@@ -75,16 +75,14 @@ def _symbol(layer: Layer, style: Style, name: str, fill: str | None = None) -> E
 
 
 def _renderer(layer: Layer) -> ET.Element:
-    style = LAYER_STYLES[layer.name]
-    categories = {"grids": ("town", TOWN_COLOURS, {t: t for t in TOWN_COLOURS}),
-                  "hazard_zones": ("hazard_type", HAZARD_COLOURS, HAZARD_TYPES)}.get(layer.name)
-    if categories is None:
+    style = layer.style
+    if not layer.category_colours:
         renderer = ET.Element("renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0",
                               forceraster="0")
         ET.SubElement(renderer, "symbols").append(_symbol(layer, style, "0"))
         return renderer
-    attr, colours, labels = categories
-    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=attr, symbollevels="0",
+    colours, labels = layer.category_colours, layer.category_labels
+    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=layer.colour_by, symbollevels="0",
                           enableorderby="0", forceraster="0")
     cats = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
@@ -95,7 +93,7 @@ def _renderer(layer: Layer) -> ET.Element:
 
 
 def _labeling(layer: Layer) -> ET.Element:
-    style = LAYER_STYLES[layer.name]
+    style = layer.style
     labeling = ET.Element("labeling", type="simple")
     settings = ET.SubElement(labeling, "settings", calloutType="simple")
     text = ET.SubElement(settings, "text-style", fieldName=layer.label_field, isExpression="0",

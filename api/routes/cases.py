@@ -25,6 +25,7 @@ from gis.schema import (
     CASE_STATUSES,
     CONSTRUCTION_KINDS,
     DUTIES,
+    DUTIES_TITLE,
     EVIDENCE_MAX_BYTES,
     FINAL_STATUSES,
     ORDER_KINDS,
@@ -36,7 +37,7 @@ Text = Annotated[str, Field(max_length=2000)]
 
 
 class CaseIn(BaseModel):
-    category: Annotated[str, Field(description=f"十项职责类别：{', '.join(DUTIES)}")]
+    category: Annotated[str, Field(description=f"{DUTIES_TITLE}类别：{', '.join(DUTIES)}")]
     source: Annotated[str, Field(description=f"线索来源：{', '.join(CASE_SOURCES)}")] = "patrol"
     reporter: Annotated[str, Field(max_length=200, description="上报人：保水员编号或单位")]
     lon: float | None = None
@@ -66,7 +67,7 @@ def _public(case: dict) -> dict:
     """A ledger row as JSON: labels in Chinese, local times beside UTC, geometry as WGS84 GeoJSON."""
     out = {k: v for k, v in case.items() if k not in ("geometry", "x", "y")}
     out["status_cn"] = CASE_STATUSES.get(case["status"])
-    out["category_cn"] = DUTIES.get(case["category"], "").split("：")[0]
+    out["category_cn"] = DUTIES.short.get(case["category"], "")
     out["reported_local"] = local_text(case["reported_at"])
     if case.get("geometry") is not None:
         geom = shapely.from_wkb(case["geometry"])

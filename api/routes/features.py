@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from api.state import cached, layer_set
 from gis.crs import to_storage
 from gis.errors import InputError, NotFound
-from gis.schema import LAYER_BY_NAME, LAYERS, WEB_CRS
+from gis.schema import LAYER_BY_NAME, LAYERS, OGC, WEB_CRS
 
 router = APIRouter(tags=["features 要素"])
 MAX_LIMIT = 10_000
@@ -25,7 +25,7 @@ def collections() -> dict:
         {"id": layer.name, "title": layer.title, "description": layer.description,
          "itemType": "feature", "numberMatched": len(layers.frames.get(layer.name, [])),
          "links": [{"rel": "items", "type": "application/geo+json", "href": f"/collections/{layer.name}/items"}]}
-        for layer in LAYERS]}
+        for layer in LAYERS if layer.shown(OGC)]}
 
 
 def _bbox(value: str | None):

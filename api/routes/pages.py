@@ -18,7 +18,7 @@ from gis.auth.rights import require_grid
 from gis.auth.users import User
 from gis.localtime import today_local
 from gis.lookup import one_grid, town_grids
-from gis.schema import CASE_STATUSES, DUTIES
+from gis.schema import CASE_STATUSES, DUTIES, Vocabulary, GRIDS
 
 router = APIRouter(tags=["pages 页面"])
 
@@ -51,7 +51,7 @@ def town_map(town: str, user: CurrentUser) -> HTMLResponse:
     from maps.web import case_options
 
     _not_field_staff(user)
-    chosen = town_grids(layer_set().frames["grids"], town)
+    chosen = town_grids(layer_set().frames[GRIDS.name], town)
     dynamic = [("cases", case_options(url=f"/api/cases/geojson?open=true&town={town}", cluster=True,
                                       title=f"{town} 未结案件"))]
     return _render(f"page:town:{town}", focus=chosen.geometry, page_title=f"{town}镇", dynamic=dynamic)
@@ -61,7 +61,7 @@ def town_map(town: str, user: CurrentUser) -> HTMLResponse:
 def grid_map(grid_id: str, user: CurrentUser) -> HTMLResponse:
     from maps.web import case_options
 
-    chosen = one_grid(layer_set().frames["grids"], grid_id)
+    chosen = one_grid(layer_set().frames[GRIDS.name], grid_id)
     if user.role == "field_staff":
         require_grid(user, grid_id, chosen["town"].iloc[0])
     today = today_local().isoformat()
@@ -72,7 +72,8 @@ def grid_map(grid_id: str, user: CurrentUser) -> HTMLResponse:
 
 
 def _options(values: dict[str, str], name: str) -> str:
-    items = "".join(f'<option value="{k}">{html.escape(v.split("：")[0])}</option>' for k, v in values.items())
+    labels = values.short if isinstance(values, Vocabulary) else values
+    items = "".join(f'<option value="{k}">{html.escape(v)}</option>' for k, v in labels.items())
     return f'<select name="{name}"><option value="">全部</option>{items}</select>'
 
 

@@ -56,7 +56,8 @@ def patrol_day(day: str, user: CurrentUser) -> dict:
     town = town_scope(user)
     if town:
         grid, staff = grid.loc[grid["town"] == town], staff.loc[staff["town"] == town]
-    return {"date": day, "staff": int((staff["fixes"] > 0).sum()) if len(staff) else 0, "grids": _records(grid)}
+    present = int((staff["fixes"] > 0).sum()) if len(staff) else 0
+    return {"date": day, "staff": present, "grids": _records(grid)}  # not a layer
 
 
 @router.get("/api/patrols/{day}/staff", summary="某日各保水员巡查情况与虚假巡查线索")

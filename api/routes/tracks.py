@@ -15,6 +15,7 @@ from gis.auth.rights import require, require_grid
 from gis.auth.users import User
 from gis.errors import InputError
 from gis.roster import grid_of_staff
+from gis.schema import GRIDS
 from gis.settings import get_settings
 from gis.tracks.importer import import_file
 from gis.tracks.readers import READERS
@@ -29,7 +30,7 @@ def staff_checker(user: User):
         return None
     roster = {r["staff_id"]: (r["grid_id"], r["town"])
               for r in ledger().query("SELECT staff_id, grid_id, town FROM staff")}
-    grids = layer_set().frames["grids"]
+    grids = layer_set().frames[GRIDS.name]
     grid_towns = dict(zip(grids["grid_id"], grids["town"]))
 
     def where(staff_id: str) -> tuple[str | None, str | None]:

@@ -422,6 +422,6 @@ def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFra
     grid_cn = grid.rename(columns=DAILY_GRID_COLUMNS)
     staff_cn = staff.rename(columns=DAILY_STAFF_COLUMNS)
     paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn})]
-    for name, frame in (("grids", grid_cn), ("staff", staff_cn)):
+    for name, frame in (("grids", grid_cn), ("staff", staff_cn)):  # not a layer
         paths.append(write_csv(out_dir / f"tracks-daily-{day}-{name}.csv", frame))
     return paths
