@@ -60,13 +60,14 @@ async def upload_tracks(user: CurrentUser, file: Annotated[UploadFile, File(desc
     try:
         await save_limited(file, target, MAX_UPLOAD_BYTES, "；大文件请用 miyun-gis tracks import")
         result = import_file(target, grid_index(), Path(get_settings().data_dir), staff=staff, crs=crs,
-                             check_staff=staff_checker(user))
+                             check_staff=staff_checker(user), user=user.username)
     finally:
         target.unlink(missing_ok=True)
     if result.stored:
-        ledger().note(user.username, "tracks", name, "imported", f"{result.stored} fixes")
+        ledger().note(user.username, "tracks", name, "replaced" if result.replaced else "imported",
+                      f"{result.stored} fixes")
     notices = [{"row": n.row, "level": n.level, "message": n.message} for n in result.notices]
     if result.failed:
         raise InputError("；".join(n["message"] for n in notices if n["level"] == "warning") or "无法导入", file=name)
     return {"file": name, "stored": result.stored, "flagged": result.flagged, "already_imported": result.skipped,
-            "notices": notices}
+            "replaced": result.replaced, "notices": notices}

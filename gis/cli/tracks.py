@@ -49,9 +49,11 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None
     index = GridIndex.from_layers(resolve_layers(layers))
     failed = 0
     for path in files:
-        result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed)
+        result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed,
+                             user=user)
         if result.stored:
-            Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "tracks", Path(path).name, "imported",
+            Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "tracks", Path(path).name,
+                                                           "replaced" if result.replaced else "imported",
                                                            f"{result.stored} fixes")
         for notice in result.notices:
             if not quiet or notice.level == "warning":
