@@ -16,6 +16,7 @@ from api.routes import (
     cases,
     features,
     gates,
+    ingest,
     layers,
     pages,
     patrols,
@@ -56,4 +57,5 @@ def create_app() -> FastAPI:
     app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=cache_dir()), name="static-cache")
     for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, gates, layers):
         app.include_router(module.router)
+    app.include_router(ingest.router)  # live fixes from tracker apps (device authentication)
     return app

@@ -25,6 +25,7 @@ from gis.auth.users import User, resolve
 SESSION_COOKIE = "miyun_session"
 CSRF_COOKIE = "miyun_csrf"
 PUBLIC_PATHS = {"/healthz", "/login", "/favicon.ico"}
+DEVICE_PATHS = "/ingest/"  # tracker apps: the routes authenticate the device themselves (api/routes/ingest.py)
 FORMS_CHECKING_CSRF = {"/logout", "/account/password"}
 PASSWORD_PATHS = {"/account/password", "/logout", "/api/me"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -44,7 +45,7 @@ def _credentials(request: Request) -> tuple[str | None, str]:
 async def authenticate(request: Request, call_next):
     """The middleware: attach ``request.state.user`` or answer 401 / 403 / a redirect."""
     path = request.url.path
-    if path in PUBLIC_PATHS:
+    if path in PUBLIC_PATHS or path.startswith(DEVICE_PATHS):
         return await call_next(request)
     token, how = _credentials(request)
     found = await run_in_threadpool(resolve, ledger(), token) if token else None

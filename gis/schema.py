@@ -796,3 +796,25 @@ SESSION_HOURS = 12
 TOKEN_DAYS = 365
 LOGIN_MAX_FAILURES = 5  # per user name and per address …
 LOGIN_WINDOW_MINUTES = 15  # … within this window, then 429
+
+# --- live fixes from phones (tracker apps and the mobile page /m/) ---------------------------
+
+INTAKE_DIRNAME = "intake"  # in the data directory: the inbox of live fixes and its lock
+INBOX_FILENAME = "inbox.sqlite"
+DEVICES_TABLE = "devices"  # in the ledger: a phone bound to one staff member (only the secret's hash)
+DEVICE_APPS = {
+    "osmand": "Traccar Client / OsmAnd（OsmAnd 协议）",
+    "owntracks": "OwnTracks（HTTP 模式）",
+}
+DEVICE_SECRET_BITS = 130  # 26 base32 characters
+MOBILE_SUBMISSIONS_TABLE = "mobile_submissions"  # in the ledger: client ids of reports and patrol batches
+# what the apps send that is evidence, kept per fix in the inbox beside time, position and accuracy
+FIX_EVIDENCE = {
+    "speed_ms": "速度（米/秒）", "bearing_deg": "方向（度）", "altitude_m": "海拔（米）",
+    "battery_pct": "电量（%）", "charging": "充电中", "activity": "活动类型", "moving": "移动中",
+    "mock": "模拟位置", "valid": "定位有效", "app": "来源应用",
+}
+MAX_REPORTED_SPEED_MS = 100.0  # a reported speed above 360 km/h is not a patrol on the ground
+MAX_FIXES_PER_REQUEST = 1000  # an offline queue is sent in requests of at most this many fixes
+MAX_INGEST_BYTES = 1024 * 1024
+COMPACT_EVERY_S = 300.0  # the server folds the inbox into the track store at least this often

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     tianditu_key: str = ""
     basemap_crs: str = "wgs84"  # "gcj02" for AMap/Tencent-style tiles: the pages then warn of the shift
     basemap_attribution: str = ""
+    compact_seconds: float = 300.0  # MIYUN_COMPACT_SECONDS: how often the server folds live fixes in (0: never)
 
 
 def get_settings(layers: str | Path | None = None) -> Settings:
