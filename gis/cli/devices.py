@@ -54,8 +54,9 @@ def add(staff_id, app, label, server_url, layers, data_dir, user) -> None:
     from gis import store
     from gis.intake.devices import add_device, known_staff
 
+    from gis.schema import GRIDS
     ws = workspace(layers, data_dir)
-    grids = store.read_layer(ws.layers, "grids", columns=["grid_id"], read_geometry=False)
+    grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id"], read_geometry=False)
     staff = known_staff(ws.ledger, staff_id, set(grids["grid_id"]))
     device, secret = add_device(ws.ledger, staff, app, by=user, label=label)
     click.echo(f"设备 {device.device_id} 已登记给保水员 {staff}（{DEVICE_APPS[app]}）。")
