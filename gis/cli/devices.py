@@ -53,8 +53,8 @@ def add(staff_id, app, label, server_url, layers, data_dir, user) -> None:
     """为保水员登记一台手机，打印一次应在应用中填写的内容。"""
     from gis import store
     from gis.intake.devices import add_device, known_staff
-
     from gis.schema import GRIDS
+
     ws = workspace(layers, data_dir)
     grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id"], read_geometry=False)
     staff = known_staff(ws.ledger, staff_id, set(grids["grid_id"]))
