@@ -24,7 +24,10 @@ _CODE = Path(__file__).with_name("join.py")
 
 
 def enabled() -> bool:
-    return os.environ.get("MIYUN_INDEX_CACHE", "1") != "0"
+    """``MIYUN_INDEX_CACHE`` through the settings (read now: a test or a worker may change it)."""
+    from gis.settings import Settings
+
+    return Settings().index_cache
 
 
 def key_of(layers: Path, **options) -> str:

@@ -16,6 +16,7 @@ from api.uploads import safe_name, save_limited
 from gis import store
 from gis.auth.rights import grid_scope, require, require_town, town_scope
 from gis.ledger.location import to_storage_geometry
+from gis.ledger.staff import deduction_town, staff_town
 from gis.localtime import parse_day, parse_month, today_local
 from gis.relocation.plans import add_plan, get_plan, payments, record_progress, subsidies
 from gis.relocation.reports import relocation_sheets
@@ -92,14 +93,11 @@ class Decision(BaseModel):
 
 
 def _staff_town(staff_id: str) -> str | None:
-    row = ledger().one("SELECT town FROM staff WHERE staff_id = ?", (staff_id,))
-    return row["town"] if row else None
+    return staff_town(ledger(), staff_id)
 
 
 def _deduction_town(deduction_id: int) -> str | None:
-    row = ledger().one("SELECT s.town FROM deductions d JOIN staff s USING (staff_id) WHERE d.deduction_id = ?",
-                       (deduction_id,))
-    return row["town"] if row else None
+    return deduction_town(ledger(), deduction_id)
 
 
 @router.post("/api/staff/deductions", status_code=201, summary="记录扣分")

@@ -11,10 +11,10 @@ from fastapi import APIRouter, File, Form, UploadFile
 from api.auth import CurrentUser
 from api.state import grid_index, layer_set, ledger
 from api.uploads import safe_name, save_limited
-from gis.auth.rights import require, require_grid
+from gis.auth import rights
+from gis.auth.rights import require
 from gis.auth.users import User
 from gis.errors import InputError
-from gis.roster import grid_of_staff
 from gis.schema import GRIDS
 from gis.settings import get_settings
 from gis.tracks.importer import import_file
@@ -25,25 +25,9 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def staff_checker(user: User):
-    """Field staff may upload only their grid's staff; town operators only their town's."""
-    if user.role not in ("field_staff", "town_operator"):
-        return None
-    roster = {r["staff_id"]: (r["grid_id"], r["town"])
-              for r in ledger().query("SELECT staff_id, grid_id, town FROM staff")}
-    grids = layer_set().frames[GRIDS.name]
-    grid_towns = dict(zip(grids["grid_id"], grids["town"]))
-
-    def where(staff_id: str) -> tuple[str | None, str | None]:
-        if staff_id in roster:
-            return roster[staff_id]
-        grid = grid_of_staff(staff_id)
-        return grid, grid_towns.get(grid)
-
-    def check(staff_ids: set[str]) -> None:
-        for staff_id in sorted(staff_ids):
-            require_grid(user, *where(staff_id))
-
-    return check
+    """Field staff may upload only their grid's staff; town operators only their town's
+    (the rule: :func:`gis.auth.rights.staff_checker`)."""
+    return rights.staff_checker(user, ledger(), layer_set().frames[GRIDS.name])
 
 
 @router.post("/api/tracks", summary="上传轨迹文件（GPX、CSV、GeoJSON）")

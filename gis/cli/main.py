@@ -22,8 +22,12 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="miyun-gis")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """密云水库水源保护网格化管理 GIS (Miyun water-protection grid GIS)."""
+    from gis.settings import get_settings
+
+    ctx.obj = get_settings()  # every MIYUN_* variable checked here, before any command runs
 
 
 def _register() -> None:
