@@ -12,7 +12,7 @@ import shapely
 
 from gis import store
 from gis.join import GridIndex
-from gis.reports import reports_dir
+from gis.reports import reports_dir, write_csv
 from gis.schema import BOUNDARY_MARKERS, FENCE_GATES, GRIDS
 from gis.tracks import daily
 from gis.tracks.importer import prepare
@@ -120,7 +120,7 @@ def simulate_and_store(day: str, layers: Path, data_dir: Path, n_staff: int | No
     notices = Notices()
     if out is not None:
         frame = raw.drop(columns="row").assign(time=raw["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        frame.rename(columns={"accuracy_m": "accuracy"}).to_csv(out, index=False)
+        write_csv(out, frame.rename(columns={"accuracy_m": "accuracy"}))
         return len(raw), notices
     key = hashlib.sha256(f"simulated:{day}:{n_staff}".encode()).hexdigest()
     if already_imported(data_dir, key):
