@@ -18,6 +18,7 @@ from api.routes import (
     gates,
     ingest,
     layers,
+    mobile,
     pages,
     patrols,
     printouts,
@@ -58,4 +59,5 @@ def create_app() -> FastAPI:
     for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, gates, layers):
         app.include_router(module.router)
     app.include_router(ingest.router)  # live fixes from tracker apps (device authentication)
+    app.include_router(mobile.router)  # /m/: the mobile page for field staff
     return app

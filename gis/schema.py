@@ -807,7 +807,8 @@ DEVICE_APPS = {
     "owntracks": "OwnTracks（HTTP 模式）",
 }
 DEVICE_SECRET_BITS = 130  # 26 base32 characters
-MOBILE_SUBMISSIONS_TABLE = "mobile_submissions"  # in the ledger: client ids of reports and patrol batches
+MOBILE_CLUE_PREFIX = "mobile:"  # a report from /m/ is the case whose clue_id is this + the phone's client id
+MOBILE_APP = "mobile"  # the inbox's app of fixes recorded by the mobile page
 # what the apps send that is evidence, kept per fix in the inbox beside time, position and accuracy
 FIX_EVIDENCE = {
     "speed_ms": "速度（米/秒）", "bearing_deg": "方向（度）", "altitude_m": "海拔（米）",

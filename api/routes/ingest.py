@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api.folding import folding
 from api.state import ledger
 from gis.errors import TooLarge, Unauthorized
 from gis.intake import protocols
@@ -31,7 +32,7 @@ from gis.intake.receive import Malformed, accept, one_device
 from gis.schema import MAX_INGEST_BYTES
 from gis.settings import get_settings
 
-router = APIRouter(tags=["ingest 定位接收"])
+router = APIRouter(tags=["ingest 定位接收"], lifespan=folding)  # and the fold into the track store
 
 
 @functools.lru_cache(maxsize=4)

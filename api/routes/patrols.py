@@ -15,6 +15,7 @@ from api.auth import CurrentUser
 from api.state import cached
 from gis.auth.rights import grid_scope, require, town_scope
 from gis.errors import NotFound
+from gis.intake.compact import day_status
 from gis.localtime import parse_day
 from gis.settings import get_settings
 from gis.tracks import daily
@@ -57,7 +58,8 @@ def patrol_day(day: str, user: CurrentUser) -> dict:
     if town:
         grid, staff = grid.loc[grid["town"] == town], staff.loc[staff["town"] == town]
     present = int((staff["fixes"] > 0).sum()) if len(staff) else 0
-    return {"date": day, "staff": present, "grids": _records(grid)}  # not a layer
+    return {"date": day, "staff": present, "grids": _records(grid),  # not a layer
+            "live": day_status(Path(get_settings().data_dir), day)}  # live fixes folded in; late ones said so
 
 
 @router.get("/api/patrols/{day}/staff", summary="某日各保水员巡查情况与虚假巡查线索")

@@ -33,13 +33,14 @@ def cli(ctx: click.Context) -> None:
 def _register() -> None:
     from importlib.metadata import entry_points
 
-    from gis.cli import cases, demo, devices, gates, layers, relocation, reports, staff, tracks, users
+    from gis.cli import cases, compact, demo, devices, gates, layers, relocation, reports, staff, tracks, users
 
     for command in (layers.build_sample, layers.validate, layers.import_layer, layers.info,
                     layers.catalogue, tracks.tracks, tracks.simulate_tracks, cases.cases, reports.report,
                     reports.reconcile, gates.gates, staff.staff, staff.assess, staff.funds,
                     relocation.relocation, users.users, demo.demo, devices.devices):
         cli.add_command(command)
+    tracks.tracks.add_command(compact.compact)  # miyun-gis tracks compact: live fixes into the store
     # commands of the packages built on gis (maps, api) plug in here
     for entry in entry_points(group="miyun_gis.commands"):
         cli.add_command(entry.load(), name=entry.name)

@@ -78,12 +78,16 @@ class Inbox:
     """The inbox of one data directory; a connection per thread, writers of a process in turn."""
 
     def __init__(self, data_dir: Path):
-        self.path = inbox_path(data_dir)
+        self.path = self.path_for(data_dir)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with _GUARD:
             self._lock = _LOCKS.setdefault(str(self.path.resolve()), threading.Lock())
         self.connection.executescript(_SCHEMA)
+
+    @staticmethod
+    def path_for(data_dir: Path) -> Path:
+        return inbox_path(data_dir)
 
     @property
     def connection(self) -> sqlite3.Connection:
