@@ -43,6 +43,7 @@ def create_app() -> FastAPI:
                   description="Miyun water-protection grid GIS: maps, printouts and data for managers. "
                               "Log in at /login, or send Authorization: Bearer <token> (miyun-gis users token).")
     errors.install(app)
+    ogc_docs.install(app)  # OpenAPI 3.0 document, /docs offline
     app.middleware("http")(authenticate)
 
     @app.get("/healthz", tags=["health"])

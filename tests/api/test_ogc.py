@@ -308,3 +308,20 @@ def test_the_day_s_tracks_and_figures_are_collections(client, as_user, sample_la
     assert all(f["properties"]["town"] == "溪翁庄" for f in mine["features"])
     assert as_user("manager1").get("/collections/patrol_tracks/items",
                                    params={"datetime": "2026-11-01/2026-11-20"}).status_code == 400
+
+
+# --- /docs offline ------------------------------------------------------------------------------
+
+
+def test_docs_work_in_chromium_with_the_network_cut(browser, server, client):
+    page = client.get("/docs", headers={"accept": "text/html"})
+    assert "cdn" not in page.text.lower() and "/docs/assets/swagger-ui-bundle.js" in page.text
+    before = len(browser.requested())
+    browser.goto(f"{server}/docs")
+    assert browser.wait_for("document.querySelectorAll('.opblock').length > 20", timeout=60)
+    text = browser.evaluate("document.body.innerText")
+    assert "/collections/{collectionId}/items" in text and "密云水库保水网格 GIS" in text
+    fetched = browser.requested()[before:]
+    assert any(u.endswith("/openapi.json") for u in fetched)
+    assert all(u.startswith(server) or u.startswith(("data:", "blob:")) for u in fetched), fetched
+    assert client.get("/docs/assets/../../etc/passwd").status_code == 404
