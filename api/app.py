@@ -14,7 +14,6 @@ from api.routes import (
     account,
     assign,
     cases,
-    features,
     gates,
     ingest,
     layers,
@@ -26,6 +25,8 @@ from api.routes import (
     staff,
     tracks,
 )
+from api.ogc import docs as ogc_docs
+from api.ogc import routes as ogc_routes
 from api.state import cache_dir, ledger
 from gis.auth.users import FIRST_ADMIN, ensure_first_admin
 
@@ -40,10 +41,11 @@ async def lifespan(_app: FastAPI):
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="密云水库保水网格 GIS", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="密云水库保水网格 GIS", version="0.1.0", lifespan=lifespan, docs_url=None,  # /docs: api.ogc.docs
                   description="Miyun water-protection grid GIS: maps, printouts and data for managers. "
                               "Log in at /login, or send Authorization: Bearer <token> (miyun-gis users token).")
     errors.install(app)
+    ogc_docs.install(app)  # OpenAPI 3.0 document, /docs offline
     app.middleware("http")(authenticate)
 
     @app.get("/healthz", tags=["health"])
@@ -56,7 +58,8 @@ def create_app() -> FastAPI:
         app.mount(f"{STATIC_PREFIX}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
     cache_dir().mkdir(parents=True, exist_ok=True)
     app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=cache_dir()), name="static-cache")
-    for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, gates, layers):
+    for module in (account, pages, ogc_routes, ogc_docs, assign, tracks, printouts, cases, reports, staff, patrols,
+                   gates, layers):
         app.include_router(module.router)
     app.include_router(ingest.router)  # live fixes from tracker apps (device authentication)
     app.include_router(mobile.router)  # /m/: the mobile page for field staff

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import CurrentUser
@@ -39,8 +39,13 @@ def _not_field_staff(user: User) -> None:
         require_grid(user, None)
 
 
-@router.get("/", response_class=HTMLResponse, summary="总览图（保水员转到本网格图）")
-def index(user: CurrentUser):
+@router.head("/", include_in_schema=False)
+@router.get("/", response_class=HTMLResponse, summary="总览图（保水员转到本网格图）；GIS 软件（Accept: application/json 或 f=json）得到 OGC API 登录页 JSON")
+def index(user: CurrentUser, request: Request):
+    from api.ogc.routes import landing_page, wants_json
+
+    if wants_json(request):
+        return landing_page(request)
     if user.role == "field_staff":
         return RedirectResponse(f"/maps/grids/{user.grid_id}", status_code=303)
     return _render("page:/")
