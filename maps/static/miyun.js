@@ -102,9 +102,11 @@
         layer("网格：轨迹50米覆盖率", function (f) { return colourOf(f.coverage_50m || 0, COVERAGE); }).addTo(map);
         layer("网格：24小时无人时段", function (f) { return colourOf(f.uncovered_hours || 0, GAPS); });
         note(day + "：" + results[1].grids.length + " 个网格，" + results[1].staff + " 名保水员有轨迹", false);
+        if (window.miyun.trackTiles && window.miyun.trackTiles(map, control, day, results[1].staff)) { return null; }
         return getJSON("/api/patrols/" + encodeURIComponent(day) + "/tracks?tolerance=40");
       })
       .then(function (tracks) {
+        if (!tracks) { return; }  /* drawn as vector tiles (patrol_tiles.js) */
         var l = L.geoJSON(tracks, {style: {color: "#08519c", weight: 1, opacity: 0.6},
           onEachFeature: function (feature, lyr) { lyr.bindTooltip(esc(feature.properties.staff_id)); }});
         l.addTo(map);
