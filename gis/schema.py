@@ -527,6 +527,9 @@ DAILY_STAFF_COLUMNS = {
     "straight_runs": "匀速直线段数",
     "same_track_as": "与他人轨迹相同",
     "same_as_day": "与往日轨迹相同",
+    "fake_score": "虚假巡查疑点分",
+    "fake_kinds": "疑点类型",
+    "fake_reasons": "疑点依据（待管理人员核实，不自动扣分）",
 }
 
 # --- the ten duties of attachment 2 (violation and incident categories) ---------
@@ -819,3 +822,60 @@ MAX_REPORTED_SPEED_MS = 100.0  # a reported speed above 360 km/h is not a patrol
 MAX_FIXES_PER_REQUEST = 1000  # an offline queue is sent in requests of at most this many fixes
 MAX_INGEST_BYTES = 1024 * 1024
 COMPACT_EVERY_S = 300.0  # the server folds the inbox into the track store at least this often
+
+# --- evidence of fake patrols (虚假巡查; gis/tracks/fakes.py) ---------------------------------
+# Evidence for a manager to confirm, as deductions are confirmed: it never deducts by itself.
+
+FAKE_KINDS = {
+    "teleport": "瞬移（轨迹跳到别处后停留）",
+    "drawn": "手绘路线（匀速直线，几乎无定位误差）",
+    "mock": "模拟定位（模拟位置标记、定值精度/海拔/方向或绝对等间隔）",
+    "copy": "复制他人轨迹（时移加噪）",
+    "replay": "重放本人往日轨迹",
+    "still": "手机静置（长时间原地微动）",
+    "edge": "只在网格一侧边缘往返",
+    "vehicle": "车速巡查（长时间远超步行速度）",
+}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One fixed threshold of the fake-patrol evidence and what it means."""
+
+    name: str
+    value: float
+    unit: str
+    meaning: str
+
+
+FAKE_THRESHOLDS = {t.name: t for t in (
+    Threshold("teleport_min_m", 300.0, "米", "相邻两个有效定位点相距超过此距离、且速度超过 25 米/秒（单个漂移点已先剔除），记为一次瞬移"),
+    Threshold("teleport_stay_m", 100.0, "米", "瞬移后的下两个有效点都在落点此距离内（停留在新位置，而不是一闪而回的漂移）"),
+    Threshold("drawn_window", 10, "步", "手绘路线的检验窗口：连续这么多步（约 2.5 分钟）"),
+    Threshold("drawn_residual_m", 1.5, "米", "窗口内各点离最佳拟合直线的均方根偏差低于此值：真实定位误差一般 3 米以上"),
+    Threshold("drawn_speed_cv", 0.10, "", "窗口内逐步速度的变异系数低于此值：人走路快慢不可能如此恒定"),
+    Threshold("drawn_min_minutes", 15, "分钟", "这样的窗口累计超过此时长，记为手绘路线"),
+    Threshold("constant_share", 0.9, "", "定位精度、海拔、方向或速度有此比例的点取同一个值，记为定值（模拟定位软件的特征）"),
+    Threshold("constant_min_fixes", 60, "点", "定值检验至少需要这么多个点"),
+    Threshold("regular_share", 0.99, "", "相邻定位点时间间隔有此比例完全相同、且全天没有一次超过两倍间隔的断点，记为绝对等间隔（真实手机会丢点）"),
+    Threshold("regular_min_steps", 200, "步", "等间隔检验至少需要这么多步"),
+    Threshold("mock_min_fixes", 1, "点", "带模拟位置标记（mock）的定位点达到此数即列为疑点"),
+    Threshold("match_m", 20.0, "米", "两条轨迹按时差对齐后，同一时刻相距不超过此距离算作重合"),
+    Threshold("match_share", 0.8, "", "重合时间占较短一条轨迹的比例达到此值，记为复制或重放"),
+    Threshold("match_min_minutes", 60, "分钟", "复制、重放检验至少需要这么长的重合轨迹"),
+    Threshold("same_time_s", 120, "秒", "时差不超过此值算同时同路（两部手机一起走），双方都列为疑点；时差更大时只列较晚的一方（只能复制已有的轨迹）"),
+    Threshold("prefilter_jaccard", 0.3, "", "预筛：两条轨迹经过的 100 米网格集合的 Jaccard 相似度达到此值才进一步比较"),
+    Threshold("prefilter_correlation", 0.6, "", "预筛：两条轨迹（每 2 分钟一个位置）在最佳时差下的相关系数达到此值才精确比较"),
+    Threshold("lookback_days", 30, "天", "重放检验比较本人此前这么多天的轨迹"),
+    Threshold("still_radius_m", 15.0, "米", "10 分钟内各点离其中心的均方根距离不超过此值，算这 10 分钟原地未动"),
+    Threshold("still_min_hours", 2.0, "小时", "连续原地未动超过此时长，记为手机静置"),
+    Threshold("edge_near_m", 60.0, "米", "离网格边界不超过此距离算在边缘"),
+    Threshold("edge_near_share", 0.9, "", "有此比例以上的点在网格边缘"),
+    Threshold("edge_cover_m", 30.0, "米", "网格边界上离轨迹不超过此距离的部分算走到了"),
+    Threshold("edge_cover_share", 0.5, "", "走到的网格边界不足此比例（且当天里程已超过边界长度 1.5 倍），记为只在一侧边缘往返"),
+    Threshold("vehicle_speed_ms", 5.0, "米/秒", "5 分钟内平均速度超过此值（18 公里/时）不是步行巡查"),
+    Threshold("vehicle_min_hours", 1.0, "小时", "这样的 5 分钟累计超过此时长，记为车速巡查"),
+)}
+FAKE_WEIGHTS = {  # how strongly each kind alone suggests a fake patrol (score = 100 × (1 − Π(1 − w)))
+    "teleport": 0.6, "drawn": 0.8, "mock": 0.9, "copy": 0.9, "replay": 0.9, "still": 0.8, "edge": 0.6, "vehicle": 0.7,
+}
