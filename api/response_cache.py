@@ -7,8 +7,9 @@ has a weak ``ETag`` (a hash of the body), so a client that sends ``If-None-Match
 Modified``; the body is compressed once per encoding (Brotli where the client accepts it and the
 ``brotli`` package is installed, else gzip) instead of on every request.
 
-The key holds the path, the query and the asking user's role and scope (town, grid), so what
-one user may see is never served to another; only ``200`` answers are kept.  Versions come from
+The key holds the path, the query, the ``Accept`` and ``Host`` headers (JSON or HTML; the links'
+host) and the asking user's role and scope (town, grid), so what one user may see is never served
+to another; only ``200`` answers to ``GET`` are kept.  Versions come from
 the files on disk, so every worker process of ``miyun-gis serve --workers N`` sees the same
 change (a layer import, a new track file) at the next request.
 
@@ -49,14 +50,42 @@ def _layers_version() -> tuple:
     return stat.st_mtime_ns, stat.st_size
 
 
+def _tracks_version() -> tuple:
+    """The state of the track store's manifest (every import and fold changes it): pages name the
+    latest day with tracks."""
+    from gis.settings import get_settings
+    from gis.tracks.store import tracks_dir
+
+    registry = tracks_dir(get_settings().data_dir) / "imports.sqlite"
+    state = []
+    for path in (registry, registry.with_name(registry.name + "-wal")):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            state.append(None)
+        else:
+            state.append((stat.st_mtime_ns, stat.st_size))
+    return tuple(state)
+
+
+def _reference_collection(path: str) -> bool:
+    """``/collections/{layer}…`` of a reference layer: built from the layer file alone (the list of
+    collections, cases and a day's patrols change with the ledger and the tracks)."""
+    from gis.schema import LAYER_BY_NAME
+
+    parts = path.split("/")
+    return len(parts) > 2 and parts[2] in LAYER_BY_NAME
+
+
 def version_of(path: str) -> tuple | None:
     """What a cacheable response at ``path`` is built from, or None: not cacheable."""
     try:
         if path == "/" or path.startswith("/maps/"):
             from gis.localtime import today_local
 
-            return _layers_version(), today_local().isoformat()  # pages name today's date
-        if path.startswith("/collections"):
+            # pages name today's date and the latest day with tracks
+            return _layers_version(), today_local().isoformat(), _tracks_version()
+        if path.startswith("/collections/") and _reference_collection(path):
             return (_layers_version(),)
         day = _DAY.match(path)
         if day:
@@ -138,8 +167,14 @@ class ResponseCache:
         if version is None:
             await self.app(scope, receive, send)
             return
-        key = (scope["path"], scope.get("query_string", b""), user.role, user.town, user.grid_id, version)
+        request = Headers(scope=scope)
+        # the answer depends on what is asked for (JSON or HTML by Accept) and on the host its links name
+        key = (scope["path"], scope.get("query_string", b""), request.get("accept", ""), request.get("host", ""),
+               user.role, user.town, user.grid_id, version)
         entry = self._get(key)
+        if entry is None and scope["method"] == "HEAD":  # a HEAD answer has no body to keep
+            await self.app(scope, receive, send)
+            return
         if entry is None:
             lock = self.locks.setdefault(key, asyncio.Lock())
             async with lock:  # one build per key; the others wait for it
@@ -162,7 +197,7 @@ class ResponseCache:
         return entry
 
     def _put(self, key: tuple, entry: Entry) -> None:
-        stale = [k for k in self.entries if k[:5] == key[:5]]  # older versions of the same response
+        stale = [k for k in self.entries if k[:-1] == key[:-1]]  # older versions of the same response
         for k in stale:
             self.size -= self.entries.pop(k).size
         self.entries[key] = entry
@@ -189,7 +224,7 @@ class ResponseCache:
 
     async def _answer(self, entry: Entry, scope: Scope, send: Send) -> None:
         request = Headers(scope=scope)
-        common = [(b"etag", entry.etag.encode()), (b"vary", b"Accept-Encoding"),
+        common = [(b"etag", entry.etag.encode()), (b"vary", b"Accept, Accept-Encoding"),
                   (b"cache-control", b"private, no-cache")]
         if _matches(request.get("if-none-match", ""), entry.etag):
             await send({"type": "http.response.start", "status": 304, "headers": common})

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     tianditu_key: str = ""
     basemap_crs: BasemapCRS = "wgs84"  # "gcj02" for AMap/Tencent-style tiles: the pages then warn of the shift
     basemap_attribution: str = ""
+    public_url: str = "http://127.0.0.1:8000"  # MIYUN_PUBLIC_URL: the address phones reach this server at
     compact_seconds: float = 300.0  # MIYUN_COMPACT_SECONDS: how often the server folds live fixes in (0: never)
     user: str = ""  # the operator in the audit trail; empty: the login name
     index_cache: bool = True  # keep built grid indexes on disk (MIYUN_INDEX_CACHE=0: always build)

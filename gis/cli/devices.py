@@ -14,9 +14,9 @@ SERVER_URL_HELP = "手机访问本服务的地址（默认取环境变量 MIYUN_
 
 
 def _server_url(value: str | None) -> str:
-    import os
+    from gis.settings import get_settings
 
-    return (value or os.environ.get("MIYUN_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    return (value or get_settings().public_url).rstrip("/")
 
 
 def instructions(app: str, url: str, device_id: str, secret: str) -> list[str]:

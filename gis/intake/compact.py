@@ -3,7 +3,7 @@
 A day that got new fixes since the last fold is folded whole: every fix of that day in the inbox
 goes through the same cleaning, flagging and grid assignment as a file import
 (:func:`gis.tracks.importer.prepare`) and is written through the store's one write path
-(:func:`gis.tracks.store.write_fixes`) under the day's own key, so each fold replaces the day's
+(:func:`gis.tracks.store.write_import`) under the day's own key, so each fold replaces the day's
 live files atomically per partition (jumps are judged on the whole day's track, not on pieces).
 The fold is idempotent: killed at any moment, the next one writes the same files again; the
 watermark moves only once every day is written.  Nothing is deleted from the inbox.
@@ -32,7 +32,7 @@ from gis.join import GridIndex
 from gis.localtime import LOCAL
 from gis.tracks.importer import prepare
 from gis.tracks.notices import Notices
-from gis.tracks.store import write_fixes
+from gis.tracks.store import write_import
 
 LIVE_SOURCE = "live"  # the stored fixes' source_file: folded from the inbox
 
@@ -111,7 +111,9 @@ def fold_day(inbox: Inbox, index: GridIndex, data_dir: Path, day: str, up_to_id:
         else:
             fixes["source_file"] = LIVE_SOURCE
             fixes["synthetic"] = False
-            write_fixes(data_dir, fixes, live_key(day), f"live-{day}")
+            # one import per day, replaced at each fold: the inbox position it reaches is its option
+            write_import(data_dir, fixes, live_key(day), file_name=f"live-{day}",
+                         options={"inbox_up_to": up_to_id}, user="intake")
             result.stored = len(fixes)
     conn = inbox.connection
     before = conn.execute("SELECT up_to_id, late_fixes, late_folded_ms FROM folded WHERE day = ?", (day,)).fetchone()

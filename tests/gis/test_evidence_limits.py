@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from api.errors import status_of
 from gis.errors import InputError
 from gis.ledger.evidence import MAX_PIXELS, check_image
 
@@ -20,7 +21,7 @@ def test_a_144_megapixel_photo_is_refused():
     assert len(data) < 20_000
     with pytest.raises(InputError, match="百万像素") as err:
         check_image(data, "photo_bomb_144mp.png")
-    assert err.value.status == 413 and "12000×12000" in err.value.message
+    assert status_of(err.value) == 413 and "12000×12000" in err.value.message
 
 
 def test_a_photo_at_the_limit_is_accepted():
