@@ -1,0 +1,126 @@
+"""The GeoPackage layers the product writes for QGIS (case export, reconciliation, tracks export).
+
+Each is a schema-like record (fields with Chinese aliases and types) with a QGIS default style:
+cases by category in the legend's colours and labels, reconciliation results, track fixes by flag
+and track lines by town.  :func:`write` gives every layer proper types (DATETIME in UTC, booleans),
+its ``gpkg_data_columns`` aliases and its style, in one atomic write readable by Debian's GDAL 3.6
+and QGIS 3.22.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from gis.schema import (
+    CASE_COLUMNS,
+    CASE_LABEL_COLUMNS,
+    DUTIES,
+    RECONCILE_CASE_COLUMNS,
+    RECONCILE_CLUE_COLUMNS,
+    RECONCILE_RESULTS,
+    TOWN_QUOTAS,
+    TRACK_FIX_COLUMNS,
+    TRACK_FLAGS,
+    TRACK_LINE_COLUMNS,
+    Field,
+    Layer,
+)
+from gis.styles import CASE_COLOURS, TOWN_COLOURS, Style
+
+# column → type where it is not text; 'datetime' is stored as GeoPackage DATETIME (UTC)
+_TYPES = {
+    "reported_at": "datetime", "time": "datetime", "first_fix": "datetime", "last_fix": "datetime",
+    "in_zone_l1": "bool", "in_river_corridor": "bool", "synthetic": "bool",
+    "area_m2": "float", "lon": "float", "lat": "float", "accuracy_m": "float", "distance_km": "float",
+    "version": "int", "fixes": "int", "flagged": "int",
+}
+RECONCILE_COLOURS = {"matched": "#1a9850", "matched_earlier": "#91cf60", "missing_from_ledger": "#d73027",
+                     "not_in_clues": "#fc8d59"}
+FLAG_COLOURS = {"": "#2171b5", "accuracy": "#fdae61", "jump": "#d7191c"}
+CASE_LABELS = {c: DUTIES[c].split("：")[0] for c in DUTIES}
+
+
+@dataclass(frozen=True)
+class OutputLayer:
+    layer: Layer  # name, geometry, title, fields (aliases)
+    style: Style
+    categories: tuple[str, dict[str, str], dict[str, str]] | None = None
+
+
+def _record(name: str, geometry: str, title: str, columns: Mapping[str, str], description: str,
+            label: str | None = None) -> Layer:
+    fields = tuple(Field(column, _TYPES.get(column, "str"), alias, required=False) for column, alias in columns.items())
+    return Layer(name, geometry, title, "miyun-gis", description, fields, label_field=label)
+
+
+_CASES = {**CASE_COLUMNS, **CASE_LABEL_COLUMNS}
+_BY_CATEGORY = ("category", CASE_COLOURS, CASE_LABELS)
+_BY_RESULT = ("result", {RECONCILE_RESULTS[k]: c for k, c in RECONCILE_COLOURS.items()},  # the column holds labels
+              {label: label for label in RECONCILE_RESULTS.values()})
+_BY_TOWN = ("town", TOWN_COLOURS, {q.name: q.name for q in TOWN_QUOTAS})
+
+CASE_POINTS = OutputLayer(_record("cases_points", "Point", "案件（点）", _CASES, "Cases located by a point."),
+                          Style(stroke="#333333", marker="circle", size_mm=3.0, fill="#ffffff"), _BY_CATEGORY)
+CASE_AREAS = OutputLayer(_record("cases_areas", "MultiPolygon", "案件（面）", _CASES, "Cases with an outline."),
+                         Style(stroke="#333333", width_mm=0.4, fill="#ffffff", fill_opacity=0.5), _BY_CATEGORY)
+RECONCILE_CLUES = OutputLayer(
+    _record("reconcile_clues", "MultiPolygon", "卫片线索比对", RECONCILE_CLUE_COLUMNS, "Satellite clues, compared."),
+    Style(stroke="#333333", width_mm=0.4, fill="#ffffff", fill_opacity=0.6, marker="square", size_mm=3.0), _BY_RESULT)
+RECONCILE_LEDGER = OutputLayer(
+    _record("reconcile_ledger", "Point", "巡查台账比对", {**CASE_COLUMNS, **RECONCILE_CASE_COLUMNS},
+            "The towns' ledger cases, compared."),
+    Style(stroke="#333333", marker="circle", size_mm=3.0, fill="#ffffff"), _BY_RESULT)
+TRACK_FIXES = OutputLayer(
+    _record("track_fixes", "Point", "轨迹定位点", TRACK_FIX_COLUMNS, "Every stored fix; flag '' is a good fix."),
+    Style(stroke="#08306b", marker="circle", size_mm=1.0, fill="#2171b5"), ("flag", FLAG_COLOURS, TRACK_FLAGS))
+TRACK_LINES = OutputLayer(
+    _record("track_lines", "LineString", "巡查轨迹（每人每日）", TRACK_LINE_COLUMNS,
+            "Each staff member's day as one line through the good fixes."),
+    Style(stroke="#08519c", width_mm=0.5), _BY_TOWN)
+
+
+def typed(frame: gpd.GeoDataFrame, record: Layer) -> gpd.GeoDataFrame:
+    """The record's columns in the record's order, with GeoPackage types: UTC datetimes, booleans, numbers."""
+    frame = frame.copy()
+    for f in record.fields:
+        if f.name not in frame:
+            continue
+        column = frame[f.name]
+        if f.dtype == "datetime":
+            frame[f.name] = pd.to_datetime(column, utc=True, errors="coerce")
+        elif f.dtype == "bool":
+            frame[f.name] = column.astype(object).where(column.notna(), False).astype(bool)
+        elif f.dtype in ("float", "int"):
+            frame[f.name] = pd.to_numeric(column, errors="coerce")
+        elif isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object:
+            frame[f.name] = column.astype(object).where(column.notna(), None).map(
+                lambda v: v if v is None or isinstance(v, str) else str(v))
+    known = [f.name for f in record.fields if f.name in frame]
+    extra = [c for c in frame.columns if c not in known and c != frame.geometry.name]
+    return frame[known + extra + [frame.geometry.name]]
+
+
+def write(path: Path, parts: Mapping[str, tuple[OutputLayer, gpd.GeoDataFrame]]) -> Path:
+    """Write the layers (name → (output layer, frame)) as one styled GeoPackage, atomically."""
+    from gis.qgis_styles import write_output_styles
+    from gis.store import write_output_gpkg
+
+    layers = {name: (out.layer.title, typed(frame, out.layer)) for name, (out, frame) in parts.items()}
+    aliases = {name: {f.name: f.alias for f in out.layer.fields} for name, (out, _frame) in parts.items()}
+    styled = [(_as_written(out.layer, name, frame), out.style, out.categories) for name, (out, frame) in parts.items()]
+    return write_output_gpkg(path, layers, aliases=aliases,
+                             finish=lambda tmp: write_output_styles(tmp, styled))
+
+
+def _as_written(layer: Layer, name: str, frame: gpd.GeoDataFrame) -> Layer:
+    """The record under the name and geometry type written (reconciliation clues may be points or polygons)."""
+    from dataclasses import replace
+
+    kinds = frame.geometry.geom_type.dropna()
+    geometry = kinds.mode().iloc[0] if len(kinds) else layer.geometry
+    return replace(layer, name=name, geometry=geometry)
