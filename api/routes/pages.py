@@ -40,7 +40,8 @@ def _not_field_staff(user: User) -> None:
 
 
 @router.head("/", include_in_schema=False)
-@router.get("/", response_class=HTMLResponse, summary="总览图（保水员转到本网格图）；GIS 软件（Accept: application/json 或 f=json）得到 OGC API 登录页 JSON")
+@router.get("/", response_class=HTMLResponse,
+            summary="总览图（保水员转到本网格图）；GIS 软件（Accept: application/json 或 f=json）得到 OGC API 登录页 JSON")
 def index(user: CurrentUser, request: Request):
     from api.ogc.routes import landing_page, wants_json
 
