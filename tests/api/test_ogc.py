@@ -130,12 +130,25 @@ def test_items_page_through_everything_with_next_links(basic):
     {"limit": "abc"}, {"limit": "0"}, {"offset": "-1"}, {"bbox": "1,2,3"}, {"bbox": "117,41,116,40"},
     {"bbox": "116,40,117,95"}, {"crs": "EPSG:3857"}, {"bbox-crs": CRS84}, {"datetime": "yesterday"},
     {"filter": "town = "}, {"filter": "colour = 'red'"}, {"filter-lang": "cql2-json", "filter": "kind='river'"},
-    {"unknown": "1"}, {"simplify": "-3"}, {"f": "kml"},
+    {"unknown": "1"}, {"simplify": "-3"}, {"f": "kml"}, {"bbox": "1e308,1,2e308,2"}, {"limit": "5", "offset": "x"},
+    {"filter": "staff_quota > 'abc'"}, {"filter": "(" * 300 + "kind='river'"},
 ])
 def test_invalid_and_unknown_parameters_are_400_with_a_json_body(basic, query):
     answer = basic.get("/collections/grids/items", params=query)
     assert answer.status_code == 400, (query, answer.text)
     assert answer.json()["error"]["code"] == "invalid_input" and answer.json()["error"]["message"]
+
+
+def test_extreme_but_valid_parameters(basic):
+    for query in ({"bbox": "-180,-90,180,90"}, {"bbox": "-90,-180,90,180", "bbox-crs": f"{EPSG}4326"},
+                  {"limit": str(10**24)}, {"datetime": "9999-12-31T23:59:59Z/.."}):
+        assert basic.get("/collections/grids/items", params={"limit": 200, **query}).json()["numberMatched"] == 160
+    far = basic.get("/collections/grids/items", params={"bbox": "0,0,1,1"}).json()
+    assert far["numberMatched"] == 0 and far["features"] == []
+    beyond = basic.get("/collections/grids/items", params={"offset": str(10**20)}).json()
+    assert beyond["numberReturned"] == 0 and not any(link["rel"] == "next" for link in beyond["links"])
+    none = basic.get("/collections/patrol_grids/items", params={"datetime": "2001-01-01"}).json()
+    assert none["numberMatched"] == 0
 
 
 def test_the_map_pages_requests_still_work(basic):
