@@ -54,8 +54,10 @@ class OutputLayer:
 
 def _record(name: str, geometry: str, title: str, columns: Mapping[str, str], description: str,
             label: str | None = None) -> Layer:
-    fields = tuple(Field(column, _TYPES.get(column, "str"), alias, required=False) for column, alias in columns.items())
-    return Layer(name, geometry, title, "miyun-gis", description, fields, label_field=label)
+    fields = tuple(Field(name=column, dtype=_TYPES.get(column, "str"), alias=alias, required=False)
+                   for column, alias in columns.items())
+    return Layer(name=name, geometry=geometry, title=title, editor="miyun-gis", description=description,
+                 fields=fields, label_field=label)
 
 
 _CASES = {**CASE_COLUMNS, **CASE_LABEL_COLUMNS}
