@@ -7,15 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import errors
 from api.auth import authenticate
+from api.response_cache import ResponseCache
 from api.routes import (
     account,
     assign,
     cases,
     gates,
+    ingest,
     layers,
+    mobile,
     pages,
     patrols,
     printouts,
@@ -35,6 +39,7 @@ async def lifespan(_app: FastAPI):
     if password:  # the very first start: printed once, stored only as a hash
         print(f"\n首次启动：已建立管理员 {FIRST_ADMIN}，一次性密码（只显示这一次，登录后须修改）：{password}\n",
               file=sys.stderr, flush=True)
+    patrols.start_warming()  # the newest day's figures computed when its tracks change, not on first request
     yield
 
 
@@ -44,7 +49,9 @@ def create_app() -> FastAPI:
                               "Log in at /login, or send Authorization: Bearer <token> (miyun-gis users token).")
     errors.install(app)
     ogc_docs.install(app)  # OpenAPI 3.0 document, /docs offline
+    app.add_middleware(ResponseCache)  # inside authentication: keyed by the user's scope
     app.middleware("http")(authenticate)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # outermost: what the cache does not keep
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
@@ -59,4 +66,6 @@ def create_app() -> FastAPI:
     for module in (account, pages, ogc_routes, ogc_docs, assign, tracks, printouts, cases, reports, staff, patrols,
                    gates, layers):
         app.include_router(module.router)
+    app.include_router(ingest.router)  # live fixes from tracker apps (device authentication)
+    app.include_router(mobile.router)  # /m/: the mobile page for field staff
     return app

@@ -28,6 +28,7 @@ from gis.auth.users import User, resolve
 SESSION_COOKIE = "miyun_session"
 CSRF_COOKIE = "miyun_csrf"
 PUBLIC_PATHS = {"/healthz", "/login", "/favicon.ico"}
+DEVICE_PATHS = "/ingest/"  # tracker apps: the routes authenticate the device themselves (api/routes/ingest.py)
 FORMS_CHECKING_CSRF = {"/logout", "/account/password"}
 PASSWORD_PATHS = {"/account/password", "/logout", "/api/me"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -68,7 +69,7 @@ async def _resolve_basic(credentials: str):
 async def authenticate(request: Request, call_next):
     """The middleware: attach ``request.state.user`` or answer 401 / 403 / a redirect."""
     path = request.url.path
-    if path in PUBLIC_PATHS:
+    if path in PUBLIC_PATHS or path.startswith(DEVICE_PATHS):
         return await call_next(request)
     token, how = _credentials(request)
     if how == "basic" and request.method not in SAFE_METHODS:  # a browser may resend Basic on its own: no writes

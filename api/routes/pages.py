@@ -8,6 +8,8 @@ JSON routes when it opens.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,9 +18,11 @@ from api.auth import CurrentUser
 from api.state import cached, layer_set
 from gis.auth.rights import require_grid
 from gis.auth.users import User
-from gis.localtime import today_local
+from gis.errors import MiyunError
+from gis.localtime import parse_day, today_local
 from gis.lookup import one_grid, town_grids
-from gis.schema import CASE_STATUSES, DUTIES
+from gis.schema import CASE_STATUSES, DUTIES, GRIDS, Vocabulary
+from gis.settings import get_settings
 
 router = APIRouter(tags=["pages 页面"])
 
@@ -33,10 +37,40 @@ def _render(key: str, **kwargs) -> HTMLResponse:
     return HTMLResponse(cached(key, build))
 
 
+def _wants_html(request: Request) -> bool:
+    """A browser asks for HTML first; API clients (``*/*``, JSON) get the JSON error."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page(request: Request, make: Callable[[], HTMLResponse]) -> HTMLResponse:
+    """Build a page; a product error becomes a friendly HTML page for browsers (JSON for API clients)."""
+    try:
+        return make()
+    except MiyunError as err:
+        if not _wants_html(request):
+            raise
+        from maps.web import error_page
+
+        return HTMLResponse(error_page(err.status, str(err)), status_code=err.status)
+
+
+def latest_day() -> str | None:
+    """The latest Asia/Shanghai day with stored tracks, if any."""
+    from gis.tracks.store import stored_days
+
+    days = stored_days(Path(get_settings().data_dir))
+    return days[-1] if days else None
+
+
 def _not_field_staff(user: User) -> None:
     """Field staff see their own grid's page only."""
     if user.role == "field_staff":
         require_grid(user, None)
+
+
+def overview_page() -> HTMLResponse:
+    """The overview map's HTML (the ``/`` page for browsers)."""
+    return _render("page:/")
 
 
 @router.head("/", include_in_schema=False)
@@ -49,64 +83,93 @@ def index(user: CurrentUser, request: Request):
         return landing_page(request)
     if user.role == "field_staff":
         return RedirectResponse(f"/maps/grids/{user.grid_id}", status_code=303)
-    return _render("page:/")
+    return overview_page()
 
 
-@router.get("/maps/towns/{town}", response_class=HTMLResponse, summary="镇网格图")
-def town_map(town: str, user: CurrentUser) -> HTMLResponse:
-    from maps.web import case_options
+@router.get("/maps/towns/{town}", response_class=HTMLResponse, summary="镇网格图：镇的网格、保水员、未结案件、最近一日覆盖率")
+def town_map(town: str, user: CurrentUser, request: Request) -> HTMLResponse:
+    def make() -> HTMLResponse:
+        from maps.web import case_options, town_heading
 
-    _not_field_staff(user)
-    chosen = town_grids(layer_set().frames["grids"], town)
-    dynamic = [("cases", case_options(url=f"/api/cases/geojson?open=true&town={town}", cluster=True,
-                                      title=f"{town} 未结案件"))]
-    return _render(f"page:town:{town}", focus=chosen.geometry, page_title=f"{town}镇", dynamic=dynamic)
+        _not_field_staff(user)
+        grids = layer_set().frames[GRIDS.name]
+        chosen = town_grids(grids, town)
+        latest = latest_day()
+        dynamic = [("townDetail", case_options(town=town, latest=latest))]
+        return _render(f"page:town:{town}:{latest}", focus=chosen.geometry, page_title=f"{town}镇", dynamic=dynamic,
+                       heading=town_heading(town, grids))
+
+    return _page(request, make)
 
 
-@router.get("/maps/grids/{grid_id}", response_class=HTMLResponse, summary="网格图：邻近网格、保水员、未结案件、今日轨迹")
-def grid_map(grid_id: str, user: CurrentUser) -> HTMLResponse:
-    from maps.web import case_options
+@router.get("/maps/grids/{grid_id}", response_class=HTMLResponse,
+            summary="网格图：邻近网格、保水员、未结案件、某日轨迹（参数 date=YYYY-MM-DD，默认最近有轨迹的一天）")
+def grid_map(grid_id: str, user: CurrentUser, request: Request) -> HTMLResponse:
+    def make() -> HTMLResponse:
+        from maps.web import case_options, date_form
 
-    chosen = one_grid(layer_set().frames["grids"], grid_id)
-    if user.role == "field_staff":
-        require_grid(user, grid_id, chosen["town"].iloc[0])
-    today = today_local().isoformat()
-    dynamic = [("gridDetail", case_options(grid=grid_id, today=today))]
-    panel = f'<div id="miyun-staff"></div><a href="/grids/{html.escape(grid_id)}/printout.pdf">打印网格图 PDF</a>'
-    return _render(f"page:grid:{grid_id}:{today}", focus=chosen.geometry, page_title=grid_id, dynamic=dynamic,
-                   panel=panel)
+        chosen = one_grid(layer_set().frames[GRIDS.name], grid_id)
+        if user.role == "field_staff":
+            require_grid(user, grid_id, chosen["town"].iloc[0])
+        _check_date(request)
+        today = today_local().isoformat()
+        latest = latest_day() or today
+        dynamic = [("gridDetail", case_options(grid=grid_id, today=today, latest=latest))]
+        safe = html.escape(grid_id)
+        panel = (f'<div class="miyun-heading"><h1>网格 {safe}</h1></div>{date_form(f"/maps/grids/{grid_id}", "轨迹日期")}'
+                 f'<div id="miyun-tracks-note"></div><div id="miyun-staff"></div>'
+                 f'<a href="/grids/{safe}/printout.pdf">打印网格图 PDF</a>')
+        return _render(f"page:grid:{grid_id}:{today}:{latest}", focus=chosen.geometry, page_title=grid_id,
+                       dynamic=dynamic, panel=panel)
+
+    return _page(request, make)
+
+
+def _check_date(request: Request) -> None:
+    """A ``date`` in the address must be YYYY-MM-DD (the page says so instead of showing nothing)."""
+    day = request.query_params.get("date")
+    if day:
+        parse_day(day, field="date")
 
 
 def _options(values: dict[str, str], name: str) -> str:
-    items = "".join(f'<option value="{k}">{html.escape(v.split("：")[0])}</option>' for k, v in values.items())
+    labels = values.short if isinstance(values, Vocabulary) else values
+    items = "".join(f'<option value="{k}">{html.escape(v)}</option>' for k, v in labels.items())
     return f'<select name="{name}"><option value="">全部</option>{items}</select>'
 
 
 @router.get("/maps/cases", response_class=HTMLResponse,
-            summary="案件图：按状态、类别、月份、逾期筛选，热力图（参数 status、category、month、overdue）")
-def cases_map(user: CurrentUser) -> HTMLResponse:
-    from maps.web import case_options
+            summary="案件图：按状态、类别、月份、逾期筛选，可排序的案件列表，热力图（参数 status、category、month、overdue）")
+def cases_map(user: CurrentUser, request: Request) -> HTMLResponse:
+    def make() -> HTMLResponse:
+        from maps.web import case_options
 
-    _not_field_staff(user)
-    form = ('<form method="get" action="/maps/cases"><b>案件筛选</b><br>'
-            f'状态 {_options(CASE_STATUSES, "status")}<br>类别 {_options(DUTIES, "category")}<br>'
-            '月份 <input name="month" placeholder="2026-10" size="8"><br>'
-            '<label><input type="checkbox" name="overdue" value="true"> 只看逾期</label> <button>查询</button></form>'
-            '<script>(function(){var p=new URLSearchParams(location.search),f=document.forms[1]||document.forms[0];'
-            'p.forEach(function(v,k){var e=f.elements[k];if(!e)return;if(e.type==="checkbox")e.checked=v==="true";'
-            'else e.value=v;});})();</script>')
-    dynamic = [("cases", case_options(url="/api/cases/geojson", passQuery=True, heat=True, title="筛选结果"))]
-    return _render("page:cases", page_title="案件", dynamic=dynamic, panel=form)
+        _not_field_staff(user)
+        form = ('<form method="get" action="/maps/cases" id="miyun-case-filter"><b>案件筛选</b><br>'
+                f'状态 {_options(CASE_STATUSES, "status")} 类别 {_options(DUTIES, "category")}<br>'
+                '月份 <input name="month" placeholder="YYYY-MM" size="8" pattern="\\d{4}-\\d{2}"> '
+                '<label><input type="checkbox" name="overdue" value="true"> 只看逾期</label> <button>查询</button></form>'
+                '<script>(function(){var p=new URLSearchParams(location.search),f=document.getElementById("miyun-case-filter");'
+                'p.forEach(function(v,k){var e=f.elements[k];if(!e)return;if(e.type==="checkbox")e.checked=v==="true";'
+                'else e.value=v;});})();</script><div id="miyun-case-list"></div>')
+        dynamic = [("cases", case_options(url="/api/cases/geojson", passQuery=True, heat=True, title="筛选结果"))]
+        return _render("page:cases", page_title="案件", dynamic=dynamic, panel=form)
+
+    return _page(request, make)
 
 
 @router.get("/maps/patrols", response_class=HTMLResponse,
-            summary="巡查图：网格按轨迹覆盖率与 24 小时在岗着色，当日轨迹（参数 date=YYYY-MM-DD）")
-def patrols_map(user: CurrentUser) -> HTMLResponse:
-    _not_field_staff(user)
-    today = today_local().isoformat()
-    form = ('<form method="get" action="/maps/patrols"><b>巡查日期</b> '
-            '<input id="miyun-date" name="date" type="date"> <button>查看</button></form>'
-            '<div><i style="background:#d7191c"></i>≤20% <i style="background:#fdae61"></i>≤40% '
-            '<i style="background:#ffffbf"></i>≤60% <i style="background:#a6d96a"></i>≤80% '
-            '<i style="background:#1a9641"></i>&gt;80%（覆盖率）</div>')
-    return _render(f"page:patrols:{today}", page_title="巡查", dynamic=[("patrols", {"today": today})], panel=form)
+            summary="巡查图：网格按轨迹覆盖率与 24 小时在岗着色，当日轨迹（参数 date=YYYY-MM-DD，默认最近有轨迹的一天）")
+def patrols_map(user: CurrentUser, request: Request) -> HTMLResponse:
+    def make() -> HTMLResponse:
+        from maps.web import date_form
+
+        _not_field_staff(user)
+        _check_date(request)
+        today = today_local().isoformat()
+        latest = latest_day()
+        return _render(f"page:patrols:{today}:{latest}", page_title="巡查", grids_by_town=False,
+                       dynamic=[("patrols", {"today": today, "latest": latest})],
+                       panel=date_form("/maps/patrols", "巡查日期"))
+
+    return _page(request, make)

@@ -10,7 +10,7 @@ import geopandas as gpd
 from gis import output_layers
 from gis.ledger.cases import Cases
 from gis.localtime import local_text
-from gis.schema import CASE_STATUSES, STORAGE_CRS
+from gis.schema import CASE_STATUSES, DUTIES, STORAGE_CRS
 
 
 def cases_layer(cases: Cases, **filters) -> gpd.GeoDataFrame:
@@ -18,7 +18,7 @@ def cases_layer(cases: Cases, **filters) -> gpd.GeoDataFrame:
     frame = cases.frame(**filters)
     layer = gpd.GeoDataFrame(frame, geometry=cases.geometries(frame), crs=STORAGE_CRS)
     layer["status_cn"] = layer["status"].map(CASE_STATUSES)
-    layer["category_cn"] = layer["category"].map(output_layers.CASE_LABELS)
+    layer["category_cn"] = layer["category"].map(DUTIES.short)
     layer["reported_local"] = layer["reported_at"].map(local_text)
     return layer
 

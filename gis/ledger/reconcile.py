@@ -68,11 +68,9 @@ class Reconciliation:
 
         from gis import output_layers
 
-        clues, ledger = output_layers.RECONCILE_CLUES, output_layers.RECONCILE_LEDGER
         return output_layers.write(path, {
-            "reconcile_clues": (replace(clues, layer=replace(clues.layer, title=f"{self.month} 卫片线索比对")),
-                                self.clues),
-            "reconcile_ledger": (replace(ledger, layer=replace(ledger.layer, title=f"{self.month} 巡查台账比对")),
+            "reconcile_clues": (replace(output_layers.RECONCILE_CLUES, title=f"{self.month} 卫片线索比对"), self.clues),
+            "reconcile_ledger": (replace(output_layers.RECONCILE_LEDGER, title=f"{self.month} 巡查台账比对"),
                                  self.ledger),
         })
 

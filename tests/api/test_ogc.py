@@ -282,7 +282,7 @@ def test_cql2_text_filters_match_shapely_and_pandas(basic, grids, text, expected
 # --- cases and the day's patrols, scoped like the other routes -----------------------------------
 
 
-def test_cases_collection_is_scoped_by_the_caller_s_rights(as_user, two_cases):
+def test_cases_collection_is_scoped_by_the_caller_s_rights(as_user, two_cases, grid_points):
     everyone = as_user("manager1").get("/collections/cases/items", params={"limit": 1000}).json()
     ids = {f["id"] for f in everyone["features"]}
     assert set(two_cases.values()) <= ids
@@ -292,6 +292,14 @@ def test_cases_collection_is_scoped_by_the_caller_s_rights(as_user, two_cases):
     one = as_user("manager1").get(f"/collections/cases/items/{two_cases['XWZ-K07']}").json()
     assert one["geometry"]["type"] == "Point" and one["properties"]["grid_id"] == "XWZ-K07"
     assert as_user("xwz_op").get(f"/collections/cases/items/{two_cases['TST-K03']}").status_code == 404
+    # a case made after the collection was read is in the next answer (no stale cached page)
+    lon, lat = grid_points["TST-K04"]
+    later = as_user("manager1").post("/api/cases", json={"category": "fire", "reporter": "TST-K04-01", "lon": lon,
+                                                         "lat": lat, "description": "火灾隐患（OGC 测试）"})
+    assert later.status_code == 201
+    again = as_user("manager1").get("/collections/cases/items", params={"limit": 1000}).json()
+    assert later.json()["case_id"] in {f["id"] for f in again["features"]}
+    assert again["numberMatched"] == everyone["numberMatched"] + 1
     filtered = as_user("manager1").get("/collections/cases/items", params={"filter": "grid_id = 'TST-K03'"}).json()
     assert two_cases["TST-K03"] in {f["id"] for f in filtered["features"]}
     assert as_user("manager1").get("/collections/cases/items", params={"datetime": "2001-01-01/2001-02-01"}
