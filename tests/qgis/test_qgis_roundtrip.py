@@ -149,6 +149,13 @@ def test_reconciliation_and_case_layers_open_in_qgis(tmp_path, grid_index, grid_
     assert points["aliases"]["grid_id"] == "网格编号" and points["aliases"]["reported_at"] == "上报时间"
     assert points["types"]["reported_at"] == "DateTime" and points["types"]["in_zone_l1"] == "Boolean"
     assert points["first"]["reported_at"] == "PyQt5.QtCore.QDateTime(2026, 10, 2, 1, 0)"  # 09:00 Beijing = 01:00 UTC
+    import sqlite3
+
+    for path, table, column, alias in ((tmp_path / "cases.gpkg", "cases_points", "in_zone_l1", "位于一级保护区"),
+                                       (layer, "reconcile_clues", "result", "比对结果")):
+        with sqlite3.connect(path) as db:  # the GeoPackage schema extension, for software other than QGIS
+            assert db.execute("SELECT name FROM gpkg_data_columns WHERE table_name = ? AND column_name = ?",
+                              (table, column)).fetchone() == (alias,)
 
 
 def test_tracks_export_opens_styled_in_debian_gdal_and_qgis(sample_layers, tmp_path):
