@@ -28,9 +28,15 @@ from gis.styles import CJK_FONT_FAMILY
 
 QGIS_VERSION = "3.22.16-Białowieża"
 STYLE_NAME = "miyun"
-_GEOMETRY_INDEX = {"Point": 0, "MultiLineString": 1, "MultiPolygon": 2}
-_SYMBOL_TYPE = {"Point": "marker", "MultiLineString": "line", "MultiPolygon": "fill"}
-_LABEL_PLACEMENT = {"Point": "0", "MultiLineString": "2", "MultiPolygon": "1"}
+_GEOMETRY_INDEX = {"point": 0, "line": 1, "polygon": 2}
+_SYMBOL_TYPE = {"point": "marker", "line": "line", "polygon": "fill"}
+_LABEL_PLACEMENT = {"point": "0", "line": "2", "polygon": "1"}
+
+
+def _kind(geometry: str) -> str:
+    """'point', 'line' or 'polygon' for an OGC geometry type name (single or multi)."""
+    name = geometry.lower().removeprefix("multi")
+    return {"point": "point", "linestring": "line", "polygon": "polygon"}[name]
 
 
 def project_path(gpkg: str | Path) -> Path:
@@ -50,11 +56,11 @@ def _options(parent: ET.Element, values: dict[str, str]) -> None:
 
 
 def _symbol(layer: Layer, style: Style, name: str, fill: str | None = None) -> ET.Element:
-    symbol = ET.Element("symbol", type=_SYMBOL_TYPE[layer.geometry], name=name, alpha="1",
+    symbol = ET.Element("symbol", type=_SYMBOL_TYPE[_kind(layer.geometry)], name=name, alpha="1",
                         clip_to_extent="1", force_rhr="0")
     sl = ET.SubElement(symbol, "layer", {"enabled": "1", "locked": "0", "pass": "0"})
     fill = fill or style.fill
-    if layer.geometry == "MultiPolygon":
+    if _kind(layer.geometry) == "polygon":
         sl.set("class", "SimpleFill")
         _options(sl, {
             "color": _rgba(fill or "#ffffff", style.fill_opacity if fill else 0.0),
@@ -63,7 +69,7 @@ def _symbol(layer: Layer, style: Style, name: str, fill: str | None = None) -> E
             "outline_width_unit": "MM", "outline_style": "dash" if style.dash else "solid",
             "joinstyle": "round",
         })
-    elif layer.geometry == "MultiLineString":
+    elif _kind(layer.geometry) == "line":
         sl.set("class", "SimpleLine")
         _options(sl, {
             "line_color": _rgba(style.stroke), "line_width": style.width_mm, "line_width_unit": "MM",
@@ -105,10 +111,10 @@ def _labeling(layer: Layer) -> ET.Element:
                          textColor="0,0,0,255", textOpacity="1", namedStyle="Regular", fontWeight="50")
     ET.SubElement(text, "text-buffer", bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM",
                   bufferColor="255,255,255,255", bufferOpacity="1", bufferJoinStyle="128")
-    ET.SubElement(settings, "placement", placement=_LABEL_PLACEMENT[layer.geometry], dist="1",
+    ET.SubElement(settings, "placement", placement=_LABEL_PLACEMENT[_kind(layer.geometry)], dist="1",
                   distUnits="MM", placementFlags="10")
     ET.SubElement(settings, "rendering", obstacle="1", displayAll="0", scaleVisibility="0",
-                  labelPerPart="0", mergeLines="1" if layer.geometry == "MultiLineString" else "0")
+                  labelPerPart="0", mergeLines="1" if _kind(layer.geometry) == "line" else "0")
     return labeling
 
 
@@ -122,7 +128,7 @@ def style_children(layer: Layer) -> list[ET.Element]:
         ET.SubElement(aliases, "alias", field=field.name, index=str(i), name=field.alias)
     children.append(aliases)
     geometry_type = ET.Element("layerGeometryType")
-    geometry_type.text = str(_GEOMETRY_INDEX[layer.geometry])
+    geometry_type.text = str(_GEOMETRY_INDEX[_kind(layer.geometry)])
     children.append(geometry_type)
     return children
 
@@ -135,17 +141,31 @@ def qml(layer: Layer) -> str:
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
 
 
-def write_layer_styles(gpkg: Path) -> None:
-    """(Re)write the ``layer_styles`` table with the default style of every layer."""
-    present = {name for name, _ in pyogrio.list_layers(gpkg)}
-    rows = [{
+def _style_row(layer: Layer) -> dict:
+    return {
         "f_table_catalog": "", "f_table_schema": "", "f_table_name": layer.name,
         "f_geometry_column": "geom", "styleName": STYLE_NAME, "styleQML": qml(layer), "styleSLD": "",
         "useAsDefault": True, "description": f"{layer.title}（miyun-gis 默认样式）", "owner": "",
         "ui": "", "update_time": "2022-04-21T00:00:00.000Z",
-    } for layer in LAYERS if layer.name in present]
+    }
+
+
+def _write_styles_table(gpkg: Path, layers) -> None:
+    present = {name for name, _ in pyogrio.list_layers(gpkg)}
+    rows = [_style_row(layer) for layer in layers if layer.name in present]
     pyogrio.write_dataframe(pd.DataFrame(rows), gpkg, layer="layer_styles", driver="GPKG",
                             layer_options={"OVERWRITE": "YES"})
+
+
+def write_layer_styles(gpkg: Path) -> None:
+    """(Re)write the ``layer_styles`` table with the default style of every layer."""
+    _write_styles_table(gpkg, LAYERS)
+
+
+def write_output_styles(gpkg: Path, layers: list[Layer]) -> None:
+    """The ``layer_styles`` table of a product output GeoPackage (export, reconciliation): each layer's
+    default style from its record."""
+    _write_styles_table(gpkg, layers)
 
 
 def spatialrefsys(authid: str) -> ET.Element:

@@ -800,6 +800,19 @@ TOKEN_DAYS = 365
 LOGIN_MAX_FAILURES = 5  # per user name and per address …
 LOGIN_WINDOW_MINUTES = 15  # … within this window, then 429
 
+# --- output layers the product writes (case export, reconciliation, tracks export) -------------------
+
+CASE_LABEL_COLUMNS = {"status_cn": "状态（中文）", "category_cn": "类别（中文）", "reported_local": "上报时间（北京时间）"}
+RECONCILE_CLUE_COLUMNS = {"clue_id": "卫片线索编号", "town": "镇", "grid_id": "网格编号", "area_m2": "面积(平方米)",
+                          "result": "比对结果", "matched": "对应台账案件"}
+RECONCILE_CASE_COLUMNS = {"result": "比对结果", "matched": "对应卫片线索"}
+TRACK_FIX_COLUMNS = {"staff_id": "保水员编号", "time": "定位时间", "grid_id": "所在网格", "town": "镇",
+                     "flag": "异常标记", "accuracy_m": "定位精度(米)", "source_file": "来源文件", "synthetic": "模拟数据"}
+TRACK_FLAGS = {"": "正常", "accuracy": "精度差", "jump": "跳点"}
+TRACK_LINE_COLUMNS = {"staff_id": "保水员编号", "date": "日期", "grid_id": "主要所在网格", "town": "镇",
+                      "fixes": "定位点数", "flagged": "异常点数", "distance_km": "里程(公里)",
+                      "first_fix": "首次定位", "last_fix": "末次定位"}
+
 # --- live fixes from phones (tracker apps and the mobile page /m/) ---------------------------
 
 INTAKE_DIRNAME = "intake"  # in the data directory: the inbox of live fixes and its lock

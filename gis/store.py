@@ -8,7 +8,7 @@ QGIS, the web app — sees either the old set or the new one, never half.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -69,6 +69,40 @@ def _write_one(path: Path, name: str, frame: gpd.GeoDataFrame, *, first: bool) -
         layer_options={"OVERWRITE": "YES", "DESCRIPTION": layer.title, "IDENTIFIER": layer.title},
         **options,
     )
+    write_data_columns(path, name, {f.name: f.alias for f in layer.fields})
+
+
+_DATA_COLUMNS_DDL = (
+    "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, "
+    "title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+    "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name))",
+    "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, constraint_type TEXT "
+    "NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, "
+    "description TEXT, CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))",
+)
+_SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
+
+
+def write_data_columns(path: str | Path, table: str, aliases: Mapping[str, str],
+                       descriptions: Mapping[str, str] | None = None) -> None:
+    """Field aliases in ``gpkg_data_columns`` (the GeoPackage schema extension), for any GeoPackage reader:
+    ``name`` is the Chinese alias (GDAL's field alternative name), ``title`` the same."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        present = {row[1] for row in db.execute(f'PRAGMA table_info("{table}")')}
+        for ddl in _DATA_COLUMNS_DDL:
+            db.execute(ddl)
+        for extension in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+            if not db.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = "
+                              "'gpkg_schema'", (extension,)).fetchone():
+                db.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
+                           "VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')", (extension, _SCHEMA_EXTENSION))
+        db.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (table,))
+        db.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       [(table, column, alias, alias, (descriptions or {}).get(column))
+                        for column, alias in aliases.items() if column in present])
 
 
 def staged(path: str | Path, *, copy_existing: bool) -> AbstractContextManager[Path]:
@@ -103,15 +137,25 @@ def is_sample(path: str | Path) -> bool:
                for layer in LAYERS if layer.name in present)
 
 
-def write_output_gpkg(path: str | Path, layers: Mapping[str, tuple[str, gpd.GeoDataFrame]]) -> Path:
-    """A new GeoPackage of product output (reconciliation, case export) for QGIS, written atomically.
+def write_output_gpkg(path: str | Path, layers: Mapping[str, tuple[str, gpd.GeoDataFrame]], *,
+                      aliases: Mapping[str, Mapping[str, str]] | None = None,
+                      finish: Callable[[Path], None] | None = None) -> Path:
+    """A new GeoPackage of product output (reconciliation, case export, tracks) for QGIS, written atomically.
 
     ``layers`` maps a layer name to its Chinese title and frame; frames are stored in EPSG:4548.
+    ``aliases`` (layer → column → Chinese alias) go into ``gpkg_data_columns``; ``finish`` runs on the
+    new file before it replaces ``path`` (the QGIS styles).
     """
     path = Path(path)
     with replacing(path) as tmp:
         for i, (name, (title, frame)) in enumerate(layers.items()):
             options = {"dataset_options": {"VERSION": GEOPACKAGE_VERSION}} if i == 0 else {}
             pyogrio.write_dataframe(frame.to_crs(STORAGE_CRS), tmp, layer=name, driver="GPKG",
-                                    layer_options={"DESCRIPTION": title, "IDENTIFIER": title}, **options)
+                                    layer_options={"DESCRIPTION": title, "IDENTIFIER": title,
+                                                   "DATETIME_PRECISION": "MILLISECOND"},  # as GPKG 1.3 readers want
+                                    **options)
+            if aliases and name in aliases:
+                write_data_columns(tmp, name, aliases[name])
+        if finish is not None:
+            finish(tmp)
     return path

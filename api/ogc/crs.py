@@ -64,9 +64,18 @@ def to_storage(geometry, crs_uri: str):
         geometry = shapely.transform(geometry, _swap)
     if crs_uri == STORAGE_URI:
         return geometry
+    # outside the storage CRS's area of use a transverse Mercator gives nonsense: nothing stored is there
+    geometry = shapely.intersection(geometry, shapely.box(*_storage_area()))
     back = transformer(SUPPORTED[crs_uri], STORAGE_CRS)
     dense = shapely.segmentize(geometry, 0.01)  # a degree box is curved in metres
     return shapely.transform(dense, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+
+
+@lru_cache(maxsize=1)
+def _storage_area() -> tuple[float, float, float, float]:
+    """Where EPSG:4548 may be used (lon, lat degrees; EPSG: China between 115°30'E and 118°30'E)."""
+    area = CRS.from_user_input(STORAGE_CRS).area_of_use
+    return area.west, area.south, area.east, area.north
 
 
 def header(crs_uri: str) -> str:

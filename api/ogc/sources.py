@@ -186,9 +186,12 @@ def _patrol_grids(request: Request) -> gpd.GeoDataFrame:
 
     require(request.user, "read_reports")
     day = one_day(request.interval)
-    grid_figures, _staff = figures(day)
     town = town_scope(request.user)
     grids = layer_set().frames["grids"][["grid_id", "geometry"]]
+    try:
+        grid_figures, _staff = figures(day)
+    except NotFound:  # no tracks that day: an empty collection, as for the tracks
+        grid_figures = pd.DataFrame(columns=list(DAILY_GRID_COLUMNS))
     joined = grids.merge(grid_figures, on="grid_id", how="inner")
     if town:
         joined = joined.loc[joined["town"] == town]

@@ -102,6 +102,23 @@ def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
                 click.echo(f"{d}：{live['note']}")
 
 
+@tracks.command("export")
+@click.option("--date", "day", required=True, callback=_date, help="日期 YYYY-MM-DD（北京时间）。")
+@click.option("--to", "until", default=None, callback=_date, help="到此日期（含）。")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="GeoPackage 文件（默认 报表目录/tracks-日期.gpkg）。")
+@data_dir_option
+def export_(day, until, out, data_dir) -> None:
+    """导出轨迹为 GeoPackage（定位点 + 每人每日轨迹线，已配样式；QGIS 3.22 / GDAL 3.6 可直接打开）。"""
+    from gis.reports import reports_dir
+    from gis.tracks.export import export_tracks
+
+    data = resolve_data_dir(data_dir)
+    out = out or reports_dir(data) / (f"tracks-{day}" + (f"_{until}" if until and until != day else "") + ".gpkg")
+    fixes, lines = export_tracks(data, day, until, out)
+    click.echo(f"{fixes} 个定位点、{lines} 条轨迹线 → {out}")
+
+
 @click.command("simulate-tracks")
 @click.option("--date", "day", required=True, callback=_date, help="日期 YYYY-MM-DD（北京时间）。")
 @click.option("--staff", "n_staff", type=click.IntRange(1, None), default=None, help="模拟人数（默认全部 2150 人）。")

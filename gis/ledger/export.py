@@ -1,4 +1,5 @@
-"""The case ledger as layers QGIS opens: point cases and polygon cases, Chinese labels."""
+"""The case ledger as layers QGIS opens styled: a layer per geometry type, cases by category in the
+legend's colours and labels, Chinese aliases, report times as UTC DATETIME, flags as booleans."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from gis import output_layers
 from gis.ledger.cases import Cases
 from gis.localtime import local_text
 from gis.schema import CASE_STATUSES, DUTIES, STORAGE_CRS
-from gis.store import write_output_gpkg
 
 
 def cases_layer(cases: Cases, **filters) -> gpd.GeoDataFrame:
@@ -25,7 +26,8 @@ def cases_layer(cases: Cases, **filters) -> gpd.GeoDataFrame:
 def export_cases(cases: Cases, path: Path) -> int:
     layer = cases_layer(cases)
     points = layer.geometry.geom_type == "Point"
-    parts = {"cases_points": ("案件（点）", layer.loc[points]), "cases_areas": ("案件（面）", layer.loc[~points])}
-    write_output_gpkg(path, {name: part for name, part in parts.items() if len(part[1])} or
-                      {"cases_points": ("案件（点）", layer)})
+    parts = {"cases_points": (output_layers.CASE_POINTS, layer.loc[points]),
+             "cases_areas": (output_layers.CASE_AREAS, layer.loc[~points])}
+    output_layers.write(path, {name: part for name, part in parts.items() if len(part[1])} or
+                        {"cases_points": (output_layers.CASE_POINTS, layer)})
     return len(layer)

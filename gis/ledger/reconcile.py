@@ -30,12 +30,13 @@ from gis.localtime import local_text
 from gis.schema import (
     CASE_COLUMNS,
     JUDGEMENTS,
+    RECONCILE_CASE_COLUMNS,
+    RECONCILE_CLUE_COLUMNS,
     RECONCILE_COLUMNS,
     RECONCILE_RESULTS,
     STORAGE_CRS,
     TOWN_QUOTAS,
 )
-from gis.store import write_output_gpkg
 
 MATCH_TOLERANCE_M = 30.0
 DEFAULT_THRESHOLD = 0.8
@@ -54,9 +55,8 @@ class Reconciliation:
         summary = self.summary.copy()
         summary["consistency"] = (summary["consistency"] * 100).round(1).astype(str) + "%"
         summary["judgement"] = summary["judgement"].map(JUDGEMENTS)
-        clue_cols = {"clue_id": "卫片线索编号", "town": "镇", "grid_id": "网格编号", "area_m2": "面积(平方米)",
-                     "result": "比对结果", "matched": "对应台账案件"}
-        case_cols = {**CASE_COLUMNS, "result": "比对结果", "matched": "对应卫片线索"}
+        clue_cols = RECONCILE_CLUE_COLUMNS
+        case_cols = {**CASE_COLUMNS, **RECONCILE_CASE_COLUMNS}
         return {
             "比对汇总": summary.rename(columns=RECONCILE_COLUMNS),
             "卫片线索": pd.DataFrame(self.clues.drop(columns="geometry"))[list(clue_cols)].rename(columns=clue_cols),
@@ -64,9 +64,14 @@ class Reconciliation:
         }
 
     def write_layer(self, path: Path) -> Path:
-        return write_output_gpkg(path, {
-            "reconcile_clues": (f"{self.month} 卫片线索比对", self.clues),
-            "reconcile_ledger": (f"{self.month} 巡查台账比对", self.ledger),
+        from dataclasses import replace
+
+        from gis import output_layers
+
+        return output_layers.write(path, {
+            "reconcile_clues": (replace(output_layers.RECONCILE_CLUES, title=f"{self.month} 卫片线索比对"), self.clues),
+            "reconcile_ledger": (replace(output_layers.RECONCILE_LEDGER, title=f"{self.month} 巡查台账比对"),
+                                 self.ledger),
         })
 
 

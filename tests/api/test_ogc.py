@@ -130,12 +130,25 @@ def test_items_page_through_everything_with_next_links(basic):
     {"limit": "abc"}, {"limit": "0"}, {"offset": "-1"}, {"bbox": "1,2,3"}, {"bbox": "117,41,116,40"},
     {"bbox": "116,40,117,95"}, {"crs": "EPSG:3857"}, {"bbox-crs": CRS84}, {"datetime": "yesterday"},
     {"filter": "town = "}, {"filter": "colour = 'red'"}, {"filter-lang": "cql2-json", "filter": "kind='river'"},
-    {"unknown": "1"}, {"simplify": "-3"}, {"f": "kml"},
+    {"unknown": "1"}, {"simplify": "-3"}, {"f": "kml"}, {"bbox": "1e308,1,2e308,2"}, {"limit": "5", "offset": "x"},
+    {"filter": "staff_quota > 'abc'"}, {"filter": "(" * 300 + "kind='river'"},
 ])
 def test_invalid_and_unknown_parameters_are_400_with_a_json_body(basic, query):
     answer = basic.get("/collections/grids/items", params=query)
     assert answer.status_code == 400, (query, answer.text)
     assert answer.json()["error"]["code"] == "invalid_input" and answer.json()["error"]["message"]
+
+
+def test_extreme_but_valid_parameters(basic):
+    for query in ({"bbox": "-180,-90,180,90"}, {"bbox": "-90,-180,90,180", "bbox-crs": f"{EPSG}4326"},
+                  {"limit": str(10**24)}, {"datetime": "9999-12-31T23:59:59Z/.."}):
+        assert basic.get("/collections/grids/items", params={"limit": 200, **query}).json()["numberMatched"] == 160
+    far = basic.get("/collections/grids/items", params={"bbox": "0,0,1,1"}).json()
+    assert far["numberMatched"] == 0 and far["features"] == []
+    beyond = basic.get("/collections/grids/items", params={"offset": str(10**20)}).json()
+    assert beyond["numberReturned"] == 0 and not any(link["rel"] == "next" for link in beyond["links"])
+    none = basic.get("/collections/patrol_grids/items", params={"datetime": "2001-01-01"}).json()
+    assert none["numberMatched"] == 0
 
 
 def test_the_map_pages_requests_still_work(basic):
@@ -269,7 +282,7 @@ def test_cql2_text_filters_match_shapely_and_pandas(basic, grids, text, expected
 # --- cases and the day's patrols, scoped like the other routes -----------------------------------
 
 
-def test_cases_collection_is_scoped_by_the_caller_s_rights(as_user, two_cases):
+def test_cases_collection_is_scoped_by_the_caller_s_rights(as_user, two_cases, grid_points):
     everyone = as_user("manager1").get("/collections/cases/items", params={"limit": 1000}).json()
     ids = {f["id"] for f in everyone["features"]}
     assert set(two_cases.values()) <= ids
@@ -279,6 +292,14 @@ def test_cases_collection_is_scoped_by_the_caller_s_rights(as_user, two_cases):
     one = as_user("manager1").get(f"/collections/cases/items/{two_cases['XWZ-K07']}").json()
     assert one["geometry"]["type"] == "Point" and one["properties"]["grid_id"] == "XWZ-K07"
     assert as_user("xwz_op").get(f"/collections/cases/items/{two_cases['TST-K03']}").status_code == 404
+    # a case made after the collection was read is in the next answer (no stale cached page)
+    lon, lat = grid_points["TST-K04"]
+    later = as_user("manager1").post("/api/cases", json={"category": "fire", "reporter": "TST-K04-01", "lon": lon,
+                                                         "lat": lat, "description": "火灾隐患（OGC 测试）"})
+    assert later.status_code == 201
+    again = as_user("manager1").get("/collections/cases/items", params={"limit": 1000}).json()
+    assert later.json()["case_id"] in {f["id"] for f in again["features"]}
+    assert again["numberMatched"] == everyone["numberMatched"] + 1
     filtered = as_user("manager1").get("/collections/cases/items", params={"filter": "grid_id = 'TST-K03'"}).json()
     assert two_cases["TST-K03"] in {f["id"] for f in filtered["features"]}
     assert as_user("manager1").get("/collections/cases/items", params={"datetime": "2001-01-01/2001-02-01"}

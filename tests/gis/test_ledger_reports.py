@@ -96,7 +96,7 @@ def test_reconcile_finds_all_three_kinds(october, grid_index, grid_points, tmp_p
     assert sorted(result.ledger["result"]) == ["一致", "台账上报、卫片未见"]
     layer = result.write_layer(tmp_path / "reconcile.gpkg")
     names = [name for name, _ in pyogrio.list_layers(layer)]
-    assert names == ["reconcile_clues", "reconcile_ledger"]
+    assert names == ["reconcile_clues", "reconcile_ledger", "layer_styles"]  # with the QGIS default styles
     read = pyogrio.read_dataframe(layer, layer="reconcile_clues")
     assert read.crs.to_epsg() == 4548 and len(read) == 4
     excel = write_excel(tmp_path / "r.xlsx", result.sheets())

@@ -100,8 +100,16 @@ def open_all(path):
     out = {}
     for sub in QgsProviderRegistry.instance().querySublayers(path):
         layer = QgsVectorLayer(f"{path}|layername={sub.name()}", sub.name(), "ogr")
+        renderer = layer.renderer()
+        categories = renderer.categories() if renderer.type() == "categorizedSymbol" else []
         out[sub.name()] = {"valid": layer.isValid(), "count": layer.featureCount(),
-                           "crs": layer.crs().authid(), "fields": [f.name() for f in layer.fields()]}
+                           "crs": layer.crs().authid(), "fields": [f.name() for f in layer.fields()],
+                           "types": {f.name(): f.typeName() for f in layer.fields()},
+                           "aliases": {f.name(): layer.attributeAlias(i) for i, f in enumerate(layer.fields())},
+                           "renderer": renderer.type(),
+                           "categories": {str(c.value()): [c.label(), c.symbol().color().name()] for c in categories},
+                           "first": {f.name(): str(v) for f, v in zip(layer.fields(), next(layer.getFeatures()).attributes())}
+                           if layer.featureCount() else {}}
     return out
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import pytest
 import shapely
 from matplotlib.image import imread
@@ -130,6 +132,72 @@ def test_reconciliation_and_case_layers_open_in_qgis(tmp_path, grid_index, grid_
     assert seen["reconcile_clues"]["valid"] and seen["reconcile_clues"]["crs"] == "EPSG:4548"
     assert seen["reconcile_clues"]["count"] == 1 and "result" in seen["reconcile_clues"]["fields"]
     assert seen["reconcile_ledger"]["count"] == 1
+    # styled by result, with Chinese aliases
+    assert seen["reconcile_clues"]["renderer"] == "categorizedSymbol"
+    assert seen["reconcile_clues"]["categories"]["卫片发现、台账未报"][1] == "#d73027"
+    assert seen["reconcile_ledger"]["aliases"]["result"] == "比对结果"
     export_cases(cases, tmp_path / "cases.gpkg")
     exported = qgis(tmp_path / "cases.gpkg", "layers")
-    assert exported["cases_points"]["valid"] and exported["cases_points"]["count"] == 1
+    points = exported["cases_points"]
+    assert points["valid"] and points["count"] == 1
+    # QGIS opens the export styled: cases by category in the legend's colours and labels
+    from gis.styles import CASE_COLOURS
+
+    assert points["renderer"] == "categorizedSymbol"
+    assert points["categories"]["construction"] == ["违法建设", CASE_COLOURS["construction"]]
+    assert len(points["categories"]) == 10
+    assert points["aliases"]["grid_id"] == "网格编号" and points["aliases"]["reported_at"] == "上报时间"
+    assert points["types"]["reported_at"] == "DateTime" and points["types"]["in_zone_l1"] == "Boolean"
+    assert points["first"]["reported_at"] == "PyQt5.QtCore.QDateTime(2026, 10, 2, 1, 0)"  # 09:00 Beijing = 01:00 UTC
+    import sqlite3
+
+    for path, table, column, alias in ((tmp_path / "cases.gpkg", "cases_points", "in_zone_l1", "位于一级保护区"),
+                                       (layer, "reconcile_clues", "result", "比对结果")):
+        with sqlite3.connect(path) as db:  # the GeoPackage schema extension, for software other than QGIS
+            assert db.execute("SELECT name FROM gpkg_data_columns WHERE table_name = ? AND column_name = ?",
+                              (table, column)).fetchone() == (alias,)
+
+
+def test_tracks_export_opens_styled_in_debian_gdal_and_qgis(sample_layers, tmp_path):
+    from gis.tracks.pipeline import simulate_and_store
+
+    data = tmp_path / "data"
+    for day in ("2026-11-16", "2026-11-17"):
+        simulate_and_store(day, sample_layers, data, 6, None)
+    miyun = Path(sys.executable).with_name("miyun-gis")
+    out = tmp_path / "tracks.gpkg"
+    run = subprocess.run([str(miyun), "tracks", "export", "--date", "2026-11-16", "--to", "2026-11-17", "--out",
+                          str(out), "--data-dir", str(data)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    fixes = pyogrio.read_dataframe(out, layer="track_fixes")
+    lines = pyogrio.read_dataframe(out, layer="track_lines")
+    assert len(lines) == 12 and set(lines["date"]) == {"2026-11-16", "2026-11-17"}
+    assert f"{len(fixes)} 个定位点、12 条轨迹线" in run.stdout
+    assert str(fixes["time"].dtype).endswith("UTC]") and fixes["synthetic"].dtype == bool
+    debian = subprocess.run(["ogrinfo", "-ro", "-so", str(out), "track_lines"], capture_output=True, text=True)
+    assert debian.returncode == 0 and "Feature Count: 12" in debian.stdout and "Warning" not in debian.stderr
+    seen = qgis(out, "layers")
+    assert seen["track_fixes"]["valid"] and seen["track_fixes"]["count"] == len(fixes)
+    assert seen["track_fixes"]["renderer"] == "categorizedSymbol" and seen["track_fixes"]["categories"][""][0] == "正常"
+    assert seen["track_lines"]["valid"] and seen["track_lines"]["crs"] == "EPSG:4548"
+    assert seen["track_lines"]["aliases"]["staff_id"] == "保水员编号"
+    assert seen["track_lines"]["types"]["first_fix"] == "DateTime"
+    refused = subprocess.run([str(miyun), "tracks", "export", "--date", "2001-01-01", "--data-dir", str(data)],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "没有巡查轨迹" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_every_layer_the_product_writes_has_gpkg_data_columns(layers_copy, tmp_path):
+    import sqlite3
+
+    from gis.schema import LAYERS
+
+    with sqlite3.connect(layers_copy) as db:
+        rows = db.execute("SELECT table_name, column_name, name FROM gpkg_data_columns").fetchall()
+        extension = db.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = 'gpkg_data_columns' AND "
+                               "extension_name = 'gpkg_schema'").fetchone()
+    aliases = {(t, c): n for t, c, n in rows}
+    assert extension
+    for layer in LAYERS:
+        for field in layer.fields:
+            assert aliases[(layer.name, field.name)] == field.alias
