@@ -13,12 +13,12 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import CurrentUser
-from api.state import cached, layer_set
+from api.state import cached, current, layer_set
 from gis.auth.rights import require_grid
 from gis.auth.users import User
 from gis.localtime import today_local
 from gis.lookup import one_grid, town_grids
-from gis.schema import CASE_STATUSES, DUTIES, Vocabulary, GRIDS
+from gis.schema import CASE_STATUSES, DUTIES, GRIDS, Vocabulary
 
 router = APIRouter(tags=["pages 页面"])
 
@@ -28,7 +28,8 @@ def _render(key: str, **kwargs) -> HTMLResponse:
 
     def build(_path):
         layers = layer_set()
-        return overview(layers.frames, sample=layers.sample, hillshade=layers.hillshade, **kwargs).get_root().render()
+        return overview(layers.frames, sample=layers.sample, hillshade=layers.hillshade, settings=current().settings,
+                        **kwargs).get_root().render()
 
     return HTMLResponse(cached(key, build))
 
