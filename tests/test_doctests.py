@@ -30,7 +30,7 @@ def test_the_public_functions_of_join_and_tracks_have_examples():
 
     missing = []
     for name in ("gis.join", "gis.tracks.clean", "gis.tracks.store", "gis.tracks.readers", "gis.tracks.importer",
-                 "gis.tracks.simulate"):
+                 "gis.tracks.simulate", "gis.tracks.daily", "gis.tracks.pipeline", "gis.tracks.notices"):
         module = importlib.import_module(name)
         for attr, value in vars(module).items():
             if attr.startswith("_") or getattr(value, "__module__", None) != name:
