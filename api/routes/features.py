@@ -25,7 +25,7 @@ def collections() -> dict:
         {"id": layer.name, "title": layer.title, "description": layer.description,
          "itemType": "feature", "numberMatched": len(layers.frames.get(layer.name, [])),
          "links": [{"rel": "items", "type": "application/geo+json", "href": f"/collections/{layer.name}/items"}]}
-        for layer in LAYERS if layer.shown(OGC)]}
+        for layer in LAYERS if layer.shown(OGC) and (layer.required or layer.name in layers.frames)]}
 
 
 def _bbox(value: str | None):
@@ -49,6 +49,8 @@ def items(layer: str,
           simplify: Annotated[float, Query(ge=0, le=1000, description="简化容差（米）")] = 0.0) -> Response:
     if layer not in LAYER_BY_NAME:
         raise NotFound(f"图层 {layer} 不存在；可用：{'、'.join(LAYER_BY_NAME)}")
+    if layer not in layer_set().frames:  # an optional layer this GeoPackage does not have (yet)
+        raise NotFound(f"当前图层文件中没有可选图层 {layer}（{LAYER_BY_NAME[layer].title}）")
     box = _bbox(bbox)
     if simplify:
         frame = layer_set().frames[layer]
