@@ -53,7 +53,7 @@ def list_(ws) -> None:
     import pandas as pd
 
     frame = pd.DataFrame(rows)
-    frame["role"] = frame["role"].map(lambda r: ROLES[r].split("（")[0])
+    frame["role"] = frame["role"].map(ROLES.short)
     frame["must_change"] = frame["must_change"].map({1: "待改密码", 0: ""})
     frame["disabled"] = frame["disabled"].map({1: "已停用", 0: ""})
     show_table(frame.rename(columns={"username": "用户名", "role": "角色", "town": "镇", "grid_id": "网格",
