@@ -29,13 +29,16 @@ from api.routes import (
 )
 from api.ogc import docs as ogc_docs
 from api.ogc import routes as ogc_routes
-from api.state import cache_dir, ledger
+from api.state import open_workspace
 from gis.auth.users import FIRST_ADMIN, ensure_first_admin
+from gis.settings import get_settings
+from gis.workspace import Workspace
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI):
-    password = ensure_first_admin(ledger())
+async def lifespan(app: FastAPI):
+    served = open_workspace(app, app.state.start_workspace)  # the app's one workspace, on app.state
+    password = ensure_first_admin(served.ledger())
     if password:  # the very first start: printed once, stored only as a hash
         print(f"\n首次启动：已建立管理员 {FIRST_ADMIN}，一次性密码（只显示这一次，登录后须修改）：{password}\n",
               file=sys.stderr, flush=True)
@@ -43,10 +46,14 @@ async def lifespan(_app: FastAPI):
     yield
 
 
-def create_app() -> FastAPI:
+def create_app(workspace: Workspace | None = None) -> FastAPI:
+    """The app over ``workspace`` (from ``miyun-gis serve``), else over the settings — a bad ``MIYUN_*``
+    value fails here, at start, with one Chinese line."""
+    workspace = workspace or Workspace.from_settings(get_settings())
     app = FastAPI(title="密云水库保水网格 GIS", version="0.1.0", lifespan=lifespan, docs_url=None,  # /docs: api.ogc.docs
                   description="Miyun water-protection grid GIS: maps, printouts and data for managers. "
                               "Log in at /login, or send Authorization: Bearer <token> (miyun-gis users token).")
+    app.state.start_workspace = workspace
     errors.install(app)
     ogc_docs.install(app)  # OpenAPI 3.0 document, /docs offline
     app.add_middleware(ResponseCache)  # inside authentication: keyed by the user's scope
@@ -61,8 +68,8 @@ def create_app() -> FastAPI:
 
     for name, folder in asset_dirs().items():
         app.mount(f"{STATIC_PREFIX}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
-    cache_dir().mkdir(parents=True, exist_ok=True)
-    app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=cache_dir()), name="static-cache")
+    workspace.cache_dir.mkdir(parents=True, exist_ok=True)
+    app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=workspace.cache_dir), name="static-cache")
     for module in (account, pages, ogc_routes, ogc_docs, assign, tracks, printouts, cases, reports, staff, patrols,
                    gates, layers):
         app.include_router(module.router)

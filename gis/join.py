@@ -43,6 +43,7 @@ from gis.schema import (
     GRID_KINDS,
     GRIDS,
     HAZARD_ZONES,
+    RESERVOIR_GRID,
     RIVER_CORRIDORS,
     RIVER_GRID,
     STORAGE_CRS,
@@ -109,6 +110,13 @@ class Buckets:
     boxes : (n, 4) array of minx, miny, maxx, maxy (already grown by any search reach)
     size : bucket side
     extent : minx, miny, maxx, maxy of the grid; boxes are clipped to it
+
+    Examples
+    --------
+    >>> buckets = Buckets(np.array([[0, 0, 15, 5], [12, 0, 20, 5]]), size=10, extent=(0, 0, 20, 10))
+    >>> point, box = buckets.candidates(np.array([5.0, 14.0]), np.array([2.0, 2.0]))
+    >>> point.tolist(), box.tolist()
+    ([0, 1, 1], [0, 0, 1])
     """
 
     def __init__(self, boxes: np.ndarray, size: float, extent):
@@ -131,7 +139,14 @@ class Buckets:
         self.start = np.searchsorted(cell[order], np.arange(self.rows * self.cols + 1)).astype(np.int64)
 
     def candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point index, box index) pairs for every box filed in each point's bucket."""
+        """(point index, box index) pairs for every box filed in each point's bucket.
+
+        Examples
+        --------
+        >>> buckets = Buckets(np.array([[0, 0, 15, 5]]), size=10, extent=(0, 0, 20, 10))
+        >>> [a.tolist() for a in buckets.candidates(np.array([5.0, 18.0, 99.0]), np.array([2.0, 2.0, 2.0]))]
+        [[0, 1], [0, 0]]
+        """
         ok, row, col = cells_of(x, y, self.minx, self.maxy, self.size, (self.rows, self.cols))
         cell = row * self.cols + col
         start = self.start[cell]
@@ -140,14 +155,27 @@ class Buckets:
 
 
 def ranks(counts: np.ndarray) -> np.ndarray:
-    """0, 1, …, c-1 for each count c, concatenated."""
+    """0, 1, …, c-1 for each count c, concatenated.
+
+    Examples
+    --------
+    >>> ranks(np.array([3, 0, 2])).tolist()
+    [0, 1, 2, 0, 1]
+    """
     return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def border_clipped_cells(x: np.ndarray, y: np.ndarray, minx: float, maxy: float, size: float,
                          shape: tuple[int, int]) -> np.ndarray:
     """Flat cell index of each point on a north-up grid whose top-left corner is (minx, maxy); points
-    beyond the grid (and NaN) fall in its outermost ring of cells."""
+    beyond the grid (and NaN) fall in its outermost ring of cells.
+
+    Examples
+    --------
+    >>> border_clipped_cells(np.array([5.0, 15.0, -99.0, np.nan]), np.array([15.0, 5.0, 15.0, 5.0]),
+    ...                      minx=0.0, maxy=20.0, size=10.0, shape=(2, 2)).tolist()
+    [0, 3, 0, 2]
+    """
     dtype = np.int32 if shape[0] * shape[1] < 2**31 else np.int64
 
     def axis(offset: np.ndarray, cells: int) -> np.ndarray:
@@ -166,7 +194,14 @@ def border_clipped_cells(x: np.ndarray, y: np.ndarray, minx: float, maxy: float,
 def cells_of(x: np.ndarray, y: np.ndarray, minx: float, maxy: float, size: float,
              shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For points on a north-up grid of ``size`` cells whose top-left corner is (minx, maxy):
-    the indices of the points inside the grid, and their rows and columns."""
+    the indices of the points inside the grid, and their rows and columns.
+
+    Examples
+    --------
+    >>> ok, row, col = cells_of(np.array([5.0, 15.0, 25.0]), np.array([15.0, 5.0, 5.0]), 0.0, 20.0, 10.0, (2, 2))
+    >>> ok.tolist(), row.tolist(), col.tolist()
+    ([0, 1], [0, 1], [0, 1])
+    """
     col = np.floor((np.asarray(x, float) - minx) / size).astype(np.int64)
     row = np.floor((maxy - np.asarray(y, float)) / size).astype(np.int64)
     ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < shape[1]) & (row < shape[0]))
@@ -241,7 +276,14 @@ class PolygonIndex:
 
     def exact(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The exact answer for any points: candidate pieces from the buckets, then
-        point-in-polygon on the prepared pieces, one vectorised call per piece."""
+        point-in-polygon on the prepared pieces, one vectorised call per piece.
+
+        Examples
+        --------
+        >>> index = PolygonIndex([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], cell_size=1.0)
+        >>> index.exact(np.array([10.0, 10.0, 25.0]), np.array([5.0, 10.0, 5.0])).tolist()
+        [0, 0, -1]
+        """
         none = len(self.geoms)
         out = np.full(len(x), none, dtype=np.int64)
         if not len(x) or not len(self.pieces):
@@ -268,6 +310,12 @@ class PolygonIndex:
 
         Points beyond the raster are clipped to its border ring, whose cells are empty or edge
         cells (their centres lie outside every polygon), so they get -1 or the exact test.
+
+        Examples
+        --------
+        >>> index = PolygonIndex([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], cell_size=1.0)
+        >>> index.lookup([2.0, 10.0, 12.0, 1e9], [2.0, 7.0, 2.0, 0.0]).tolist()   # on the shared edge: the first
+        [0, 0, 1, -1]
         """
         x, y, values = self._cells(x, y)
         out = np.subtract(values, 1, dtype=np.int64)  # label k → polygon k - 1; no polygon → -1; edge → -2
@@ -277,7 +325,14 @@ class PolygonIndex:
         return out
 
     def covers_any(self, x, y) -> np.ndarray:
-        """Whether any polygon covers each point (as ``lookup(x, y) >= 0``, without the indices)."""
+        """Whether any polygon covers each point (as ``lookup(x, y) >= 0``, without the indices).
+
+        Examples
+        --------
+        >>> index = PolygonIndex([shapely.box(0, 0, 10, 10)], cell_size=1.0)
+        >>> index.covers_any([5.0, 10.0, 11.0], [5.0, 5.0, 5.0]).tolist()
+        [True, True, False]
+        """
         x, y, values = self._cells(x, y)
         out = values > 0
         edge = np.flatnonzero(values == _EDGE)
@@ -315,6 +370,14 @@ class DistanceField:
     metres, guaranteed exact): every segment is filed in the buckets of a coarse grid that lie
     within that distance of it, so a point's candidates are one bucket's list,
     and the exact point-to-segment distances are computed as array operations.
+
+    Examples
+    --------
+    >>> lines = [shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(0, 50), (100, 50)])]
+    >>> field = DistanceField(lines, cell_size=5.0, extent=(-100, -100, 200, 200))
+    >>> index, dist = field.nearest([50.0, 50.0, 500.0], [10.0, 45.0, 0.0])
+    >>> index.tolist(), dist.round(1).tolist()
+    ([0, 1, 0], [10.0, 5.0, 400.0])
     """
 
     def __init__(self, geoms, cell_size: float, extent, exact_within: float = 150.0, bucket: float = 50.0):
@@ -373,7 +436,16 @@ class DistanceField:
         return index, dist
 
     def nearest(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """Index of the nearest geometry and the distance to it, for each point."""
+        """Index of the nearest geometry and the distance to it, for each point.
+
+        Examples
+        --------
+        >>> squares = [shapely.box(0, 0, 10, 10), shapely.box(100, 0, 110, 10)]   # polygons: their boundaries
+        >>> field = DistanceField(squares, cell_size=5.0, extent=(-50, -50, 200, 60))
+        >>> index, dist = field.nearest([20.0, 70.0, 5.0], [5.0, 5.0, 5.0])
+        >>> index.tolist(), dist.round(1).tolist()
+        ([0, 1, 0], [10.0, 30.0, 5.0])
+        """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
         index = np.full(len(x), -1, dtype=np.int64)
@@ -402,6 +474,30 @@ def _polygons(frame: gpd.GeoDataFrame) -> list:
     return [g for g in frame.geometry if g is not None and not g.is_empty]
 
 
+def _example_frames() -> dict[str, gpd.GeoDataFrame]:
+    """A toy layer set near 117° E, 40.56° N for the examples: two towns, three grids (two in the
+    zone, one along a river), a fenced square, a hazard zone and a straight 155 m line at y = 4 491 000."""
+
+    def layer(geoms, **columns) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(columns, geometry=list(geoms), crs=STORAGE_CRS)
+
+    box = shapely.box
+    return {
+        DISTRICT.name: layer([box(498_000, 4_488_000, 504_000, 4_493_000)], name=["密云区"]),
+        TOWNS.name: layer([box(498_000, 4_488_000, 501_000, 4_493_000), box(501_000, 4_488_000, 504_000, 4_493_000)],
+                          name=["溪翁庄", "穆家峪"]),
+        GRIDS.name: layer([box(499_000, 4_489_000, 501_000, 4_491_000), box(501_000, 4_489_000, 503_000, 4_491_000),
+                           box(499_000, 4_491_000, 501_000, 4_492_000)],
+                          grid_id=["XWZ-K01", "MJY-K01", "XWZ-H01"], town=["溪翁庄", "穆家峪", "溪翁庄"],
+                          kind=[RESERVOIR_GRID, RESERVOIR_GRID, RIVER_GRID]),
+        ZONE_L1.name: layer([box(499_000, 4_489_000, 503_000, 4_491_000)]),
+        RIVER_CORRIDORS.name: layer([box(499_000, 4_491_000, 501_000, 4_492_000)]),
+        HAZARD_ZONES.name: layer([box(502_000, 4_489_000, 503_000, 4_490_000)]),
+        FENCE.name: layer([shapely.MultiLineString([box(499_500, 4_489_500, 500_500, 4_490_500).exterior])]),
+        CONTOUR_155.name: layer([shapely.LineString([(498_000, 4_491_000), (504_000, 4_491_000)])]),
+    }
+
+
 @dataclass
 class GridIndex:
     """Grid, town and zone membership of points; built once from the reference layers.
@@ -410,6 +506,18 @@ class GridIndex:
     --------
     >>> index = GridIndex.from_layers("layers/miyun.gpkg")        # doctest: +SKIP
     >>> index.assign([116.97], [40.55])[["grid_id", "town"]]      # doctest: +SKIP
+
+    On a toy layer set (two towns, three grids, a fence, a hazard zone, a straight 155 m line):
+
+    >>> index = GridIndex.from_frames(_example_frames())
+    >>> x = np.array([500_000.0, 502_500.0, 500_000.0, 510_000.0])
+    >>> y = np.array([4_490_000.0, 4_489_500.0, 4_491_500.0, 4_490_000.0])
+    >>> out = index.assign_xy(x, y)
+    >>> out[["grid_id", "town", "kind"]].astype(object).fillna("-").values.tolist()
+    [['XWZ-K01', '溪翁庄', 'reservoir'], ['MJY-K01', '穆家峪', 'reservoir'], ['XWZ-H01', '溪翁庄', 'river'], ['-', '-', '-']]
+    >>> out[["in_zone_l1", "in_river_corridor", "in_hazard_zone", "inside_fence", "inside_district"]].values.tolist()
+    [[True, False, False, True, True], [True, False, True, False, True],
+     [False, True, False, False, True], [False, False, False, False, False]]
     """
 
     grids: gpd.GeoDataFrame  # sorted by grid_id: the tie-break order
@@ -427,6 +535,14 @@ class GridIndex:
 
     @classmethod
     def from_layers(cls, path: str | Path, *, grid_cell: float = GRID_CELL_M, cache: bool = True) -> "GridIndex":
+        """The index of a validated layer set (the GeoPackage at ``path``); with ``cache``, kept on disk
+        per file content and code (:mod:`gis.index_cache`) and loaded from there next time.
+
+        Examples
+        --------
+        >>> GridIndex.from_layers("layers/miyun.gpkg").grids["grid_id"].size   # doctest: +SKIP
+        160
+        """
         """Build from a validated layer set (raises :class:`~gis.errors.LayerError` otherwise), or load
         the index built before from the same file (see :mod:`gis.index_cache`) unless ``cache`` is false."""
         key = None
@@ -444,6 +560,15 @@ class GridIndex:
 
     @classmethod
     def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], *, grid_cell: float = GRID_CELL_M) -> "GridIndex":
+        """The index of layers already in memory (storage CRS), keyed by layer name as in
+        :data:`INDEXED_LAYERS`.
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> index.grids["grid_id"].tolist(), index.town_names.tolist()
+        (['MJY-K01', 'XWZ-H01', 'XWZ-K01'], ['溪翁庄', '穆家峪'])
+        """
         grids = frames[GRIDS.name].sort_values("grid_id").reset_index(drop=True)
         towns = frames[TOWNS.name].sort_values("name").reset_index(drop=True)
         fence_lines = [ring for g in frames[FENCE.name].geometry for ring in getattr(g, "geoms", [g])]
@@ -486,7 +611,15 @@ class GridIndex:
     # -- points ---------------------------------------------------------------
 
     def grid_of(self, x, y) -> np.ndarray:
-        """Row of ``self.grids`` for storage-CRS points (``-1`` outside every grid)."""
+        """Row of ``self.grids`` for storage-CRS points (``-1`` outside every grid).
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> rows = index.grid_of([500_000.0, 502_500.0, 510_000.0], [4_490_000.0, 4_489_500.0, 4_490_000.0])
+        >>> rows.tolist(), index.grids["grid_id"].to_numpy()[rows[:2]].tolist()
+        ([2, 0, -1], ['XWZ-K01', 'MJY-K01'])
+        """
         return self.grid_index.lookup(x, y)
 
     def assign(self, lon, lat, *, nearest: bool = True, distances: bool = True) -> pd.DataFrame:
@@ -496,6 +629,12 @@ class GridIndex:
         in cells some boundary crosses, or beyond the raster, are projected to EPSG:4548 and tested
         exactly, for the layers whose boundary it is.  Distances to the 155 m line need every
         point projected.
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> index.assign([117.0], [40.56])[["grid_id", "town", "kind", "dist_155m_m"]].values.tolist()
+        [['XWZ-H01', '溪翁庄', 'river', 725.0]]
         """
         lon = np.asarray(lon, float)
         lat = np.asarray(lat, float)
@@ -534,6 +673,15 @@ class GridIndex:
         ``inside_fence``, ``inside_district``, ``dist_155m_m``, ``nearest_grid_id``,
         ``nearest_grid_m``.  Distances are exact within 150 m and within 35 m beyond
         (see :class:`DistanceField`).
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> out = index.assign_xy([500_000.0, 510_000.0], [4_490_000.0, 4_490_000.0])
+        >>> out[["grid_id", "nearest_grid_id", "nearest_grid_m"]].astype(object).fillna("-").values.tolist()
+        [['XWZ-K01', '-', '-'], ['-', 'MJY-K01', 7000.0]]
+        >>> list(index.assign_xy([500_000.0], [4_490_000.0], nearest=False, distances=False).columns)[-2:]
+        ['inside_fence', 'inside_district']
         """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
@@ -569,7 +717,14 @@ class GridIndex:
         return out
 
     def distance_to_155m(self, x, y) -> np.ndarray:
-        """Distance in metres to the 155 m line: exact within 150 m, within 35 m beyond."""
+        """Distance in metres to the 155 m line: exact within 150 m, within 35 m beyond.
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> index.distance_to_155m([500_000.0, 500_000.0], [4_490_900.0, 4_490_000.0]).round(1).tolist()
+        [100.0, 1000.0]
+        """
         return self.contour_distance.nearest(x, y)[1]
 
     # -- polygons (satellite clues) ---------------------------------------------
@@ -580,6 +735,14 @@ class GridIndex:
         Returns a DataFrame with ``grid_id`` (largest overlap; empty if it touches none),
         ``town``, ``overlap_m2``, ``grids`` (all touched, largest first, as
         ``"ID:area"`` items) and ``area_m2``.
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> clue = shapely.box(500_400, 4_489_500, 501_500, 4_490_000)  # 600 m in XWZ-K01, 500 m in MJY-K01
+        >>> index.assign_polygons([clue]).iloc[0].to_dict()
+        {'grid_id': 'XWZ-K01', 'town': '溪翁庄', 'overlap_m2': 300000.0,
+         'grids': 'XWZ-K01:300000;MJY-K01:250000', 'area_m2': 550000.0}
         """
         series = gpd.GeoSeries(list(geoms), crs=crs).to_crs(STORAGE_CRS)
         arr = series.array

@@ -227,7 +227,8 @@ def write_project(gpkg: Path, title: str = "密云水库保水网格") -> Path:
         default.append(spatialrefsys(STORAGE_CRS))
     tree = ET.SubElement(root, "layer-tree-group")
     layers_el = ET.SubElement(root, "projectlayers")
-    ordered = sorted(LAYERS, key=lambda layer: -layer.draw_order)
+    present = {name for name, _ in pyogrio.list_layers(gpkg)} if gpkg.exists() else {layer.name for layer in LAYERS}
+    ordered = sorted((layer for layer in LAYERS if layer.name in present), key=lambda layer: -layer.draw_order)
     for layer in ordered:
         source = f"./{gpkg.name}|layername={layer.name}"
         ET.SubElement(tree, "layer-tree-layer", id=f"{layer.name}_layer", name=layer.title, source=source,

@@ -787,13 +787,13 @@ PROGRAMME_START = "2021-07-01"  # 密政发〔2022〕22号 in force from July 20
 
 # --- users and roles ------------------------------------------------------------------------
 
-ROLES = {
-    "admin": "系统管理员",
-    "gis_officer": "GIS 管理员（替换图层，其余只读）",
-    "manager": "区保水办管理人员（查看全部、确认扣分、结案）",
-    "town_operator": "镇操作员（本镇案件、报表、保水员）",
-    "field_staff": "网格保水员（本网格轨迹与案件）",
-}
+ROLES = Vocabulary(  # key → label with what the role may do; .short the role's name
+    Term("admin", "系统管理员", "系统管理员"),
+    Term("gis_officer", "GIS 管理员（替换图层，其余只读）", "GIS 管理员"),
+    Term("manager", "区保水办管理人员（查看全部、确认扣分、结案）", "区保水办管理人员"),
+    Term("town_operator", "镇操作员（本镇案件、报表、保水员）", "镇操作员"),
+    Term("field_staff", "网格保水员（本网格轨迹与案件）", "网格保水员"),
+)
 PASSWORD_MIN_LENGTH = 10
 SESSION_HOURS = 12
 TOKEN_DAYS = 365

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, quiet_option, resolve_data_dir, resolve_layers
+from gis.cli.options import pass_workspace, quiet_option
 
 
 @click.command("print")
@@ -22,19 +22,18 @@ from gis.cli.options import data_dir_option, layers_option, quiet_option, resolv
 @click.option("--orientation", type=click.Choice(["portrait", "landscape"]), default="portrait", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="输出 PDF（--all 时为目录）；默认 data/printouts/。")
-@layers_option
-@data_dir_option
+@pass_workspace("layers", "data_dir")
 @quiet_option
-def print_(grid_id, town, all_, book, size, orientation, out, layers, data_dir, quiet) -> None:
+def print_(ws, grid_id, town, all_, book, size, orientation, out, quiet) -> None:
     """打印网格图（矢量 PDF，内嵌中文字体）。"""
     from gis.errors import InputError
     from maps.printout import Atlas, Page, print_all, print_grid, print_town
 
     if sum(bool(v) for v in (grid_id, town, all_)) != 1:
         raise InputError("请只指定 --grid、--town、--all 之一", field="--grid/--town/--all")
-    atlas = Atlas(resolve_layers(layers), data_dir=resolve_data_dir(data_dir))
+    atlas = Atlas(ws.layers, data_dir=ws.data_dir)
     page = Page(size, orientation)
-    folder = resolve_data_dir(data_dir) / "printouts"
+    folder = ws.data_dir / "printouts"
     if grid_id:
         paths = [print_grid(atlas, grid_id, out or folder / f"{grid_id}.pdf", page)]
     elif town:

@@ -9,6 +9,17 @@ import pytest
 
 from gis import store
 
+# what makes a test slow: the sample built for real (~15 s), a real server, headless Chromium, real QGIS
+SLOW_FIXTURES = {"sample_layers", "server", "accounts", "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that uses a slow fixture (directly or through another fixture), so that
+    ``pytest -m "not slow"`` is the fast lane without a mark to forget on each new test."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("qgis"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def sample_layers(tmp_path_factory) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from gis.schema import (
     HAZARD_ZONES,
     LAYER_BY_NAME,
     LAYERS,
+    ROLES,
     SOURCE,
     TOWN_QUOTAS,
     Field,
@@ -92,6 +94,18 @@ def test_duties_are_records_with_short_labels_and_colours():
     assert all(DUTIES[t.key].startswith(t.short + "：") for t in DUTIES.terms)
     assert styles.CASE_COLOURS == DUTIES.colours and set(DUTIES.colours) == set(DUTIES)
     assert DUTIES["fire"].startswith("防火") and list(DUTIES)[0] == "forest_mineral"  # still a key → label dict
+
+
+def test_no_label_is_cut_to_its_short_form_outside_the_schema():
+    cuts = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.split("/")[0] in ("tests", ".venv", "build") or rel in NOT_YET_CONVERTED:
+            continue
+        text = path.read_text(encoding="utf-8")
+        cuts += [f"{rel}: {m}" for m in re.findall(r"""\.split\(["'][：（]["']\)\[0\]""", text)]
+    assert cuts == [], "use the short labels of the records (DUTIES.short, ROLES.short):\n" + "\n".join(cuts)
+    assert ROLES.short["gis_officer"] == "GIS 管理员" and ROLES["gis_officer"].startswith("GIS 管理员（")
 
 
 def test_vocabulary_counts_in_chinese():

@@ -69,7 +69,8 @@ def test_every_miyun_variable_the_code_reads_is_a_setting():
     for folder in ("gis", "api", "maps"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            assert not re.search(r"(environ\.get\(|getenv\()[\"']MIYUN_", text), f"{path}: read it through Settings"
+            assert not re.search(r"(environ\.get\(|environ\[|getenv\()[\"']MIYUN_", text), \
+                f"{path}: read MIYUN_* through Settings; hand a Workspace on instead of setting the environment"
 
 
 def test_the_sample_sources_are_package_data():

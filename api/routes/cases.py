@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
-from api.state import case_store, ledger
+from api.state import case_store, data_dir, ledger
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid, require_town, town_scope
 from gis.auth.users import User
@@ -29,7 +29,6 @@ from gis.schema import (
     FINAL_STATUSES,
     ORDER_KINDS,
 )
-from gis.settings import get_settings
 
 router = APIRouter(tags=["cases 案件台账"])
 Text = Annotated[str, Field(max_length=2000)]
@@ -169,5 +168,5 @@ async def upload_evidence(case_id: str, user: CurrentUser,
     require(user, "create_case")
     _visible_case(user, case_id)
     data = await read_limited(file, EVIDENCE_MAX_BYTES)
-    return add_evidence(ledger(), evidence_dir(get_settings().data_dir), case_id, file.filename or "photo", data,
+    return add_evidence(ledger(), evidence_dir(data_dir()), case_id, file.filename or "photo", data,
                         user=user.username)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import CurrentUser
-from api.state import cached, layer_set
+from api.state import cached, current, layer_set
 from gis.auth.rights import require_grid
 from gis.auth.users import User
 from gis.errors import MiyunError
@@ -32,7 +32,8 @@ def _render(key: str, **kwargs) -> HTMLResponse:
 
     def build(_path):
         layers = layer_set()
-        return overview(layers.frames, sample=layers.sample, hillshade=layers.hillshade, **kwargs).get_root().render()
+        return overview(layers.frames, sample=layers.sample, hillshade=layers.hillshade, settings=current().settings,
+                        **kwargs).get_root().render()
 
     return HTMLResponse(cached(key, build))
 

@@ -20,12 +20,11 @@ import shapely
 from fastapi import APIRouter, Path as PathParam, Query, Response
 
 from api.auth import CurrentUser
-from api.state import cached
+from api.state import cached, current
 from gis.auth.rights import grid_scope, require, town_scope
 from gis.errors import NotFound
 from gis.intake.compact import day_status
 from gis.localtime import parse_day
-from gis.settings import get_settings
 from gis.tracks import daily
 from gis.tracks.pipeline import load_reference
 from gis.tracks.store import day_files, read_day, tracks_dir
@@ -51,7 +50,7 @@ def day_version(day: str) -> tuple:
 def figures(day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The day's grid and staff figures, computed once per state of the day's track files."""
     parse_day(day, field="date")
-    data_dir = Path(get_settings().data_dir)
+    data_dir = current().data_dir
     signature = _signature(data_dir, day)
     if not signature:
         raise NotFound(f"{day} 没有巡查轨迹", field="date", value=day)
@@ -130,7 +129,7 @@ def patrol_tracks(day: str, user: CurrentUser, grid: str | None = None, town: st
                   tolerance: Annotated[float, Query(ge=0, le=500, description="简化容差（米）")] = 20.0) -> dict:
     parse_day(day, field="date")
     grid, town = grid_scope(user, grid), town_scope(user, town)
-    data_dir = Path(get_settings().data_dir)
+    data_dir = current().data_dir
     if not day_files(data_dir, day):
         raise NotFound(f"{day} 没有巡查轨迹", field="date", value=day)
     fixes = read_day(data_dir, day, columns=["staff_id", "time", "lon", "lat", "grid_id", "town", "flag"])

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.auth import CurrentUser
-from api.state import case_store, grid_index
+from api.state import case_store, data_dir, grid_index
 from api.tables import Format, sheets_response, town_rows
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require, require_town, town_scope
@@ -22,14 +22,13 @@ from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
 from gis.localtime import parse_day, parse_month
 from gis.reports import reports_dir
-from gis.settings import get_settings
 
 router = APIRouter(tags=["reports 报表"])
 MAX_CLUES_BYTES = 50 * 1024 * 1024
 
 
 def reports_folder() -> Path:
-    return reports_dir(get_settings().data_dir)
+    return reports_dir(data_dir())
 
 
 @router.get("/api/reports/monthly", summary="各镇违法建设巡查月报（零报告、逾期未报）")

@@ -38,7 +38,7 @@ class User:
     @property
     def label(self) -> str:
         where = self.grid_id or self.town or "全区"
-        return f"{self.username}（{ROLES[self.role].split('（')[0]}，{where}）"
+        return f"{self.username}（{ROLES.short[self.role]}，{where}）"
 
 
 def _user(row) -> User:

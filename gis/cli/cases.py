@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import pass_workspace
 from gis.cli.tables import show_or_export
 from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, DUTIES_TITLE, ORDER_KINDS
 
@@ -57,24 +57,21 @@ def cases() -> None:
 @click.option("--clue", "clue_id", default=None, help="卫片线索编号。")
 @click.option("--evidence", "photos", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="现场照片（可多次）。")
-@layers_option
-@data_dir_option
-@user_option
-def add(category, source, reporter, lon, lat, geometry_file, crs, reported_at, description, subtype, deadline,
-        responsible_unit, clue_id, photos, layers, data_dir, user) -> None:
+@pass_workspace
+def add(ws, category, source, reporter, lon, lat, geometry_file, crs, reported_at, description, subtype, deadline,
+        responsible_unit, clue_id, photos) -> None:
     """登记新案件；自动判定网格、镇和保护区。"""
     from gis.ledger.evidence import check_image
     from gis.ledger.location import read_geometry_file
 
-    ws = workspace(layers, data_dir)
     images = [(p.name, _read(p)) for p in photos]
     for name, data in images:  # refuse bad photos before anything is stored
         check_image(data, name)
     geometry = read_geometry_file(geometry_file) if geometry_file else None
-    case = ws.cases.add(user=user, category=category, source=source, reporter=reporter, lon=lon, lat=lat,
+    case = ws.cases.add(user=ws.user, category=category, source=source, reporter=reporter, lon=lon, lat=lat,
                         geometry=geometry, crs=crs, reported_at=reported_at, description=description,
                         subtype=subtype, deadline=deadline, responsible_unit=responsible_unit, clue_id=clue_id)
-    _attach(ws, case["case_id"], images, user)
+    _attach(ws, case["case_id"], images, ws.user)
     where = case["grid_id"] or f"网格外（最近网格 {case['nearest_grid_id']}，{case['nearest_grid_m']} 米）"
     click.echo(f"已登记 {case['case_id']}：{case['town'] or '—'} {where}，状态 {CASE_STATUSES[case['status']]}")
     if case["repeat_of"]:
@@ -109,34 +106,31 @@ def _attach(ws, case_id: str, images: list[tuple[str, bytes]], user: str) -> Non
 @click.option("--version", "expected_version", type=int, default=None,
               help="所依据的版本；他人已修改时拒绝。")
 @click.option("--evidence", "photos", multiple=True, type=click.Path(dir_okay=False, path_type=Path))
-@layers_option
-@data_dir_option
-@user_option
-def update(case_id, status, order_kind, at, deadline, responsible_unit, description, note, expected_version, photos,
-           layers, data_dir, user) -> None:
+@pass_workspace
+def update(ws, case_id, status, order_kind, at, deadline, responsible_unit, description, note, expected_version,
+           photos) -> None:
     """办理案件：改状态、下达通知书、延期、移交、补充照片。"""
     from gis.ledger.evidence import check_image
 
-    ws = workspace(layers, data_dir)
     images = [(p.name, _read(p)) for p in photos]
     for name, data in images:
         check_image(data, name)
-    case = ws.cases.update(case_id, user=user, status=status, at=at, note=note, order_kind=order_kind,
+    case = ws.cases.update(case_id, user=ws.user, status=status, at=at, note=note, order_kind=order_kind,
                            deadline=deadline, responsible_unit=responsible_unit, description=description,
                            expected_version=expected_version)
-    _attach(ws, case_id, images, user)
+    _attach(ws, case_id, images, ws.user)
     due = f"，期限 {case['deadline']}" if case["deadline"] else ""
     click.echo(f"{case_id}：{CASE_STATUSES[case['status']]}{due}（版本 {case['version']}）")
 
 
 @cases.command("show")
 @click.argument("case_id")
-@data_dir_option
-def show(case_id, data_dir) -> None:
+@pass_workspace("data_dir")
+def show(ws, case_id) -> None:
     """案件详情与办理记录。"""
     from gis.localtime import local_text
 
-    case = workspace(None, data_dir).cases.get(case_id)
+    case = ws.cases.get(case_id)
     row = readable(pd.DataFrame([{k: case.get(k) for k in CASE_COLUMNS}])).iloc[0]
     for label, value in row.items():
         if not pd.isna(value) and value != "":
@@ -156,13 +150,13 @@ def show(case_id, data_dir) -> None:
 @click.option("--month", default=None, help="上报月份 YYYY-MM。")
 @click.option("--open", "open_only", is_flag=True, help="只列未结案件。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
-@data_dir_option
-def list_(status, category, town, month, open_only, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def list_(ws, status, category, town, month, open_only, out) -> None:
     """列出案件（可筛选、导出）。"""
     from gis.localtime import parse_month
     from gis.lookup import check_town
 
-    frame = workspace(None, data_dir).cases.frame(
+    frame = ws.cases.frame(
         status=status, category=category, town=check_town(town) if town else None,
         month=parse_month(month) if month else None, open_only=open_only)
     fields = [c for c in CASE_COLUMNS if c in frame] if out else list(LIST_FIELDS)
@@ -173,14 +167,14 @@ def list_(status, category, town, month, open_only, out, data_dir) -> None:
 @cases.command("overdue")
 @click.option("--date", "on", default=None, help="以此日期（北京时间）计，默认今天。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
-@data_dir_option
-def overdue(on, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def overdue(ws, on, out) -> None:
     """逾期案件：逾期天数与应启动的督办措施。"""
     from gis.localtime import parse_day, today_local
     from gis.schema import OVERDUE_COLUMNS
 
     day = parse_day(on, field="--date") if on else today_local()
-    frame = workspace(None, data_dir).cases.overdue(day)
+    frame = ws.cases.overdue(day)
     table = readable(frame[list(OVERDUE_COLUMNS)]).rename(columns=OVERDUE_COLUMNS)
     show_or_export(table, out, sheet="逾期案件", title=f"截至 {day} 逾期案件 {len(frame)} 件",
                    empty=f"截至 {day}，没有逾期案件。", unit="件")
@@ -188,10 +182,10 @@ def overdue(on, out, data_dir) -> None:
 
 @cases.command("export")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="GeoPackage 文件。")
-@data_dir_option
-def export(out, data_dir) -> None:
+@pass_workspace("data_dir")
+def export(ws, out) -> None:
     """导出案件图层（GeoPackage，QGIS 可打开）。"""
     from gis.ledger.export import export_cases
 
-    count = export_cases(workspace(None, data_dir).cases, out)
+    count = export_cases(ws.cases, out)
     click.echo(f"{count} 件 → {out}")

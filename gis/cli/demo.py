@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import click
 
 from gis.cli.layers import print_summary, report_validation
-from gis.cli.options import data_dir_option, layers_option, resolve_layers, workspace
+from gis.cli.options import pass_workspace
 from gis.schema import GRIDS
 
 DEMO_STAFF = 300  # staff whose day is simulated: enough for every page, quick on a laptop
@@ -21,11 +19,9 @@ DEMO_STAFF = 300  # staff whose day is simulated: enough for every page, quick o
 @click.option("--serve", is_flag=True, help="完成后启动网页服务。")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@layers_option
-@data_dir_option
+@pass_workspace("layers", "data_dir")
 @click.pass_context
-def demo(ctx: click.Context, rebuild: bool, n_staff: int, serve: bool, host: str, port: int, layers: Path | None,
-         data_dir: Path | None) -> None:
+def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host: str, port: int) -> None:
     """在示例数据上运行：生成并校验图层，载入示例花名册，模拟昨日巡查并出日报，编制年度资金；--serve 启动网页。"""
     from gis import store
     from gis.localtime import today_local
@@ -34,7 +30,7 @@ def demo(ctx: click.Context, rebuild: bool, n_staff: int, serve: bool, host: str
     from gis.staff.roster import SAMPLE_SOURCE, load_roster, roster, sample_roster
     from gis.tracks.pipeline import load_reference, run_daily, simulate_and_store
 
-    path = resolve_layers(layers)
+    path = ws.layers
     day = (today_local() - timedelta(days=1)).isoformat()
     if rebuild or not path.exists():
         click.echo(f"生成示例图层 → {path}")
@@ -45,7 +41,6 @@ def demo(ctx: click.Context, rebuild: bool, n_staff: int, serve: bool, host: str
     if not store.is_sample(path):
         click.echo("图层不是示例数据：不载入示例花名册、不模拟轨迹。")
     else:
-        ws = workspace(path, data_dir)
         if roster(ws.ledger).empty:
             grids = store.read_layer(path, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
             count = load_roster(ws.ledger, sample_roster(path), dict(zip(grids["grid_id"], grids["town"])),
@@ -61,7 +56,5 @@ def demo(ctx: click.Context, rebuild: bool, n_staff: int, serve: bool, host: str
         command = ctx.parent.command.get_command(ctx.parent, "serve") if ctx.parent else None
         if command is None:
             raise click.UsageError("网页服务未安装（api 包）")
-        if data_dir:
-            os.environ["MIYUN_DATA_DIR"] = str(data_dir)
         click.echo(f"网页：http://{host}:{port}/   巡查图：http://{host}:{port}/maps/patrols?date={day}")
-        ctx.invoke(command, host=host, port=port, layers=path)
+        ctx.invoke(command, host=host, port=port, layers=path, data_dir=ws.data_dir)  # this run's workspace

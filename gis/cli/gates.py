@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import pass_workspace
 from gis.schema import ENTRY_KINDS, PASS_OFFICES
 
 
@@ -24,38 +24,36 @@ def gates() -> None:
 @click.option("--from", "valid_from", required=True, help="有效期起 YYYY-MM-DD。")
 @click.option("--to", "valid_to", required=True, help="有效期止 YYYY-MM-DD。")
 @click.option("--gates", "gate_list", default=None, help="限用进出口编号，逗号分隔（默认全部）。")
-@data_dir_option
-@user_option
-def pass_add(pass_no, holder, kind, plate, office, valid_from, valid_to, gate_list, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def pass_add(ws, pass_no, holder, kind, plate, office, valid_from, valid_to, gate_list) -> None:
     """登记通行证明。"""
     from gis.ledger.gates import add_pass
 
-    add_pass(workspace(None, data_dir).ledger, user=user, pass_no=pass_no, holder=holder, kind=kind, plate=plate,
+    add_pass(ws.ledger, user=ws.user, pass_no=pass_no, holder=holder, kind=kind, plate=plate,
              office=office, valid_from=valid_from, valid_to=valid_to, gates=gate_list)
     click.echo(f"已登记通行证明 {pass_no}（{PASS_OFFICES[office]}签发，{valid_from} 至 {valid_to}）")
 
 
 @gates.command("pass-revoke")
 @click.argument("pass_no")
-@data_dir_option
-@user_option
-def pass_revoke(pass_no, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def pass_revoke(ws, pass_no) -> None:
     """注销通行证明。"""
     from gis.ledger.gates import revoke_pass
 
-    revoke_pass(workspace(None, data_dir).ledger, pass_no, user=user)
+    revoke_pass(ws.ledger, pass_no, user=ws.user)
     click.echo(f"已注销 {pass_no}")
 
 
 @gates.command("passes")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
-@data_dir_option
-def passes(out, data_dir) -> None:
+@pass_workspace("data_dir")
+def passes(ws, out) -> None:
     """通行证明登记簿。"""
     from gis.cli.tables import show_or_export
     from gis.ledger.gates import passes_table
 
-    frame = passes_table(workspace(None, data_dir).ledger)
+    frame = passes_table(ws.ledger)
     show_or_export(frame, out, sheet="通行证明", title=f"通行证明 {len(frame)} 份，其中有效 {(frame['状态'] == '有效').sum()} 份",
                    empty="尚未登记通行证明。", unit="份")
 
@@ -68,15 +66,12 @@ def passes(out, data_dir) -> None:
 @click.option("--plate", default=None)
 @click.option("--in", "time_in", default=None, help="进入时间（默认现在）。")
 @click.option("--out", "time_out", default=None, help="离开时间。")
-@layers_option
-@data_dir_option
-@user_option
-def entry(gate_id, kind, pass_no, who, plate, time_in, time_out, layers, data_dir, user) -> None:
+@pass_workspace
+def entry(ws, gate_id, kind, pass_no, who, plate, time_in, time_out) -> None:
     """登记一次进出并与通行证明核对。"""
     from gis.ledger.gates import log_entry
 
-    ws = workspace(layers, data_dir)
-    logged = log_entry(ws.ledger, ws.gate_ids(), user=user, gate_id=gate_id, kind=kind, pass_no=pass_no, who=who,
+    logged = log_entry(ws.ledger, ws.gate_ids(), user=ws.user, gate_id=gate_id, kind=kind, pass_no=pass_no, who=who,
                        plate=plate, time_in=time_in, time_out=time_out)
     if logged["problems"]:
         click.secho(f"已登记，存在问题：{logged['problems']}", fg="yellow")
@@ -87,14 +82,14 @@ def entry(gate_id, kind, pass_no, who, plate, time_in, time_out, layers, data_di
 @gates.command("log")
 @click.option("--date", "day", required=True, help="日期 YYYY-MM-DD（北京时间）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
-@data_dir_option
-def log(day, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def log(ws, day, out) -> None:
     """某日进出登记及核对结果。"""
     from gis.cli.tables import show_or_export
     from gis.ledger.gates import entries_on
     from gis.localtime import parse_day
 
-    frame = entries_on(workspace(None, data_dir).ledger, parse_day(day, field="--date"))
+    frame = entries_on(ws.ledger, parse_day(day, field="--date"))
     problems = int((frame["问题"] != "").sum())
     show_or_export(frame, out, sheet="进出登记", title=f"{day} 进出登记 {len(frame)} 条，其中有问题 {problems} 条",
                    empty=f"{day} 没有进出登记。", unit="条")

@@ -9,14 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from gis.cli.options import (
-    data_dir_option,
-    layers_option,
-    quiet_option,
-    resolve_data_dir,
-    resolve_layers,
-    user_option,
-)
+from gis.cli.options import pass_workspace, quiet_option
 from gis.schema import GRIDS, LAYERS
 
 console = Console()
@@ -55,13 +48,13 @@ def report_validation(path: Path, quiet: bool) -> bool:
               help="输出 GeoPackage；默认同 --layers。")
 @click.option("--dem", "dem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="真实高程模型 GeoTIFF（如 Copernicus 30 m），代替合成高程。")
-@layers_option
+@pass_workspace("layers")
 @quiet_option
-def build_sample(out: Path | None, dem: Path | None, layers: Path | None, quiet: bool) -> None:
+def build_sample(ws, out: Path | None, dem: Path | None, quiet: bool) -> None:
     """生成示例图层（真实区界、镇驻地、村庄 + 合成要素）并校验。"""
     from gis.sample.build import build_sample as build
 
-    out = out or resolve_layers(layers)
+    out = out or ws.layers
     with console.status("生成示例图层 building sample layers…", spinner="dots") if not quiet else nullcontext():
         counts = build(out, dem_file=dem)
     if not quiet:
@@ -72,11 +65,11 @@ def build_sample(out: Path | None, dem: Path | None, layers: Path | None, quiet:
 
 @click.command("validate")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@layers_option
+@pass_workspace("layers")
 @quiet_option
-def validate(path: Path | None, layers: Path | None, quiet: bool) -> None:
+def validate(ws, path: Path | None, quiet: bool) -> None:
     """校验图层：缺图层/字段、坐标系、几何、编号、重叠、覆盖、定额、河长。"""
-    if not report_validation(path or resolve_layers(layers), quiet):
+    if not report_validation(path or ws.layers, quiet):
         raise SystemExit(1)
 
 
@@ -88,21 +81,19 @@ def validate(path: Path | None, layers: Path | None, quiet: bool) -> None:
               help="字段映射：图层字段=源字段，可重复。")
 @click.option("--source-layer", default=None, help="源文件中的图层名（多图层 GeoPackage）。")
 @click.option("--make-valid", is_flag=True, help="修复无效几何后再校验。")
-@layers_option
+@pass_workspace
 @quiet_option
-@data_dir_option
-@user_option
-def import_layer(layer: str, file: Path, crs: str | None, mapping: tuple[str, ...], source_layer: str | None,
-                 make_valid: bool, layers: Path | None, quiet: bool, data_dir: Path | None, user: str) -> None:
+def import_layer(ws, layer: str, file: Path, crs: str | None, mapping: tuple[str, ...], source_layer: str | None,
+                 make_valid: bool, quiet: bool) -> None:
     """用真实数据替换一个图层（坐标转换、字段映射、整体校验、原子替换）。"""
     from gis.importer import import_layer as run_import
     from gis.importer import parse_mapping
     from gis.ledger.db import Ledger
 
-    target = resolve_layers(layers)
+    target = ws.layers
     count = run_import(target, layer, file, crs=crs, mapping=parse_mapping(list(mapping)),
                        source_layer=source_layer, make_valid=make_valid)
-    Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "layers", layer, "imported",
+    Ledger.in_dir(ws.data_dir).note(ws.user, "layers", layer, "imported",
                                                    f"{count} features from {Path(file).name}")
     if not quiet:
         click.secho(f"已导入 {count} 个要素到 {layer}（{target}），校验通过。", fg="green")
@@ -123,10 +114,10 @@ def print_summary(path: Path) -> None:
 
 
 @click.command("info")
-@layers_option
-def info(layers: Path | None) -> None:
+@pass_workspace("layers")
+def info(ws) -> None:
     """列出图层、要素数、各镇网格，以及是否为示例数据。"""
-    print_summary(resolve_layers(layers))
+    print_summary(ws.layers)
 
 
 @click.command("catalogue")

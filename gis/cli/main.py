@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from gis.cli.options import group_workspace_options
 from gis.errors import MiyunError
 
 
@@ -22,12 +24,15 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="miyun-gis")
+@group_workspace_options
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, layers: Path | None, data_dir: Path | None, user: str | None) -> None:
     """密云水库水源保护网格化管理 GIS (Miyun water-protection grid GIS)."""
     from gis.settings import get_settings
+    from gis.workspace import Workspace
 
-    ctx.obj = get_settings()  # every MIYUN_* variable checked here, before any command runs
+    # every MIYUN_* variable checked here, before any command runs; the one workspace of the run
+    ctx.obj = Workspace.from_settings(get_settings(), layers=layers, data_dir=data_dir, user=user)
 
 
 def _register() -> None:

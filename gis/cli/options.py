@@ -1,7 +1,14 @@
-"""Options shared by every subcommand."""
+"""Options shared by every subcommand, and the workspace they describe.
+
+The ``miyun-gis`` group takes ``--layers``, ``--data-dir`` and ``--user`` and builds one
+:class:`~gis.workspace.Workspace` from them and the validated settings (``ctx.obj``).
+A command decorated with :func:`pass_workspace` receives it as its first argument; the same
+options given after the command's name take precedence, as they always have.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -36,10 +43,55 @@ def _default_user() -> str:
 
 user_option = click.option("--user", "user", default=_default_user, show_default="MIYUN_USER 或登录名",
                            help="记入审计日志的操作人。")
+# in pass_workspace: no default here, so that the group's --user and the settings apply
+_user_override = click.option("--user", "user", default=None, show_default="MIYUN_USER 或登录名",
+                              help="记入审计日志的操作人。")
+WORKSPACE_OPTIONS = {"layers": layers_option, "data_dir": data_dir_option, "user": _user_override}
 
 
 def workspace(layers: Path | None, data_dir: Path | None):
     """The installation's layers and data directory, as the options and environment give them."""
+    return current_workspace(layers=layers, data_dir=data_dir)
+
+
+def current_workspace(*, layers: Path | None = None, data_dir: Path | None = None, user: str | None = None):
+    """The group's workspace (``ctx.obj``), or one from the settings outside the group, with a
+    command's own ``--layers``/``--data-dir``/``--user`` taking precedence."""
     from gis.workspace import Workspace
 
-    return Workspace(resolve_layers(layers), resolve_data_dir(data_dir))
+    ctx = click.get_current_context(silent=True)
+    base = ctx.find_object(Workspace) if ctx is not None else None
+    if base is None:
+        base = Workspace.from_settings(get_settings())
+    return base.but(layers=layers, data_dir=data_dir, user=user)
+
+
+def pass_workspace(*which: str):
+    """Give a command the workspace as its first argument, with the options that may override it.
+
+    ``@pass_workspace`` adds ``--layers``, ``--data-dir`` and ``--user``;
+    ``@pass_workspace("layers")`` only those named.  Replaces the repeated
+    ``@layers_option @data_dir_option @user_option`` and ``workspace(layers, data_dir)``.
+    """
+    if len(which) == 1 and callable(which[0]):
+        return pass_workspace()(which[0])
+    names = which or tuple(WORKSPACE_OPTIONS)
+
+    def decorate(f):
+        @functools.wraps(f)
+        def run(*args, **kwargs):
+            overrides = {name: kwargs.pop(name, None) for name in names}
+            return f(current_workspace(**overrides), *args, **kwargs)
+
+        for name in reversed(names):
+            run = WORKSPACE_OPTIONS[name](run)
+        return run
+
+    return decorate
+
+
+def group_workspace_options(f):
+    """The group's ``--layers``, ``--data-dir`` and ``--user`` (for every command)."""
+    for name in reversed(WORKSPACE_OPTIONS):
+        f = WORKSPACE_OPTIONS[name](f)
+    return f

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import pass_workspace
 from gis.cli.tables import emit, out_option
 from gis.schema import BUILDING_FORMS, HAZARD_ZONES, RELOCATION_KINDS, RELOCATION_MODES, VILLAGES
 
@@ -34,13 +34,12 @@ def relocation() -> None:
 @click.option("--building-form", type=click.Choice(list(BUILDING_FORMS)), default="two_storey")
 @click.option("--natural-villages", type=int, default=1)
 @click.option("--town-plan-on", default=None, help="镇上报计划日期。")
-@data_dir_option
-@user_option
-def plan_add(data_dir, user, **fields) -> None:
+@pass_workspace("data_dir", "user")
+def plan_add(ws, **fields) -> None:
     """登记一个村的搬迁计划。"""
     from gis.relocation.plans import add_plan, payments
 
-    plan = add_plan(workspace(None, data_dir).ledger, user=user, **fields)
+    plan = add_plan(ws.ledger, user=ws.user, **fields)
     money = payments(plan)
     click.echo(f"搬迁计划 {plan['plan_id']}：{plan['town']}{plan['village']} {plan['households']} 户 {plan['people']} 人；"
                f"补助 市级 {money['city_yuan']:,} 元、区级 {money['district_yuan']:,} 元")
@@ -55,28 +54,27 @@ def plan_add(data_dir, user, **fields) -> None:
 @click.option("--demolished", "old_houses_demolished", type=int, default=0, help="旧房拆除户数。")
 @click.option("--accepted-on", default=None, help="竣工验收日期。")
 @click.option("--problems", default="", help="存在的主要问题。")
-@data_dir_option
-@user_option
-def progress(plan_id, data_dir, user, **fields) -> None:
+@pass_workspace("data_dir", "user")
+def progress(ws, plan_id, **fields) -> None:
     """填报某计划的月度进度。"""
     from gis.localtime import parse_month
     from gis.relocation.plans import record_progress
 
     parse_month(fields["month"])
-    record_progress(workspace(None, data_dir).ledger, user=user, plan_id=plan_id, **fields)
+    record_progress(ws.ledger, user=ws.user, plan_id=plan_id, **fields)
     click.echo(f"{plan_id} {fields['month']} 进度已填报。")
 
 
 @relocation.command("subsidy")
 @click.argument("plan_id")
 @click.option("--progress", "works", type=float, default=None, help="工程进度 0–1（默认取最近月报的完成主体比例）。")
-@data_dir_option
-def subsidy(plan_id, works, data_dir) -> None:
+@pass_workspace("data_dir")
+def subsidy(ws, plan_id, works) -> None:
     """某计划的补助明细与当前可拨付资金（30% / 至 80% / 验收后 20%）。"""
     from gis.cli.tables import show_table
     from gis.relocation.plans import get_plan, latest_progress, payments, subsidies
 
-    ledger = workspace(None, data_dir).ledger
+    ledger = ws.ledger
     plan = get_plan(ledger, plan_id)
     done = latest_progress(ledger, plan_id) or {}
     works = done.get("structure_done", 0.0) if works is None else works
@@ -94,8 +92,8 @@ def subsidy(plan_id, works, data_dir) -> None:
 @click.option("--month", default=None, help="实施进度统计表的月份 YYYY-MM（默认只出计划表）。")
 @click.option("--as-of", "as_of", default=None, help="判断滞后的日期（默认今天）。")
 @out_option
-@data_dir_option
-def tables(year, month, as_of, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def tables(ws, year, month, as_of, out) -> None:
     """附件 1 计划统计表、附件 2 实施进度统计表，以及滞后事项。"""
     from gis.localtime import parse_day, parse_month, today_local
     from gis.relocation.reports import relocation_sheets
@@ -103,21 +101,19 @@ def tables(year, month, as_of, out, data_dir) -> None:
 
     if month:
         parse_month(month)
-    ws = workspace(None, data_dir)
     sheets = relocation_sheets(ws.ledger, year, month, parse_day(as_of, field="--as-of") if as_of else today_local())
     emit(sheets, out, reports_dir(ws.data_dir) / f"relocation-{year}.xlsx", f"{year} 年山区农民搬迁计划统计表")
 
 
 @relocation.command("villages")  # not a layer
-@layers_option
-def villages(layers) -> None:
+@pass_workspace("layers")
+def villages(ws) -> None:
     """位于隐患区的村庄及户数、人口。"""
     from gis import store
-    from gis.cli.options import resolve_layers
     from gis.cli.tables import show_table
     from gis.relocation.plans import hazard_villages
 
-    path = resolve_layers(layers)
+    path = ws.layers
     from gis.schema import HAZARD_LEVELS, HAZARD_TYPES, HAZARD_ZONES, VILLAGES
 
     frame = hazard_villages(store.read_layer(path, VILLAGES.name), store.read_layer(path, HAZARD_ZONES.name))
@@ -132,10 +128,9 @@ def villages(layers) -> None:
 @click.option("--crs", default=None, help="新址文件坐标系（未注明时），或 gcj02 / bd09。")
 @click.option("--avoid", multiple=True, metavar="名称=文件",
               help="另需避让的图层，如 生态保护红线=redline.gpkg、自然保护区=reserve.geojson（可多次）。")
-@layers_option
-def site_check(site_file, crs, avoid, layers) -> None:
+@pass_workspace("layers")
+def site_check(ws, site_file, crs, avoid) -> None:
     """新址核查：与一级保护区、河道管护范围、隐患区及生态红线等的重叠面积。"""
-    from gis.cli.options import resolve_layers
     from gis.cli.tables import show_table
     from gis.errors import InputError
     from gis.relocation.site import check_site, read_site
@@ -146,7 +141,7 @@ def site_check(site_file, crs, avoid, layers) -> None:
         if not sep or not title or not path:
             raise InputError(f"--avoid 应写作 名称=文件，收到 {item}", field="--avoid")
         extra.append((title, Path(path)))
-    result = check_site(resolve_layers(layers), read_site(site_file, crs), extra)
+    result = check_site(ws.layers, read_site(site_file, crs), extra)
     if result.refused:
         show_table(result.conflicts.rename(columns={"title": "图层", "feature": "要素", "overlap_m2": "重叠面积(平方米)",
                                                     "share": "占新址比例"}).drop(columns="layer"), "冲突")

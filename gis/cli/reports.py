@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import pass_workspace
 
 
 @click.group("report")
@@ -19,15 +19,14 @@ def report() -> None:
 @click.option("--as-of", "as_of", default=None, help="以此日期判断是否逾期未报（默认今天）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出 .xlsx（默认 data/reports/monthly-YYYY-MM.xlsx）或 .csv。")
-@data_dir_option
-def monthly(month, as_of, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def monthly(ws, month, as_of, out) -> None:
     """各镇月度巡查发现违法用地违法建设情况（次月 20 日前报区规自分局）。"""
     from gis.cli.tables import show_table
     from gis.ledger.monthly import monthly_report
     from gis.localtime import parse_day
     from gis.reports import reports_dir, write_table
 
-    ws = workspace(None, data_dir)
     sheets = monthly_report(ws.cases, month, as_of=parse_day(as_of, field="--as-of") if as_of else None)
     out = out or reports_dir(ws.data_dir) / f"monthly-{month}.xlsx"
     write_table(out, sheets)
@@ -42,13 +41,12 @@ def monthly(month, as_of, out, data_dir) -> None:
 @click.option("--town", required=True)
 @click.option("--month", required=True, help="月份 YYYY-MM。")
 @click.option("--time", "at", default=None, help="报送时间（默认现在）。")
-@data_dir_option
-@user_option
-def submit(town, month, at, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def submit(ws, town, month, at) -> None:
     """镇报送月报（本月无发现即为零报告）。"""
     from gis.ledger.monthly import submit as submit_report
 
-    result = submit_report(workspace(None, data_dir).cases, town, month, user=user, at=at)
+    result = submit_report(ws.cases, town, month, user=ws.user, at=at)
     kind = "零报告" if result["zero_report"] else f"发现 {result['findings']} 处"
     click.echo(f"{town} {month} 月报已报送：{kind}（截止 {result['due']}）")
 
@@ -62,9 +60,8 @@ def submit(town, month, at, data_dir, user) -> None:
 @click.option("--threshold", default=0.8, show_default=True, help="一致率不低于此值判为基本一致。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Excel 输出（默认 data/reports/reconcile-YYYY-MM.xlsx）；同名 .gpkg 图层一并输出。")
-@layers_option
-@data_dir_option
-def reconcile(month, clues_file, crs, tolerance, threshold, out, layers, data_dir) -> None:
+@pass_workspace("layers", "data_dir")
+def reconcile(ws, month, clues_file, crs, tolerance, threshold, out) -> None:
     """卫片线索与各镇巡查台账比对。"""
     from gis.cli.tables import show_table
     from gis.ledger.reconcile import read_clues
@@ -73,7 +70,6 @@ def reconcile(month, clues_file, crs, tolerance, threshold, out, layers, data_di
     from gis.reports import reports_dir, write_excel
 
     parse_month(month)
-    ws = workspace(layers, data_dir)
     result = compare(ws.cases, ws.index, read_clues(clues_file, crs), month, tolerance_m=tolerance,
                      threshold=threshold)
     out = out or reports_dir(ws.data_dir) / f"reconcile-{month}.xlsx"

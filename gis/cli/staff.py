@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import pass_workspace
 from gis.cli.tables import emit, out_option, show_or_export, show_table
 from gis.schema import DEDUCTION_KINDS, GRIDS, MECHANISM_ITEMS, RESULT_EVENTS
 
@@ -41,38 +41,31 @@ def staff() -> None:
 
 
 @staff.command("load-sample")
-@layers_option
-@data_dir_option
-@user_option
-def load_sample(layers, data_dir, user) -> None:
+@pass_workspace
+def load_sample(ws) -> None:
     """按图层定额生成示例花名册（编号，不含姓名；标记为合成数据）。"""
     from gis.staff.roster import SAMPLE_SOURCE, load_roster, sample_roster
 
-    ws = workspace(layers, data_dir)
-    count = load_roster(ws.ledger, sample_roster(ws.layers), _grid_towns(ws), user=user, source=SAMPLE_SOURCE)
+    count = load_roster(ws.ledger, sample_roster(ws.layers), _grid_towns(ws), user=ws.user, source=SAMPLE_SOURCE)
     click.echo(f"示例花名册 {count} 人已载入（示例数据 SAMPLE DATA）。")
 
 
 @staff.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@layers_option
-@data_dir_option
-@user_option
-def import_(file, layers, data_dir, user) -> None:
+@pass_workspace
+def import_(ws, file) -> None:
     """导入区里的花名册（.xlsx / .csv，中文或英文列名）；有误则整体不导入。"""
     from gis.staff.roster import load_roster, read_roster_file
 
-    ws = workspace(layers, data_dir)
-    count = load_roster(ws.ledger, read_roster_file(file), _grid_towns(ws), user=user, source=f"import: {file.name}",
+    count = load_roster(ws.ledger, read_roster_file(file), _grid_towns(ws), user=ws.user, source=f"import: {file.name}",
                         file=str(file))
     click.echo(f"花名册 {count} 人已导入。")
 
 
 @staff.command("posts")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@data_dir_option
-@user_option
-def posts(file, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def posts(ws, file) -> None:
     """登记其他公益性岗位人员（护林员、保洁员…），列：person_id/人员识别号、post/岗位。"""
     import pandas as pd
 
@@ -84,20 +77,20 @@ def posts(file, data_dir, user) -> None:
             pd.read_csv(file, dtype=str, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"无法读取：{exc}", file=str(file)) from None
-    count = add_other_posts(workspace(None, data_dir).ledger, frame.fillna(""), user=user, file=str(file))
+    count = add_other_posts(ws.ledger, frame.fillna(""), user=ws.user, file=str(file))
     click.echo(f"已登记 {count} 人。")
 
 
 @staff.command("list")
 @click.option("--town", default=None)
 @out_option
-@data_dir_option
-def list_(town, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def list_(ws, town, out) -> None:
     """花名册（按镇筛选、导出）。"""
     from gis.schema import STAFF_COLUMNS
     from gis.staff.roster import roster
 
-    frame = roster(workspace(None, data_dir).ledger)
+    frame = roster(ws.ledger)
     if town:
         frame = frame.loc[frame["town"] == town]
     if not out and len(frame):
@@ -108,14 +101,14 @@ def list_(town, out, data_dir) -> None:
 
 @staff.command("reevaluations")
 @click.option("--date", "on", default=None, help="以此日期计（默认今天），列出 90 天内到期的三年评议。")
-@data_dir_option
-def reevaluations(on, data_dir) -> None:
+@pass_workspace("data_dir")
+def reevaluations(ws, on) -> None:
     """三年一评：到期或将到期的保水员。"""
     from gis.localtime import parse_day, today_local
     from gis.staff.roster import reevaluations_due
 
     day = parse_day(on, field="--date") if on else today_local()
-    frame = reevaluations_due(workspace(None, data_dir).ledger, day)
+    frame = reevaluations_due(ws.ledger, day)
     if frame.empty:
         click.echo(f"截至 {day}，90 天内没有到期的评议。")
     else:
@@ -130,13 +123,12 @@ def reevaluations(on, data_dir) -> None:
 @click.option("--date", "occurred_on", required=True, help="发生日期 YYYY-MM-DD。")
 @click.option("--evidence", required=True, help="证据：时间、地点、情况、照片或证人。")
 @click.option("--case", "case_id", default=None, help="关联案件编号（漏报、迟报）。")
-@data_dir_option
-@user_option
-def deduct(staff_id, kind, occurred_on, evidence, case_id, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def deduct(ws, staff_id, kind, occurred_on, evidence, case_id) -> None:
     """记录扣分。"""
     from gis.staff.deductions import record
 
-    done = record(workspace(None, data_dir).ledger, user=user, staff_id=staff_id, kind=kind,
+    done = record(ws.ledger, user=ws.user, staff_id=staff_id, kind=kind,
                   occurred_on=occurred_on, evidence=evidence, case_id=case_id)
     click.echo(f"扣分记录 {done['deduction_id']}：{staff_id} −{done['points']}（{DEDUCTION_KINDS[kind][1]}）")
 
@@ -144,13 +136,12 @@ def deduct(staff_id, kind, occurred_on, evidence, case_id, data_dir, user) -> No
 @staff.command("appeal")
 @click.argument("deduction_id", type=int)
 @click.option("--note", required=True, help="申诉理由。")
-@data_dir_option
-@user_option
-def appeal(deduction_id, note, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def appeal(ws, deduction_id, note) -> None:
     """保水员申诉：申诉期间该扣分不计。"""
     from gis.staff.deductions import appeal as appeal_deduction
 
-    appeal_deduction(workspace(None, data_dir).ledger, deduction_id, user=user, note=note)
+    appeal_deduction(ws.ledger, deduction_id, user=ws.user, note=note)
     click.echo(f"扣分记录 {deduction_id} 申诉中，暂不计分。")
 
 
@@ -158,25 +149,24 @@ def appeal(deduction_id, note, data_dir, user) -> None:
 @click.argument("deduction_id", type=int)
 @click.option("--upheld/--overturned", required=True, help="维持扣分 / 撤销扣分。")
 @click.option("--date", "on", default=None, help="处理日期（默认今天）。")
-@data_dir_option
-@user_option
-def decide(deduction_id, upheld, on, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def decide(ws, deduction_id, upheld, on) -> None:
     """处理申诉。"""
     from gis.staff.deductions import decide as decide_appeal
 
-    decide_appeal(workspace(None, data_dir).ledger, deduction_id, user=user, upheld=upheld, on=on)
+    decide_appeal(ws.ledger, deduction_id, user=ws.user, upheld=upheld, on=on)
     click.echo(f"扣分记录 {deduction_id}：{'维持扣分' if upheld else '撤销扣分'}。")
 
 
 @staff.command("dismissals")
 @click.option("--year", type=int, required=True)
-@data_dir_option
-def dismissals(year, data_dir) -> None:
+@pass_workspace("data_dir")
+def dismissals(ws, year) -> None:
     """年度累计扣分达 3 分、考核不合格应辞退的保水员。"""
     from gis.staff.deductions import dismissal_list
     from gis.staff.reports import STAFF_POINT_COLUMNS
 
-    frame = dismissal_list(workspace(None, data_dir).ledger, year)
+    frame = dismissal_list(ws.ledger, year)
     if frame.empty:
         click.echo(f"{year} 年没有累计扣分达 3 分的保水员。")
     else:
@@ -186,8 +176,8 @@ def dismissals(year, data_dir) -> None:
 @staff.command("absences")
 @click.option("--date", "day", required=True, help="日期 YYYY-MM-DD。")
 @out_option
-@data_dir_option
-def absences(day, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def absences(ws, day, out) -> None:
     """由轨迹提出的疑似缺岗名单（班次内本网格无定位），须经管理人员核实后才扣分。"""
     from gis.localtime import parse_day
     from gis.reports import reports_dir
@@ -195,7 +185,6 @@ def absences(day, out, data_dir) -> None:
     from gis.staff.roster import roster
 
     parse_day(day, field="--date")
-    ws = workspace(None, data_dir)
     staff_on_roster = roster(ws.ledger)
     if staff_on_roster.empty:
         click.echo("花名册为空；先载入花名册。")
@@ -219,13 +208,12 @@ def assess() -> None:
               help="；".join(f"{n} {name}（{w} 分）" for n, w, name in MECHANISM_ITEMS))
 @click.option("--score", type=float, required=True)
 @click.option("--evidence", required=True, help="评分依据。")
-@data_dir_option
-@user_option
-def mechanism(town, year, item, score, evidence, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def mechanism(ws, town, year, item, score, evidence) -> None:
     """为工作机制建设某一项评分。"""
     from gis.staff.assessment import score_mechanism
 
-    score_mechanism(workspace(None, data_dir).ledger, user=user, town=town, year=year, item=item, score=score,
+    score_mechanism(ws.ledger, user=ws.user, town=town, year=year, item=item, score=score,
                     evidence=evidence)
     click.echo(f"{town} {year} 年工作机制第 {item} 项：{score} 分。")
 
@@ -236,13 +224,12 @@ def mechanism(town, year, item, score, evidence, data_dir, user) -> None:
               help="；".join(f"{k} {v}" for k, v in RESULT_EVENTS.items()))
 @click.option("--date", "occurred_on", required=True)
 @click.option("--evidence", required=True)
-@data_dir_option
-@user_option
-def event(town, event, occurred_on, evidence, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def event(ws, town, event, occurred_on, evidence) -> None:
     """记录履职结果否决事项（当年履职结果 20 分全扣）。"""
     from gis.staff.assessment import record_result_event
 
-    done = record_result_event(workspace(None, data_dir).ledger, user=user, town=town, event=event,
+    done = record_result_event(ws.ledger, user=ws.user, town=town, event=event,
                                occurred_on=occurred_on, evidence=evidence)
     click.echo(f"{town} {done['year']} 年：{RESULT_EVENTS[event]}，履职结果 20 分全扣。")
 
@@ -250,13 +237,12 @@ def event(town, event, occurred_on, evidence, data_dir, user) -> None:
 @assess.command("report")
 @click.option("--year", type=int, required=True)
 @out_option
-@data_dir_option
-def assess_report(year, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def assess_report(ws, year, out) -> None:
     """各镇考核得分、保水员扣分与辞退名单、扣分明细。"""
     from gis.reports import reports_dir
     from gis.staff.reports import assessment_sheets
 
-    ws = workspace(None, data_dir)
     emit(assessment_sheets(ws.ledger, year), out, reports_dir(ws.data_dir) / f"assessment-{year}.xlsx",
          f"{year} 年各镇考核")
 
@@ -267,14 +253,12 @@ def assess_report(year, out, data_dir) -> None:
 @click.option("--spent", multiple=True, metavar="镇=元", help="年终审计认定的运行保障费支出（可多次），用于计算审计后拨付。")
 @click.option("--reserve-used", multiple=True, metavar="年度=元", help="各年应急费用使用额（可多次），用于计算结转。")
 @out_option
-@layers_option
-@data_dir_option
-def funds(year, quarter, spent, reserve_used, out, layers, data_dir) -> None:
+@pass_workspace("layers", "data_dir")
+def funds(ws, year, quarter, spent, reserve_used, out) -> None:
     """年度网格化管理资金安排（劳务补贴、保险、运行、宣传、培训、应急）与季度拨付。"""
     from gis.reports import reports_dir
     from gis.staff.reports import funds_sheets, quarterly_sheets
 
-    ws = workspace(layers, data_dir)
     if quarter:
         emit(quarterly_sheets(ws.ledger, year, quarter), out,
              reports_dir(ws.data_dir) / f"subsidy-{year}-Q{quarter}.xlsx", f"{year} 年第 {quarter} 季度劳务补贴")

@@ -7,14 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from gis.cli.options import (
-    data_dir_option,
-    layers_option,
-    quiet_option,
-    resolve_data_dir,
-    resolve_layers,
-    user_option,
-)
+from gis.cli.options import pass_workspace, quiet_option
 
 
 def _date(_ctx, _param, value):
@@ -36,25 +29,22 @@ def tracks() -> None:
 @click.option("--staff", default=None, help="保水员编号（文件中没有时）。")
 @click.option("--crs", default=None, help="坐标系：EPSG:nnnn、gcj02 或 bd09（默认 WGS84）。")
 @click.option("--max-speed", default=25.0, show_default=True, help="超过此速度（米/秒）的跳点标记为异常。")
-@layers_option
-@data_dir_option
+@pass_workspace
 @quiet_option
-@user_option
-def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None:
+def import_(ws, files, staff, crs, max_speed, quiet) -> None:
     """导入 GPX / CSV / GeoJSON 轨迹文件（可多个）。"""
     from gis.join import GridIndex
     from gis.ledger.db import Ledger
     from gis.tracks.importer import import_file
 
-    index = GridIndex.from_layers(resolve_layers(layers))
+    index = GridIndex.from_layers(ws.layers)
     failed = 0
     for path in files:
-        result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed,
-                             user=user)
+        result = import_file(path, index, ws.data_dir, staff=staff, crs=crs, max_speed=max_speed, user=ws.user)
         if result.stored:
-            Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "tracks", Path(path).name,
-                                                           "replaced" if result.replaced else "imported",
-                                                           f"{result.stored} fixes")
+            Ledger.in_dir(ws.data_dir).note(ws.user, "tracks", Path(path).name,
+                                            "replaced" if result.replaced else "imported",
+                                            f"{result.stored} fixes")
         for notice in result.notices:
             if not quiet or notice.level == "warning":
                 click.echo(str(notice), err=notice.level == "warning")
@@ -71,10 +61,9 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None
 @click.option("--to", "until", default=None, callback=_date, help="到此日期（含），逐日计算。")
 @click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory", show_default=True)
 @click.option("--scheduler", default=None, help="Dask 调度器地址（默认本机 LocalCluster）。")
-@layers_option
-@data_dir_option
+@pass_workspace("layers", "data_dir")
 @quiet_option
-def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
+def daily_(ws, day, until, engine, scheduler, quiet) -> None:
     """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
     from gis.intake.compact import day_status
     from gis.reports import reports_dir
@@ -82,7 +71,7 @@ def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
     from gis.tracks.pipeline import load_reference, run_daily, run_days_dask
 
     days = [d.strftime("%Y-%m-%d") for d in pd.date_range(day, until or day)]
-    layers_path, data = resolve_layers(layers), resolve_data_dir(data_dir)
+    layers_path, data = ws.layers, ws.data_dir
     if engine == "dask":
         grid, staff = run_days_dask(days, layers_path, data, scheduler)
         for d in days:
@@ -124,16 +113,15 @@ def export_(day, until, out, data_dir) -> None:
 @click.option("--staff", "n_staff", type=click.IntRange(1, None), default=None, help="模拟人数（默认全部 2150 人）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="只写出 CSV 文件，不存入轨迹库。")
-@layers_option
-@data_dir_option
+@pass_workspace("layers", "data_dir")
 @quiet_option
-def simulate_tracks(day, n_staff, out, layers, data_dir, quiet) -> None:
+def simulate_tracks(ws, day, n_staff, out, quiet) -> None:
     """在示例图层上模拟一天的巡查轨迹（合成数据，标记为 synthetic）。"""
     from gis.tracks.pipeline import simulate_and_store
     from gis.validate import ensure_valid
 
-    layers_path = ensure_valid(resolve_layers(layers))
-    count, notices = simulate_and_store(day, layers_path, resolve_data_dir(data_dir), n_staff, out)
+    layers_path = ensure_valid(ws.layers)
+    count, notices = simulate_and_store(day, layers_path, ws.data_dir, n_staff, out)
     for notice in notices:
         click.echo(str(notice))
     if not quiet:

@@ -27,7 +27,32 @@ FLAGS = ["", FLAG_ACCURACY, FLAG_JUMP]  # a fix's flag ('' for a good fix), in s
 
 
 def to_wgs84(frame: pd.DataFrame, declared: str | None, name: str, notices: Notices) -> pd.DataFrame:
-    """Convert lon/lat columns from the declared CRS (EPSG code, gcj02, bd09) to WGS84."""
+    """Convert lon/lat columns from the declared CRS (EPSG code, gcj02, bd09) to WGS84.
+
+    Parameters
+    ----------
+    frame : DataFrame with ``lon`` and ``lat``
+    declared : the CRS the file declares (``None`` or WGS84: nothing to do)
+    name : the file's name, for the notice
+    notices : where the conversion is noted
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself when already WGS84, else a copy with converted coordinates.
+
+    Examples
+    --------
+    >>> notices = Notices()
+    >>> fixes = pd.DataFrame({"lon": [116.8534], "lat": [40.3789]})
+    >>> to_wgs84(fixes, None, "a.csv", notices) is fixes
+    True
+    >>> moved = to_wgs84(fixes, "gcj02", "a.csv", notices)
+    >>> round(float(fixes.lon[0] - moved.lon[0]) * 1e5), round(float(fixes.lat[0] - moved.lat[0]) * 1e5)
+    (603, 116)
+    >>> [str(n) for n in notices]
+    ['a.csv：坐标已由 gcj02 转换为 WGS84']
+    """
     if crs_mod.is_wgs84(declared):
         return frame
     frame = frame.copy()
@@ -38,7 +63,28 @@ def to_wgs84(frame: pd.DataFrame, declared: str | None, name: str, notices: Noti
 
 def drop_implausible(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
     """Swap latitude/longitude given the wrong way round; drop points outside China or outside the area
-    where the storage CRS is defined (``gis.tracks.store.AREA_OF_USE``)."""
+    where the storage CRS is defined (``gis.tracks.store.AREA_OF_USE``).
+
+    Parameters
+    ----------
+    frame : DataFrame with ``lon``, ``lat`` and the file's ``row`` numbers
+    name : the file's name, for the notices
+    notices : swapped and dropped rows are noted here
+
+    Returns
+    -------
+    DataFrame
+        The plausible fixes, index reset.
+
+    Examples
+    --------
+    >>> notices = Notices()
+    >>> fixes = pd.DataFrame({"lon": [116.85, 40.38, 2.35], "lat": [40.38, 116.85, 48.86], "row": [2, 3, 4]})
+    >>> drop_implausible(fixes, "a.csv", notices)[["lon", "lat"]].values.tolist()
+    [[116.85, 40.38], [116.85, 40.38]]
+    >>> [str(n) for n in notices]
+    ['a.csv：1 个点经纬度顺序颠倒，已交换 (lat/lon swapped)', 'a.csv 第 4 行：坐标不在中国境内，已跳过 (outside China)']
+    """
     lon, lat = frame["lon"].to_numpy(dtype=float, copy=True), frame["lat"].to_numpy(dtype=float, copy=True)
     minx, miny, maxx, maxy = CHINA_LONLAT
     inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
@@ -59,7 +105,15 @@ def drop_implausible(frame: pd.DataFrame, name: str, notices: Notices) -> pd.Dat
 
 
 def staff_codes(frame: pd.DataFrame) -> np.ndarray:
-    """An integer per fix that is equal exactly when the staff codes are (the categorical codes)."""
+    """An integer per fix that is equal exactly when the staff codes are (the categorical codes).
+
+    Examples
+    --------
+    >>> staff_codes(pd.DataFrame({"staff_id": ["XWZ-K01-02", "XWZ-K01-01", "XWZ-K01-02"]})).tolist()
+    [0, 1, 0]
+    >>> staff_codes(pd.DataFrame({"staff_id": pd.Categorical(["b", "a", "b"])})).tolist()
+    [1, 0, 1]
+    """
     staff = frame["staff_id"]
     if isinstance(staff.dtype, pd.CategoricalDtype):
         return staff.cat.codes.to_numpy()
@@ -68,7 +122,15 @@ def staff_codes(frame: pd.DataFrame) -> np.ndarray:
 
 def by_staff_and_time(frame: pd.DataFrame) -> pd.DataFrame:
     """Sorted by staff and time, file order kept among equals; a frame already in that order (as phone
-    exports are) is returned as it is, without a sort."""
+    exports are) is returned as it is, without a sort.
+
+    Examples
+    --------
+    >>> fixes = pd.DataFrame({"staff_id": ["b", "a", "a"], "row": [2, 3, 4],
+    ...                       "time": pd.to_datetime(["08:00", "08:01", "08:00"], utc=True, format="%H:%M")})
+    >>> by_staff_and_time(fixes)["row"].tolist()
+    [4, 3, 2]
+    """
     staff = frame["staff_id"]
     if isinstance(staff.dtype, pd.CategoricalDtype) and staff.cat.categories.is_monotonic_increasing \
             and len(frame) > 1:
@@ -81,7 +143,18 @@ def by_staff_and_time(frame: pd.DataFrame) -> pd.DataFrame:
 
 def drop_duplicates(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
     """The same staff member at the same time twice: keep the first.  Returns the fixes sorted by
-    staff and time."""
+    staff and time.
+
+    Examples
+    --------
+    >>> notices = Notices()
+    >>> fixes = pd.DataFrame({"staff_id": ["a", "a", "a"], "row": [2, 3, 4],
+    ...                       "time": pd.to_datetime(["08:00", "08:00", "08:05"], utc=True, format="%H:%M")})
+    >>> drop_duplicates(fixes, "a.gpx", notices)["row"].tolist()
+    [2, 4]
+    >>> [str(n) for n in notices]
+    ['a.gpx：1 个重复轨迹点（同一保水员同一时间），已去重']
+    """
     frame = by_staff_and_time(frame)
     staff, time = staff_codes(frame), frame["time"].array.asi8
     dup = np.r_[False, (staff[1:] == staff[:-1]) & (time[1:] == time[:-1])]
@@ -95,12 +168,26 @@ PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 
 def epoch_seconds(times: pd.Series) -> np.ndarray:
-    """Seconds since 1970 of tz-aware times, whatever their resolution."""
+    """Seconds since 1970 of tz-aware times, whatever their resolution.
+
+    Examples
+    --------
+    >>> times = pd.Series(pd.to_datetime(["1970-01-01 00:01:30"], utc=True))
+    >>> epoch_seconds(times).tolist(), epoch_seconds(times.astype("datetime64[ms, UTC]")).tolist()
+    ([90.0], [90.0])
+    """
     return times.array.asi8 / PER_SECOND[times.dt.unit]
 
 
 def sorted_categorical(values: pd.Series) -> pd.Series:
-    """The values as a categorical whose categories sort as the values do (so codes sort as values)."""
+    """The values as a categorical whose categories sort as the values do (so codes sort as values).
+
+    Examples
+    --------
+    >>> codes = sorted_categorical(pd.Series(pd.Categorical(["b", "a"], categories=["b", "a"]))).cat.codes
+    >>> codes.tolist()
+    [1, 0]
+    """
     if not isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype("category")
     if values.cat.categories.is_monotonic_increasing:
@@ -112,6 +199,18 @@ def step_metrics(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) and time (s) from each fix's previous fix of the same staff (NaN for the first).
 
     ``frame`` must be sorted by staff and time and have storage-CRS ``x``, ``y``.
+
+    Returns
+    -------
+    dist, dt : arrays, one value per fix
+
+    Examples
+    --------
+    >>> fixes = pd.DataFrame({"staff_id": ["a", "a", "b"], "x": [0.0, 30.0, 0.0], "y": [0.0, 40.0, 0.0],
+    ...                       "time": pd.to_datetime([0, 10, 20], unit="s", utc=True)})
+    >>> dist, dt = step_metrics(fixes)
+    >>> dist.tolist(), dt.tolist()
+    ([nan, 50.0, nan], [nan, 10.0, nan])
     """
     staff = staff_codes(frame)
     same = staff[1:] == staff[:-1]
@@ -143,6 +242,25 @@ def flag_fixes(frame: pd.DataFrame, max_speed: float = MAX_SPEED_MS,
     A fix is a jump when it could only be reached faster than ``max_speed`` from
     both the fix before it and the one before that: a lone outlier is flagged,
     but not the good fix after it, which is consistent with the fixes before.
+
+    Parameters
+    ----------
+    frame : fixes with ``staff_id``, ``time``, storage-CRS ``x``, ``y`` and ``accuracy_m``
+    max_speed : metres per second above which a step is impossible on patrol
+    max_accuracy : metres; fixes reporting a worse accuracy are flagged
+
+    Returns
+    -------
+    DataFrame
+        The fixes sorted by staff and time, with the categorical ``flag``.
+
+    Examples
+    --------
+    >>> fixes = pd.DataFrame({"staff_id": "a", "x": [0.0, 10.0, 5000.0, 20.0, 30.0], "y": 0.0,
+    ...                       "accuracy_m": [5, 5, 5, 5, 80],
+    ...                       "time": pd.to_datetime([0, 10, 20, 30, 40], unit="s", utc=True)})
+    >>> flag_fixes(fixes)["flag"].tolist()
+    ['', '', 'jump', '', 'accuracy']
     """
     frame = by_staff_and_time(frame)
     from_previous = np.nan_to_num(_speed_from(frame, 1), nan=0.0)

@@ -52,6 +52,24 @@ LOOKBACK_DAYS = 30
 DAILY_COLUMNS = ["staff_id", "time", "x", "y", "flag", "grid_id", "town"]  # what the figures read
 
 
+def _example_day() -> tuple[pd.DataFrame, "Reference"]:
+    """For the examples: an hour of one staff member walking east across XWZ-K01 of the toy layers
+    (:func:`gis.join._example_frames`), past a fence gate, and the reference of those layers."""
+    import geopandas as gpd
+
+    from gis.join import _example_frames
+    from gis.schema import STORAGE_CRS
+
+    index = GridIndex.from_frames(_example_frames())
+    markers = gpd.GeoDataFrame({"marker_id": ["J001"]}, geometry=[shapely.Point(500_000, 4_490_990)], crs=STORAGE_CRS)
+    gates = gpd.GeoDataFrame({"gate_id": ["G01"]}, geometry=[shapely.Point(499_500, 4_490_000)], crs=STORAGE_CRS)
+    fixes = pd.DataFrame({"staff_id": "XWZ-K01-01",
+                          "time": pd.Timestamp("2026-11-21T00:00Z") + pd.to_timedelta(np.arange(60) * 60, unit="s"),
+                          "x": 499_500 + np.arange(60) * 20.0, "y": 4_490_000.0, "flag": "", "grid_id": "XWZ-K01",
+                          "town": "溪翁庄"})
+    return fixes, Reference.build(index, markers, gates)
+
+
 @dataclass
 class Reference:
     """What the figures need from the layers, prepared once."""
@@ -68,6 +86,15 @@ class Reference:
 
     @classmethod
     def build(cls, index: GridIndex, markers, gates) -> "Reference":
+        """From the grid index and the boundary-marker and fence-gate layers (storage CRS); each point
+        counts for the grid it lies in, else the nearest.
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> ref.marker_grid.tolist(), ref.gate_grid.tolist(), ref.index.grids["grid_id"][2]
+        ([2], [2], 'XWZ-K01')
+        """
         def placed(frame):
             xy = shapely.get_coordinates(frame.geometry.array)
             got = index.assign_xy(xy[:, 0], xy[:, 1], nearest=True, distances=False)
@@ -113,7 +140,15 @@ class DayFixes:
 
     @classmethod
     def from_frame(cls, fixes: pd.DataFrame, grid_ids) -> "DayFixes":
-        """From a table of fixes (as :func:`~gis.tracks.store.read_day` gives)."""
+        """From a table of fixes (as :func:`~gis.tracks.store.read_day` gives).
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> day = DayFixes.from_frame(fixes, ref.index.grids["grid_id"])
+        >>> len(day), day.staff_names.tolist(), day.grid[:2].tolist(), day.town_names.tolist()
+        (60, ['XWZ-K01-01'], [2, 2], ['溪翁庄'])
+        """
         fixes = by_staff_and_time(fixes.assign(staff_id=sorted_categorical(fixes["staff_id"]),
                                                town=sorted_categorical(fixes["town"])))
         grid_ids = pd.Index(np.asarray(grid_ids, dtype=object))
@@ -140,23 +175,62 @@ class DayFixes:
 
     @property
     def t(self) -> np.ndarray:
-        """Seconds since 1970 (UTC)."""
+        """Seconds since 1970 (UTC).
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> DayFixes.from_frame(fixes, ref.index.grids["grid_id"]).t[:2].tolist()
+        [1795219200.0, 1795219260.0]
+        """
         return self.instant / PER_SECOND[self.unit]
 
     def where(self, mask: np.ndarray) -> "DayFixes":
-        """The fixes where ``mask`` holds (same names)."""
+        """The fixes where ``mask`` holds (same names).
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> day = DayFixes.from_frame(fixes, ref.index.grids["grid_id"])
+        >>> len(day.where(day.x > 500_000)), day.where(day.x > 500_000).staff_names.tolist()
+        (34, ['XWZ-K01-01'])
+        """
         return replace(self, **{k: getattr(self, k)[mask] for k in
                                 ("staff", "instant", "x", "y", "flag", "grid", "town")})
 
     def good(self) -> "DayFixes":
+        """The good fixes (no jump, no poor accuracy), which every figure counts.
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> fixes.loc[5, "flag"] = "jump"
+        >>> len(DayFixes.from_frame(fixes, ref.index.grids["grid_id"]).good())
+        59
+        """
         return self.where(self.flag == 0)
 
     def local_hours(self) -> np.ndarray:
+        """The Asia/Shanghai hour of each fix.
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> sorted(set(DayFixes.from_frame(fixes, ref.index.grids["grid_id"]).local_hours().tolist()))
+        [8]
+        """
         return pd.DatetimeIndex(pd.to_datetime(self.instant, unit=self.unit, utc=True)).tz_convert(LOCAL_TZ).hour \
             .to_numpy()
 
     def clock(self, positions: np.ndarray) -> np.ndarray:
-        """Local HH:MM of the fixes at ``positions``."""
+        """Local HH:MM of the fixes at ``positions``.
+
+        Examples
+        --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+        >>> DayFixes.from_frame(fixes, ref.index.grids["grid_id"]).clock(np.array([0, 59])).tolist()
+        ['08:00', '08:59']
+        """
         return np.asarray(pd.to_datetime(self.instant[positions], unit=self.unit, utc=True)
                           .tz_convert(LOCAL_TZ).strftime("%H:%M"), dtype=object)
 
@@ -180,6 +254,15 @@ class Segments:
 
 
 def segments(good: DayFixes) -> Segments:
+    """The segments of the good fixes: consecutive fixes of one staff member at most ``MAX_GAP_S`` apart.
+
+    Examples
+    --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> segs = segments(DayFixes.from_frame(fixes, ref.index.grids["grid_id"]).good())
+    >>> len(segs), float(segs.length.sum()), float(segs.dt.sum())
+    (59, 1180.0, 3540.0)
+    """
     t = good.t
     dt = np.diff(t)
     start = np.flatnonzero((good.staff[1:] == good.staff[:-1]) & (dt > 0) & (dt <= MAX_GAP_S))
@@ -233,6 +316,17 @@ def _per(codes: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.nda
 
 def grid_figures(day: str, good: DayFixes, segs: Segments, ref: Reference,
                  staff_table: pd.DataFrame) -> pd.DataFrame:
+    """Per grid: staff present, patrol length and time inside, hours with nobody (local), 50 m coverage,
+    markers and gates passed, staff away from their own grid (from ``staff_table``, :func:`staff_figures`).
+
+    Examples
+    --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> grid, staff = daily_figures("2026-11-21", fixes, ref)
+    >>> row = grid.set_index("grid_id").loc["XWZ-K01"]
+    >>> row[["staff_present", "patrol_km", "uncovered_hours", "uncovered_list", "gates_passed"]].map(str).tolist()
+    ['1', '1.18', '23', '0–7时，9–23时', '1']
+    """
     grids = ref.index.grids
     n = len(grids)
     inside = good.grid >= 0
@@ -317,7 +411,15 @@ def _same_tracks(good: DayFixes) -> dict[str, str]:
 
 
 def fingerprints(day: DayFixes) -> pd.DataFrame:
-    """Exact-coordinate keys (to 0.1 m) of good fixes, one in FINGERPRINT_SAMPLE kept by value."""
+    """Exact-coordinate keys (to 0.1 m) of good fixes, one in FINGERPRINT_SAMPLE kept by value.
+
+    Examples
+    --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> prints = fingerprints(DayFixes.from_frame(fixes, ref.index.grids["grid_id"]))
+    >>> list(prints.columns), bool((prints["key"] % FINGERPRINT_SAMPLE == 0).all())
+    (['staff_id', 'key'], True)
+    """
     good = day.good()
     key = (np.round(good.x * 10).astype(np.int64) * 1_000_003 + np.round(good.y * 10).astype(np.int64))
     keep = key % FINGERPRINT_SAMPLE == 0
@@ -326,6 +428,13 @@ def fingerprints(day: DayFixes) -> pd.DataFrame:
 
 
 def fingerprint_path(data_dir: Path, day: str) -> Path:
+    """Where a day's fingerprints are kept (to find tracks replayed on a later day).
+
+    Examples
+    --------
+    >>> fingerprint_path(Path("data"), "2026-11-21").as_posix()
+    'data/tracks/fingerprints/2026-11-21.parquet'
+    """
     return tracks_dir(data_dir) / "fingerprints" / f"{day}.parquet"
 
 
@@ -368,6 +477,19 @@ def _grids_visited(good: DayFixes, grid_ids: np.ndarray, n: int) -> list[str]:
 
 def staff_figures(day: str, fixes: DayFixes, good: DayFixes, segs: Segments, ref: Reference,
                   data_dir: Path | None, prints: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per staff: fixes, distance, time on duty, grids visited, share of time in their own grid, and the
+    evidence against fake patrols (jumps, straight runs at constant speed, a track shared with another
+    staff member, one identical to an earlier day's in ``data_dir``).
+
+    Examples
+    --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> day = DayFixes.from_frame(fixes, ref.index.grids["grid_id"])
+    >>> good = day.good()
+    >>> row = staff_figures("2026-11-21", day, good, segments(good), ref, None).iloc[0]
+    >>> row[["fixes", "distance_km", "on_duty_hours", "first_fix", "share_own_grid", "straight_runs"]].map(str).tolist()
+    ['60', '1.18', '0.98', '08:00', '1.0', '1']
+    """
     if not len(fixes):
         return pd.DataFrame(columns=list(DAILY_STAFF_COLUMNS))
     n = len(fixes.staff_names)
@@ -403,7 +525,26 @@ def staff_figures(day: str, fixes: DayFixes, good: DayFixes, segs: Segments, ref
 
 def daily_figures(day: str, fixes: pd.DataFrame | DayFixes, ref: Reference, data_dir: Path | None = None,
                   prints: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per grid, per staff) figures of one local day; ``prints`` are the day's fingerprints if known."""
+    """(per grid, per staff) figures of one local day; ``prints`` are the day's fingerprints if known.
+
+    Parameters
+    ----------
+    day : the local day, YYYY-MM-DD
+    fixes : the day's fixes (a table as :func:`~gis.tracks.store.read_day` gives, or :class:`DayFixes`)
+    ref : the layers' :class:`Reference`
+    data_dir : where earlier days' fingerprints are (None: no comparison with earlier days)
+
+    Returns
+    -------
+    grid, staff : DataFrames with the columns of ``DAILY_GRID_COLUMNS`` and ``DAILY_STAFF_COLUMNS``
+
+    Examples
+    --------
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> grid, staff = daily_figures("2026-11-21", fixes, ref)
+    >>> len(grid), staff["staff_id"].tolist(), staff["straight_runs"].tolist()   # a ruler-straight hour
+    (3, ['XWZ-K01-01'], [1])
+    """
     if not isinstance(fixes, DayFixes):
         fixes = DayFixes.from_frame(fixes, ref.index.grids["grid_id"])
     good = fixes.good()
@@ -414,12 +555,34 @@ def daily_figures(day: str, fixes: pd.DataFrame | DayFixes, ref: Reference, data
 
 
 def save_fingerprints(data_dir: Path, day: str, prints: pd.DataFrame) -> None:
+    """Keep a day's fingerprints (atomically), for the days after it to compare against.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> data = Path(tempfile.mkdtemp())
+    >>> prints = fingerprints(DayFixes.from_frame(fixes, ref.index.grids["grid_id"]))
+    >>> save_fingerprints(data, "2026-11-20", prints)
+    >>> _, staff = daily_figures("2026-11-21", fixes, ref, data)   # the same walk as the day before
+    >>> staff["same_as_day"].tolist()
+    ['2026-11-20']
+    """
     with replacing(fingerprint_path(data_dir, day)) as tmp:
         prints.to_parquet(tmp, index=False)
 
 
 def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFrame) -> list[Path]:
-    """Excel (two sheets, Chinese headers) and two CSV files."""
+    """Excel (two sheets, Chinese headers) and two CSV files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
+    >>> grid, staff = daily_figures("2026-11-21", fixes, ref)
+    >>> [p.name for p in write_reports(Path(tempfile.mkdtemp()), "2026-11-21", grid, staff)]
+    ['tracks-daily-2026-11-21.xlsx', 'tracks-daily-2026-11-21-grids.csv', 'tracks-daily-2026-11-21-staff.csv']
+    """
     grid_cn = grid.rename(columns=DAILY_GRID_COLUMNS)
     staff_cn = staff.rename(columns=DAILY_STAFF_COLUMNS)
     paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn})]

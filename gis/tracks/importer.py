@@ -42,6 +42,16 @@ class FileResult:
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex): the same file imported twice is stored once.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "empty.csv"
+    >>> _ = path.write_bytes(b"")
+    >>> file_sha256(path)[:16]
+    'e3b0c44298fc1c14'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -50,6 +60,15 @@ def file_sha256(path: Path) -> str:
 
 
 def near_grids_share(index: GridIndex, lon: np.ndarray, lat: np.ndarray) -> float:
+    """Share of WGS84 points inside a grid or within ``NEAR_GRID_M`` of one.
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> index = GridIndex.from_frames(_example_frames())   # a toy layer set near 117° E, 40.55° N
+    >>> near_grids_share(index, np.array([117.0, 117.2]), np.array([40.545, 40.545]))
+    0.5
+    """
     x, y = to_storage(lon, lat)
     got = index.assign_xy(x, y, nearest=True, distances=False)
     near = got["grid_id"].notna().to_numpy() | (got["nearest_grid_m"].to_numpy() < NEAR_GRID_M)
@@ -57,7 +76,20 @@ def near_grids_share(index: GridIndex, lon: np.ndarray, lat: np.ndarray) -> floa
 
 
 def suspect_gcj02(index: GridIndex, fixes: pd.DataFrame) -> bool:
-    """Whether undeclared GCJ-02 is likely: the points fit the grids far better once converted."""
+    """Whether undeclared GCJ-02 is likely: the points fit the grids far better once converted.
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> index = GridIndex.from_frames(_example_frames())   # a toy layer set near 117° E, 40.55° N
+    >>> from gis.crs import to_web, wgs84_to_gcj02
+    >>> lon, lat = to_web(np.full(50, 502_900.0), np.linspace(4_489_100, 4_490_900, 50))  # along MJY-K01's east edge
+    >>> suspect_gcj02(index, pd.DataFrame({"lon": lon, "lat": lat}))
+    False
+    >>> gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)        # the same walk as AMap records it: ~530 m east, off the grid
+    >>> suspect_gcj02(index, pd.DataFrame({"lon": gcj_lon, "lat": gcj_lat}))
+    True
+    """
     sample = fixes.sample(min(len(fixes), 2000), random_state=0)
     lon, lat = sample["lon"].to_numpy(), sample["lat"].to_numpy()
     as_given = near_grids_share(index, lon, lat)
@@ -67,7 +99,32 @@ def suspect_gcj02(index: GridIndex, fixes: pd.DataFrame) -> bool:
 
 def prepare(frame: pd.DataFrame, index: GridIndex, *, name: str, crs: str | None, notices: Notices,
             max_speed: float = clean.MAX_SPEED_MS) -> pd.DataFrame:
-    """Raw fixes → cleaned, projected, flagged and assigned fixes."""
+    """Raw fixes → cleaned, projected, flagged and assigned fixes.
+
+    Parameters
+    ----------
+    frame : fixes as :func:`~gis.tracks.readers.read_fixes` returns them
+    index : the grid index the fixes are assigned with
+    name : the file's name, for the notices
+    crs : the declared CRS of the coordinates (None: WGS84, and GCJ-02 suspected if it fits better)
+    notices : what was converted, dropped or suspected
+    max_speed : see :func:`~gis.tracks.clean.flag_fixes`
+
+    Returns
+    -------
+    DataFrame
+        The fixes with storage-CRS ``x``, ``y``, ``flag``, ``grid_id`` and ``town``.
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> index = GridIndex.from_frames(_example_frames())   # a toy layer set near 117° E, 40.55° N
+    >>> raw = pd.DataFrame({"staff_id": pd.Categorical(["XWZ-K01-01"] * 2), "lon": [117.0, 117.0],
+    ...                     "lat": [40.541, 40.558], "accuracy_m": 5.0, "row": [2, 3],
+    ...                     "time": pd.to_datetime(["2026-11-21T00:00Z", "2026-11-21T00:15Z"])})
+    >>> prepare(raw, index, name="a.csv", crs=None, notices=Notices())[["grid_id", "town", "flag"]].values.tolist()
+    [['XWZ-K01', '溪翁庄', ''], ['XWZ-H01', '溪翁庄', '']]
+    """
     frame = clean.to_wgs84(frame, crs, name, notices)
     frame = clean.drop_implausible(frame, name, notices)
     frame = clean.drop_duplicates(frame, name, notices)
@@ -103,6 +160,24 @@ def import_file(path: Path, index: GridIndex, data_dir: Path, *, staff: str | No
     ``check_staff`` sees the staff codes of the file before anything is stored or said about the
     file (also before "already imported") and may refuse them (raising
     :class:`~gis.errors.Forbidden`, which is not caught here).  ``user`` goes into the store's audit.
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> index = GridIndex.from_frames(_example_frames())   # a toy layer set near 117° E, 40.55° N
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> path = data / "k01.csv"
+    >>> _ = path.write_text("staff_id,time,lon,lat\\nXWZ-K01-01,2026-11-21T08:00+08:00,117.0,40.541\\n"
+    ...                     "XWZ-K01-01,2026-11-21T08:01+08:00,117.001,40.541\\nXWZ-K01-01,soon,117.0,40.5\\n")
+    >>> result = import_file(path, index, data)
+    >>> result.stored, result.failed, [str(n) for n in result.notices]
+    (2, False, ['k01.csv：时间没有时区，按北京时间 (Asia/Shanghai) 处理', 'k01.csv 第 4 行：缺少或无法识别时间 (time)，已跳过'])
+    >>> again = import_file(path, index, data)
+    >>> again.skipped, again.stored
+    (True, 0)
+    >>> import_file(data / "none.gpx", index, data).failed
+    True
     """
     path = Path(path)
     result = FileResult(path.name)

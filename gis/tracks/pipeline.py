@@ -22,14 +22,42 @@ from gis.tracks.store import already_imported, day_files, read_day, tidy_day, wr
 
 
 def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Reference:
-    """What the daily figures need from the layers (``index`` if already built from them)."""
+    """What the daily figures need from the layers (``index`` if already built from them).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.join import _example_frames
+    >>> from gis.tracks.daily import _example_day
+    >>> _, toy = _example_day()
+    >>> layers = Path(tempfile.mkdtemp()) / "toy.gpkg"
+    >>> for name, xy in ((BOUNDARY_MARKERS.name, toy.marker_xy), (FENCE_GATES.name, toy.gate_xy)):
+    ...     gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=toy.index.grids.crs).to_file(
+    ...         layers, layer=name)
+    >>> ref = load_reference(layers, toy.index)
+    >>> ref.marker_xy.tolist(), ref.gate_grid.tolist()
+    ([[500000.0, 4490990.0]], [2])
+    """
     index = index or GridIndex.from_layers(layers)
     frames = store.read_layers(layers, [BOUNDARY_MARKERS.name, FENCE_GATES.name])
     return daily.Reference.build(index, frames[BOUNDARY_MARKERS.name], frames[FENCE_GATES.name])
 
 
 def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
-    """Figures of one day from the store; fingerprints kept for later days; reports written."""
+    """Figures of one day from the store; fingerprints kept for later days; reports written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.tracks.daily import _example_day
+    >>> fixes, ref = _example_day()
+    >>> data = Path(tempfile.mkdtemp())
+    >>> stored = fixes.assign(lon=117.0, lat=40.54, accuracy_m=5.0, source_file="a.csv", synthetic=False)
+    >>> _ = write_fixes(data, stored, "ab" * 32, "a.csv")
+    >>> grid, staff, paths = run_daily("2026-11-21", ref, data)
+    >>> staff["fixes"].tolist(), [p.name for p in paths][0], daily.fingerprint_path(data, "2026-11-21").exists()
+    ([60], 'tracks-daily-2026-11-21.xlsx', True)
+    """
     fixes = daily.DayFixes.from_frame(read_day(data_dir, day, daily.DAILY_COLUMNS), ref.index.grids["grid_id"])
     prints = daily.fingerprints(fixes)
     grid, staff = daily.daily_figures(day, fixes, ref, data_dir, prints)
@@ -80,6 +108,15 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
     a worker, and days run side by side.  Each day's fingerprints are saved first, and a day's
     figures wait for those of the days before it, so the numbers equal the day-by-day
     :func:`run_daily`.  Workers read the files from the shared data folder.
+
+    Examples
+    --------
+    Starting a local cluster takes seconds, so this one is shown, not run:
+
+    >>> grid, staff = run_days_dask(["2026-11-20", "2026-11-21"], Path("layers/miyun.gpkg"),
+    ...                             Path("data"))                                   # doctest: +SKIP
+    >>> grid.groupby("date").size().tolist()                                      # doctest: +SKIP
+    [160, 160]
     """
     import dask
     import dask_geopandas
@@ -114,7 +151,18 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
 
 def simulate_and_store(day: str, layers: Path, data_dir: Path, n_staff: int | None = None,
                        out: Path | None = None) -> tuple[int, Notices]:
-    """Simulate a day; store it (marked synthetic) or, with ``out``, write it as CSV only."""
+    """Simulate a day; store it (marked synthetic) or, with ``out``, write it as CSV only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.join import _example_frames
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _example_frames()[GRIDS.name].assign(staff_quota=2).to_file(folder / "toy.gpkg", layer=GRIDS.name)
+    >>> count, _ = simulate_and_store("2026-11-21", folder / "toy.gpkg", folder, out=folder / "day.csv")
+    >>> count > 0, (folder / "day.csv").read_text().splitlines()[0]
+    (True, 'staff_id,time,lon,lat,accuracy')
+    """
     grids = store.read_layer(layers, GRIDS.name)
     raw = simulate_day(grids, day, n_staff)
     notices = Notices()

@@ -40,6 +40,26 @@ def to_utc(values: pd.Series, name: str, notices: Notices) -> pd.Series:
     """Parse ISO-like times to UTC; those without a zone are taken as Asia/Shanghai (and said so).
 
     Whole columns of one ISO 8601 form take the fast path; mixed forms are parsed one by one.
+
+    Parameters
+    ----------
+    values : the time texts of a file
+    name : the file's name, for the notice
+    notices : where the local-time assumption is noted
+
+    Returns
+    -------
+    Series of ``datetime64[ns, UTC]`` (``NaT`` where unreadable)
+
+    Examples
+    --------
+    >>> notices = Notices()
+    >>> to_utc(pd.Series(["2026-11-21T08:00:00+08:00", "2026-11-21T00:30:00Z"]), "a.csv", notices).tolist()
+    [Timestamp('2026-11-21 00:00:00+0000', tz='UTC'), Timestamp('2026-11-21 00:30:00+0000', tz='UTC')]
+    >>> to_utc(pd.Series(["2026-11-21 08:00", "21/11/2026 8:05", "not a time"]), "a.csv", notices).tolist()
+    [Timestamp('2026-11-21 00:00:00+0000', tz='UTC'), Timestamp('2026-11-21 00:05:00+0000', tz='UTC'), NaT]
+    >>> [str(n) for n in notices]
+    ['a.csv：时间没有时区，按北京时间 (Asia/Shanghai) 处理']
     """
     text = values.astype(object).where(values.notna(), None)
     try:
@@ -66,6 +86,26 @@ def to_utc(values: pd.Series, name: str, notices: Notices) -> pd.Series:
 
 
 def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    """Fixes of a GPX 1.0 or 1.1 file (track points, else route points or waypoints); DTDs and entities
+    refused.  ``staff`` names the staff member when the file does not (its track name otherwise).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "k01.gpx"
+    >>> _ = path.write_text('''<gpx version="1.1" creator="phone" xmlns="http://www.topografix.com/GPX/1/1">
+    ... <trk><name>XWZ-K01-01</name><trkseg>
+    ... <trkpt lat="40.38" lon="116.85"><time>2026-11-21T00:00:00Z</time></trkpt>
+    ... <trkpt lat="40.39" lon="116.86"><time>2026-11-21T00:01:00Z</time></trkpt>
+    ... </trkseg></trk></gpx>''', encoding="utf-8")
+    >>> read_gpx(path, None, Notices())[["staff_id", "lon", "lat"]].values.tolist()
+    [['XWZ-K01-01', 116.85, 40.38], ['XWZ-K01-01', 116.86, 40.39]]
+    >>> _ = path.write_text('<!DOCTYPE gpx [<!ENTITY a "a">]><gpx>&a;</gpx>', encoding="utf-8")
+    >>> read_gpx(path, None, Notices())
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: 文件 k01.gpx：GPX 含 DTD 或实体声明，出于安全原因拒收 (DTD or entities refused)
+    """
     text = path.read_text(encoding="utf-8", errors="replace")
     try:  # refuse DTDs and entities (XXE, "billion laughs") before the GPX parser sees the file
         defused.fromstring(text.encode("utf-8"), forbid_dtd=True)
@@ -151,8 +191,24 @@ def _arrow_csv(path: Path, names: dict[str, str], staff: str | None, time_type,
 
 
 def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
-    """Clean files take the fast path (Arrow parses numbers and ISO 8601 times, with or without a
-    zone); a file with bad values is read again as text so that each bad row can be named."""
+    """Fixes of a CSV file ``staff_id,time,lon,lat[,accuracy]`` (UTF-8, else GB18030 as Excel in China
+    saves it).
+
+    Clean files take the fast path (Arrow parses numbers and ISO 8601 times, with or without a
+    zone); a file with bad values is read again as text so that each bad row can be named.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "day.csv"
+    >>> _ = path.write_text("staff_id,time,lon,lat\\nXWZ-K01-01,2026-11-21T08:00+08:00,116.85,40.38\\n"
+    ...                     "XWZ-K01-01,yesterday,116.86,40.39\\n", encoding="utf-8")
+    >>> notices = Notices()
+    >>> read_csv(path, None, notices)[["staff_id", "row"]].values.tolist()
+    [['XWZ-K01-01', 2]]
+    >>> [str(n) for n in notices]
+    ['day.csv：时间没有时区，按北京时间 (Asia/Shanghai) 处理', 'day.csv 第 3 行：缺少或无法识别时间 (time)，已跳过']
+    """
     import pyarrow as pa
 
     encoding = _encoding(path)
@@ -226,6 +282,19 @@ def _keep_complete(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataF
 
 
 def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    """Fixes of a GeoJSON FeatureCollection (or Feature) of points, or of lines with a time per vertex;
+    ``staff_id`` and ``time`` from the properties.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "day.geojson"
+    >>> _ = path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+    ...     "geometry": {"type": "Point", "coordinates": [116.85, 40.38]},
+    ...     "properties": {"staff_id": "XWZ-K01-01", "time": "2026-11-21T00:00:00Z"}}]}), encoding="utf-8")
+    >>> read_geojson(path, None, Notices())[["staff_id", "lon", "lat"]].values.tolist()
+    [['XWZ-K01-01', 116.85, 40.38]]
+    """
     try:
         data = json.loads(path.read_bytes())  # UTF-8, -16 or -32, with or without a BOM (RFC 8259 §8.1)
     except (json.JSONDecodeError, UnicodeError) as exc:
@@ -275,7 +344,41 @@ READERS = {".gpx": read_gpx, ".csv": read_csv, ".geojson": read_geojson, ".json"
 
 
 def read_fixes(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
-    """Read one file of fixes, choosing the reader by extension."""
+    """Read one file of fixes, choosing the reader by extension.
+
+    Parameters
+    ----------
+    path : a ``.gpx``, ``.csv``, ``.geojson`` or ``.json`` file
+    staff : the staff code for files that carry none
+    notices : skipped rows and assumptions are noted here
+
+    Returns
+    -------
+    DataFrame
+        ``staff_id`` (categorical), ``time`` (UTC), ``lon``, ``lat``, ``accuracy_m`` and the file's ``row``.
+
+    Raises
+    ------
+    InputError
+        Missing, empty, oversize or unsupported files, and files with no usable fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> text = ("staff_id,time,lon,lat\\n=cmd|' /C calc'!A0,2026-11-21T08:00,116.85,40.38\\n"
+    ...         "XWZ-K01-01,2026-11-21T08:00,116.85,40.38\\n")
+    >>> _ = (folder / "day.csv").write_text(text, encoding="utf-8")
+    >>> notices = Notices()
+    >>> read_fixes(folder / "day.csv", None, notices)["staff_id"].tolist()
+    ['XWZ-K01-01']
+    >>> str(list(notices)[-1])
+    'day.csv 第 2 行：保水员编号只能含字母、数字、汉字、- _ .（至多 40 个），已跳过'
+    >>> read_fixes(folder / "day.kml", None, notices)
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: 文件 .../day.kml：文件不存在 (file not found)
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("文件不存在 (file not found)", file=str(path))

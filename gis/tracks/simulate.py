@@ -34,7 +34,15 @@ def _rng(*keys) -> np.random.Generator:
 
 
 def patrol_loops(grids) -> dict[str, shapely.LineString]:
-    """A closed walking loop inside each grid (its largest part, a little in from the edge)."""
+    """A closed walking loop inside each grid (its largest part, a little in from the edge).
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> grids = _example_frames()["grids"]                    # 2 km × 2 km and 2 km × 1 km squares
+    >>> {grid: round(loop.length) for grid, loop in patrol_loops(grids).items()}
+    {'XWZ-K01': 7904, 'MJY-K01': 7904, 'XWZ-H01': 5904}
+    """
     loops = {}
     for grid_id, geom in zip(grids["grid_id"], grids.geometry):
         part = max(getattr(geom, "geoms", [geom]), key=lambda p: p.area)
@@ -45,6 +53,14 @@ def patrol_loops(grids) -> dict[str, shapely.LineString]:
 
 
 def neighbour_of(grids) -> dict[str, str]:
+    """A neighbouring grid of each grid (itself when it has none within 50 m): where a straying staff walks.
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> neighbour_of(_example_frames()["grids"])
+    {'XWZ-K01': 'MJY-K01', 'MJY-K01': 'XWZ-K01', 'XWZ-H01': 'XWZ-K01'}
+    """
     tree = shapely.STRtree(grids.geometry.array)
     ids = grids["grid_id"].to_numpy()
     out = {}
@@ -55,7 +71,17 @@ def neighbour_of(grids) -> dict[str, str]:
 
 
 def walk(loop: shapely.LineString, start: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
-    """One shift on one loop: times (UTC) and storage-CRS positions."""
+    """One shift on one loop: times (UTC) and storage-CRS positions.
+
+    Examples
+    --------
+    >>> loop = shapely.box(0, 0, 500, 500).exterior
+    >>> shift = walk(loop, pd.Timestamp("2026-11-21T00:00Z"), np.random.default_rng(1))
+    >>> list(shift.columns), shift["time"].is_monotonic_increasing
+    (['time', 'x', 'y', 'accuracy_m'], True)
+    >>> bool((shift["time"] < pd.Timestamp("2026-11-21T08:00Z")).all() and shift["accuracy_m"].between(3, 12).all())
+    True
+    """
     seconds = SHIFT_HOURS * 3600
     steps = rng.integers(*INTERVAL_S, size=int(seconds / INTERVAL_S[0]) + 1)
     t = np.cumsum(steps) - steps[0] + rng.integers(0, 600)
@@ -75,7 +101,21 @@ def walk(loop: shapely.LineString, start: pd.Timestamp, rng: np.random.Generator
 
 
 def simulate_day(grids, day: Date | str, n_staff: int | None = None) -> pd.DataFrame:
-    """Fixes of one local day for ``n_staff`` staff (all of the roster when None)."""
+    """Fixes of one local day for ``n_staff`` staff (all of the roster when None).
+
+    Deterministic: the same grids and day give the same fixes.  Some staff are absent, some stray
+    into a neighbouring grid, some tracks jump and a few replay yesterday's track or copy another's.
+
+    Examples
+    --------
+    >>> from gis.join import _example_frames
+    >>> grids = _example_frames()["grids"].assign(staff_quota=3)
+    >>> fixes = simulate_day(grids, "2026-11-21")
+    >>> list(fixes.columns)
+    ['staff_id', 'time', 'lon', 'lat', 'accuracy_m', 'row']
+    >>> fixes.equals(simulate_day(grids, "2026-11-21")), fixes["staff_id"].nunique() <= 9
+    (True, True)
+    """
     day = pd.Timestamp(str(day)).date()
     roster = roster_from_grids(grids)
     if n_staff is not None and n_staff < len(roster):

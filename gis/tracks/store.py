@@ -55,6 +55,13 @@ STORED_COLUMNS = ["staff_id", "time", "lon", "lat", "x", "y", "accuracy_m", "fla
 
 
 def tracks_dir(data_dir: Path) -> Path:
+    """The folder of the tracks store in a data directory.
+
+    Examples
+    --------
+    >>> tracks_dir(Path("data")).as_posix()
+    'data/tracks'
+    """
     return Path(data_dir) / "tracks"
 
 
@@ -69,6 +76,17 @@ create table if not exists audit (
     at_utc text not null, user text not null, import_id text not null, file_name text not null,
     action text not null, old text, new text);
 """
+
+
+def _example_fixes() -> pd.DataFrame:
+    """Three fixes of two staff across a local midnight, as :func:`write_fixes` takes them (for the examples)."""
+    return pd.DataFrame({
+        "staff_id": ["XWZ-K01-01", "XWZ-K01-01", "XWZ-K01-02"],
+        "time": pd.to_datetime(["2026-11-20T15:59:00Z", "2026-11-20T16:01:00Z", "2026-11-20T16:02:00Z"]),
+        "lon": [116.85, 116.86, 116.87], "lat": [40.38, 40.39, 40.40],
+        "x": [487_300.0, 488_100.0, 489_000.0], "y": [4_469_800.0, 4_470_900.0, 4_472_000.0],
+        "accuracy_m": 5.0, "flag": "", "grid_id": "XWZ-K01", "town": ["溪翁庄", "溪翁庄", None],
+        "source_file": "a.csv", "synthetic": False})
 
 
 def _registry(data_dir: Path) -> sqlite3.Connection:
@@ -126,21 +144,50 @@ def import_record(data_dir: Path, import_id: str) -> ImportRecord | None:
 
 
 def already_imported(data_dir: Path, sha256: str, options: dict | None = None) -> str | None:
-    """When the import with this id was made with these options, or None (not at all, or with others)."""
+    """When the import with this id was made with these options, or None (not at all, or with others).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> already_imported(data, "ab" * 32) is None
+    True
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")
+    >>> already_imported(data, "ab" * 32)[:4] >= "2026"
+    True
+    >>> already_imported(data, "ab" * 32, {"crs": "gcj02"}) is None  # other options: not this import
+    True
+    """
     record = import_record(data_dir, sha256)
     return record.imported_at_utc if record and record.options == options_key(options) else None
 
 
 def local_days(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The Asia/Shanghai calendar day of each time: a code per time and the 'YYYY-MM-DD' labels
-    (formatted once per distinct day)."""
+    (formatted once per distinct day).
+
+    Examples
+    --------
+    >>> codes, labels = local_days(pd.Series(pd.to_datetime(["2026-11-20T15:59Z", "2026-11-20T16:01Z"])))
+    >>> codes.tolist(), labels.tolist()
+    ([0, 1], ['2026-11-20', '2026-11-21'])
+    """
     codes, days = pd.factorize(times.dt.tz_convert(LOCAL_TZ).dt.normalize(), sort=True)
     return codes, np.asarray(days.strftime("%Y-%m-%d"), dtype=object)
 
 
 def geoparquet_points(table: pa.Table) -> pa.Table:
     """The table with a GeoParquet 1.1 ``geometry`` column in native point encoding, built straight
-    from its x, y columns (no geometry objects: millions of fixes write in a fraction of the time)."""
+    from its x, y columns (no geometry objects: millions of fixes write in a fraction of the time).
+
+    Examples
+    --------
+    >>> table = geoparquet_points(pa.table({"x": [487_300.0, 488_100.0], "y": [4_469_800.0, 4_470_900.0]}))
+    >>> table.column("geometry").to_pylist()[0]
+    {'x': 487300.0, 'y': 4469800.0}
+    >>> json.loads(table.schema.metadata[b"geo"])["columns"]["geometry"]["bbox"]
+    [487300.0, 4469800.0, 488100.0, 4470900.0]
+    """
     x, y = table.column("x"), table.column("y")
     geometry = pa.StructArray.from_arrays([x.combine_chunks(), y.combine_chunks()], names=["x", "y"])
     bbox = [pc.min(x).as_py(), pc.min(y).as_py(), pc.max(x).as_py(), pc.max(y).as_py()] if len(table) else []
@@ -330,7 +377,16 @@ def import_audit(data_dir: Path) -> list[dict]:
 def day_files(data_dir: Path, day: str) -> list[Path]:
     """Every stored file of one local day: the files in the manifest (not the temporary files of a write
     in progress, nor the files of an import killed before it was listed: those never became part of
-    the store)."""
+    the store).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")
+    >>> [p.parent.name for p in day_files(data, "2026-11-21")], day_files(data, "2026-11-22")
+    (['town=区外', 'town=溪翁庄'], [])
+    """
     root = tracks_dir(data_dir)
     if not (root / "imports.sqlite").exists():
         return []
@@ -350,6 +406,17 @@ def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.D
     """All fixes of one local day (duplicates across files dropped), sorted by staff and time.
 
     Text columns come back as categoricals whose categories sort as the values do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")
+    >>> _ = write_fixes(data, _example_fixes(), "cd" * 32, "copy of a.csv")  # the same fixes again
+    >>> read_day(data, "2026-11-21", ["staff_id", "town"]).values.tolist()
+    [['XWZ-K01-01', '溪翁庄'], ['XWZ-K01-02', '区外']]
+    >>> read_day(data, "2026-11-22", ["staff_id", "lon"]).dtypes.astype(str).tolist()
+    ['category', 'float64']
     """
     files = day_files(data_dir, day)
     columns = columns or list(STORED_COLUMNS)
@@ -364,7 +431,17 @@ def read_day(data_dir: Path, day: str, columns: list[str] | None = None) -> pd.D
 def tidy_day(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     """A day's fixes gathered from its files (``None``: none) → ``columns`` of the fixes sorted by staff
     and time, the same staff member at the same time kept once (the first file's), text as
-    categoricals whose categories sort as the values do."""
+    categoricals whose categories sort as the values do.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"staff_id": ["b", "a", "a"], "time": pd.to_datetime([5, 9, 9], unit="s", utc=True),
+    ...                       "lon": [1.0, 2.0, 3.0]})
+    >>> tidy_day(frame, ["staff_id", "lon"]).values.tolist()
+    [['a', 2.0], ['b', 1.0]]
+    >>> tidy_day(None, ["staff_id"]).empty
+    True
+    """
     if frame is None or frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES.get(c, "category")) for c in columns})
     for column in frame.columns.intersection(list(CATEGORICAL)):
@@ -377,7 +454,18 @@ def tidy_day(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
 
 
 def stored_days(data_dir: Path) -> list[str]:
-    """The local days with stored (manifested) fixes."""
+    """The local days with stored (manifested) fixes, in order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> stored_days(data)
+    []
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")
+    >>> stored_days(data)
+    ['2026-11-20', '2026-11-21']
+    """
     if not (tracks_dir(data_dir) / "imports.sqlite").exists():
         return []
     db = _registry(data_dir)
