@@ -96,13 +96,13 @@ def daily_(ws, day, until, engine, scheduler, quiet) -> None:
 @click.option("--to", "until", default=None, callback=_date, help="到此日期（含）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="GeoPackage 文件（默认 报表目录/tracks-日期.gpkg）。")
-@data_dir_option
-def export_(day, until, out, data_dir) -> None:
+@pass_workspace("data_dir")
+def export_(ws, day, until, out) -> None:
     """导出轨迹为 GeoPackage（定位点 + 每人每日轨迹线，已配样式；QGIS 3.22 / GDAL 3.6 可直接打开）。"""
     from gis.reports import reports_dir
     from gis.tracks.export import export_tracks
 
-    data = resolve_data_dir(data_dir)
+    data = ws.data_dir
     out = out or reports_dir(data) / (f"tracks-{day}" + (f"_{until}" if until and until != day else "") + ".gpkg")
     fixes, lines = export_tracks(data, day, until, out)
     click.echo(f"{fixes} 个定位点、{lines} 条轨迹线 → {out}")
