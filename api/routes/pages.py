@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import CurrentUser
 from api.state import cached, layer_set
-from gis.auth.rights import require_grid
+from gis.auth.rights import require_grid, require_town
 from gis.auth.users import User
 from gis.localtime import today_local
 from gis.lookup import one_grid, town_grids
@@ -52,6 +52,7 @@ def town_map(town: str, user: CurrentUser) -> HTMLResponse:
 
     _not_field_staff(user)
     chosen = town_grids(layer_set().frames["grids"], town)
+    require_town(user, town)
     dynamic = [("cases", case_options(url=f"/api/cases/geojson?open=true&town={town}", cluster=True,
                                       title=f"{town} 未结案件"))]
     return _render(f"page:town:{town}", focus=chosen.geometry, page_title=f"{town}镇", dynamic=dynamic)
@@ -62,8 +63,7 @@ def grid_map(grid_id: str, user: CurrentUser) -> HTMLResponse:
     from maps.web import case_options
 
     chosen = one_grid(layer_set().frames["grids"], grid_id)
-    if user.role == "field_staff":
-        require_grid(user, grid_id, chosen["town"].iloc[0])
+    require_grid(user, grid_id, chosen["town"].iloc[0])
     today = today_local().isoformat()
     dynamic = [("gridDetail", case_options(grid=grid_id, today=today))]
     panel = f'<div id="miyun-staff"></div><a href="/grids/{html.escape(grid_id)}/printout.pdf">打印网格图 PDF</a>'
