@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
 from api.state import case_store, ledger
+from api.types import Offset, Version
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid, require_town, town_scope
 from gis.auth.users import User
@@ -52,7 +53,7 @@ class CaseIn(BaseModel):
 
 
 class CaseUpdate(BaseModel):
-    version: Annotated[int, Field(description="所依据的版本（GET 得到）；他人已修改时 409")]
+    version: Version
     status: Annotated[str | None, Field(description=f"新状态：{', '.join(CASE_STATUSES)}")] = None
     at: Annotated[str | None, Field(description="办理时间，默认现在")] = None
     order_kind: Annotated[str | None, Field(description=f"通知书：{', '.join(ORDER_KINDS)}")] = None
@@ -115,7 +116,7 @@ def list_cases(user: CurrentUser,
                month: Annotated[str | None, Query(description="上报月份 YYYY-MM")] = None,
                open_only: Annotated[bool, Query(alias="open", description="只列未结案件")] = False,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+               offset: Offset = 0) -> dict:
     frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
                           open_only=open_only)
     return {"count": len(frame), "limit": limit, "offset": offset, "items": _records(frame.iloc[offset:offset + limit])}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import DAY, RECORD_ID, YEAR, data_dir_option, layers_option, user_option, workspace
 from gis.cli.tables import emit, out_option, show_or_export, show_table
 from gis.schema import DEDUCTION_KINDS, MECHANISM_ITEMS, RESULT_EVENTS
 
@@ -107,7 +107,7 @@ def list_(town, out, data_dir) -> None:
 
 
 @staff.command("reevaluations")
-@click.option("--date", "on", default=None, help="以此日期计（默认今天），列出 90 天内到期的三年评议。")
+@click.option("--date", "on", type=DAY, default=None, help="以此日期计（默认今天），列出 90 天内到期的三年评议。")
 @data_dir_option
 def reevaluations(on, data_dir) -> None:
     """三年一评：到期或将到期的保水员。"""
@@ -127,7 +127,7 @@ def reevaluations(on, data_dir) -> None:
 @click.argument("staff_id")
 @click.option("--kind", required=True, type=click.Choice(list(DEDUCTION_KINDS)),
               help="；".join(f"{k} {v[1]} −{v[0]}" for k, v in DEDUCTION_KINDS.items()))
-@click.option("--date", "occurred_on", required=True, help="发生日期 YYYY-MM-DD。")
+@click.option("--date", "occurred_on", type=DAY, required=True, help="发生日期 YYYY-MM-DD。")
 @click.option("--evidence", required=True, help="证据：时间、地点、情况、照片或证人。")
 @click.option("--case", "case_id", default=None, help="关联案件编号（漏报、迟报）。")
 @data_dir_option
@@ -142,7 +142,7 @@ def deduct(staff_id, kind, occurred_on, evidence, case_id, data_dir, user) -> No
 
 
 @staff.command("appeal")
-@click.argument("deduction_id", type=int)
+@click.argument("deduction_id", type=RECORD_ID)
 @click.option("--note", required=True, help="申诉理由。")
 @data_dir_option
 @user_option
@@ -155,9 +155,9 @@ def appeal(deduction_id, note, data_dir, user) -> None:
 
 
 @staff.command("decide")
-@click.argument("deduction_id", type=int)
+@click.argument("deduction_id", type=RECORD_ID)
 @click.option("--upheld/--overturned", required=True, help="维持扣分 / 撤销扣分。")
-@click.option("--date", "on", default=None, help="处理日期（默认今天）。")
+@click.option("--date", "on", type=DAY, default=None, help="处理日期（默认今天）。")
 @data_dir_option
 @user_option
 def decide(deduction_id, upheld, on, data_dir, user) -> None:
@@ -169,7 +169,7 @@ def decide(deduction_id, upheld, on, data_dir, user) -> None:
 
 
 @staff.command("dismissals")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @data_dir_option
 def dismissals(year, data_dir) -> None:
     """年度累计扣分达 3 分、考核不合格应辞退的保水员。"""
@@ -184,7 +184,7 @@ def dismissals(year, data_dir) -> None:
 
 
 @staff.command("absences")
-@click.option("--date", "day", required=True, help="日期 YYYY-MM-DD。")
+@click.option("--date", "day", type=DAY, required=True, help="日期 YYYY-MM-DD。")
 @out_option
 @data_dir_option
 def absences(day, out, data_dir) -> None:
@@ -214,7 +214,7 @@ def assess() -> None:
 
 @assess.command("mechanism")
 @click.option("--town", required=True)
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--item", type=click.IntRange(1, 9), required=True,
               help="；".join(f"{n} {name}（{w} 分）" for n, w, name in MECHANISM_ITEMS))
 @click.option("--score", type=float, required=True)
@@ -234,7 +234,7 @@ def mechanism(town, year, item, score, evidence, data_dir, user) -> None:
 @click.option("--town", required=True)
 @click.option("--event", type=click.Choice(list(RESULT_EVENTS)), required=True,
               help="；".join(f"{k} {v}" for k, v in RESULT_EVENTS.items()))
-@click.option("--date", "occurred_on", required=True)
+@click.option("--date", "occurred_on", type=DAY, required=True)
 @click.option("--evidence", required=True)
 @data_dir_option
 @user_option
@@ -248,7 +248,7 @@ def event(town, event, occurred_on, evidence, data_dir, user) -> None:
 
 
 @assess.command("report")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @out_option
 @data_dir_option
 def assess_report(year, out, data_dir) -> None:
@@ -262,7 +262,7 @@ def assess_report(year, out, data_dir) -> None:
 
 
 @click.command("funds")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--quarter", type=click.IntRange(1, 4), default=None, help="只列该季度劳务补贴拨付。")
 @click.option("--spent", multiple=True, metavar="镇=元", help="年终审计认定的运行保障费支出（可多次），用于计算审计后拨付。")
 @click.option("--reserve-used", multiple=True, metavar="年度=元", help="各年应急费用使用额（可多次），用于计算结转。")
