@@ -16,3 +16,13 @@ YearQuery = Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, description="年度")
 Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Version = Annotated[int, Field(ge=1, le=MAX_ID, description="所依据的版本（GET 得到）；他人已修改时 409")]
+
+# the forms gis.localtime accepts, declared so that clients (and the fuzzer) know them; the parser then
+# checks the range and that the day exists
+DAY_PATTERN = r"^\d{4}[-/]\d{2}[-/]\d{2}$"
+MONTH_PATTERN = r"^\d{4}[-/]\d{2}$"
+DayPath = Annotated[str, Path(pattern=DAY_PATTERN, description="YYYY-MM-DD（北京时间）")]
+Day = Annotated[str, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD（北京时间）")]
+OptionalDay = Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD（北京时间），默认今天")]
+Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
+OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentUser
 from api.state import layer_set, layers_path, ledger
 from api.tables import Format, sheets_response, town_rows
-from api.types import Count, Offset, RecordId, YearQuery
+from api.types import DAY_PATTERN, Count, Offset, OptionalDay, OptionalMonth, RecordId, YearQuery
 from api.types import Year as PlanYear
 from api.uploads import safe_name, save_limited
 from gis import store
@@ -67,7 +67,8 @@ async def import_roster(user: CurrentUser, file: Annotated[UploadFile, File(desc
 
 
 @router.get("/api/staff/reevaluations", summary="三年一评：90 天内到期的保水员")
-def reevaluations(user: CurrentUser, on: Annotated[str | None, Query(alias="date")] = None) -> dict:
+def reevaluations(user: CurrentUser, on: Annotated[str | None, Query(
+        alias="date", pattern=DAY_PATTERN, description="YYYY-MM-DD，默认今天")] = None) -> dict:
     require(user, "read_reports")
     frame = reevaluations_due(ledger(), parse_day(on, field="date") if on else today_local())
     if town_scope(user):
@@ -216,7 +217,7 @@ def add_progress(plan_id: str, body: ProgressIn, user: CurrentUser) -> dict:
 
 
 @router.get("/api/reports/relocation", summary="附件 1 计划统计表、附件 2 实施进度统计表、补助与滞后事项")
-def relocation_tables(year: Year, user: CurrentUser, month: str | None = None, as_of: str | None = None,
+def relocation_tables(year: Year, user: CurrentUser, month: OptionalMonth = None, as_of: OptionalDay = None,
                       format: Format = "json"):
     require(user, "read_reports")
     if month:

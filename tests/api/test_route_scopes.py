@@ -13,12 +13,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
 
 from conftest import ACCOUNTS
 
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 OWN_TOWN, OTHER_TOWN, OWN_GRID, OTHER_GRID, OTHER_TOWN_GRID = "溪翁庄", "太师屯", "XWZ-K05", "XWZ-K06", "TST-K01"
 ALL = frozenset(role for role, _, _ in ACCOUNTS.values())
 OFFICES = ALL - {"field_staff"}
@@ -286,7 +288,7 @@ def test_another_towns_records_are_refused_on_every_route(as_user, ctx, routes, 
 def test_rights_are_checked_before_already_imported(client, as_user, grid_points):
     """Fault 6: an upload of a file already imported answered "already imported, at <time>" before
     the caller's rights were checked."""
-    content = csv_of("TST-K01-02", grid_points[OTHER_TOWN_GRID])
+    content = (BAD / "tricky_other_town.csv").read_bytes()  # 太师屯's staff in TST-K01
     first = client.post("/api/tracks", files={"file": ("tst.csv", io.BytesIO(content))})
     assert first.status_code == 200 and first.json()["stored"] == 4, first.text
     for account in BOUND:
@@ -298,6 +300,8 @@ def test_rights_are_checked_before_already_imported(client, as_user, grid_points
 def test_no_error_names_a_server_path(client, accounts):
     """Fault 7: a layer upload's error named the server's temporary path."""
     answers = [
+        client.post("/api/layers/villages", files={"file": ("layer_truncated.geojson",
+                                                            io.BytesIO((BAD / "layer_truncated.geojson").read_bytes()))}),
         client.post("/api/layers/villages", files={"file": ("bad.geojson", io.BytesIO(b'{"type": "nonsense"'))}),
         client.post("/api/layers/villages", files={"file": ("bad.zip", io.BytesIO(b"PK\x05\x06" + b"\0" * 18))}),
         client.post("/api/layers/villages", files={"file": ("bad.gpkg", io.BytesIO(b"SQLite format 3\0" + b"x" * 80))}),
