@@ -7,6 +7,11 @@ comes from the class itself.
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
+from pathlib import PurePosixPath
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -62,6 +67,27 @@ def english(code: str) -> str:
     return code
 
 
+# an absolute file-system path (maybe behind a GDAL /vsizip/ prefix); URL paths such as /api/… are not
+# among these first segments
+_FS_ROOTS = ("tmp", "var", "home", "root", "work", "usr", "opt", "srv", "mnt", "data", "etc", "run", "proc", "dev")
+_PATH = re.compile(r"(?:/vsi[a-z0-9]+/?)?((?:/[^\s/'\"，：；、（）()<>]+){2,})")
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with every server-side path replaced by its last part (no message names a path on the
+    server: the temporary folders, the data or layer folders)."""
+    roots = tuple(r.rstrip("/") + "/" for r in {tempfile.gettempdir(), os.getcwd()} if r not in ("", "/"))
+
+    def short(match: re.Match) -> str:
+        path = match.group(1)
+        first = path.split("/")[1]
+        if first in _FS_ROOTS or path.startswith(roots):
+            return PurePosixPath(path).name
+        return match.group(0)
+
+    return _PATH.sub(short, text)
+
+
 def body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, "message_en": english(code), **extra}}
 
@@ -69,7 +95,8 @@ def body(code: str, message: str, **extra) -> dict:
 def install(app: FastAPI) -> None:
     @app.exception_handler(MiyunError)
     async def miyun_error(_request: Request, err: MiyunError):
-        return JSONResponse(body(err.code, str(err), field=err.field, row=err.row), status_code=status_of(err))
+        return JSONResponse(body(err.code, scrub_paths(str(err)), field=err.field, row=err.row),
+                            status_code=status_of(err))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, err: StarletteHTTPException):

@@ -67,7 +67,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)],
         if status_of(err) == 401:
             LIMITER.failed(name_key, address)
         return page("登录", _login_form(_safe_next(next), str(err)), status=status_of(err))
-    LIMITER.succeeded(name_key)
+    LIMITER.succeeded(name_key, address)
     token, csrf = await run_in_threadpool(lambda: issue(ledger(), user.username, kind="session"))
     target = "/account/password" if user.must_change else _safe_next(next)
     response = RedirectResponse(target, status_code=303)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
 from api.state import case_store, data_dir, ledger
+from api.types import DAY_PATTERN, Offset, OptionalMonth, Version
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid, require_town, town_scope
 from gis.auth.users import User
@@ -51,7 +52,7 @@ class CaseIn(BaseModel):
 
 
 class CaseUpdate(BaseModel):
-    version: Annotated[int, Field(description="所依据的版本（GET 得到）；他人已修改时 409")]
+    version: Version
     status: Annotated[str | None, Field(description=f"新状态：{', '.join(CASE_STATUSES)}")] = None
     at: Annotated[str | None, Field(description="办理时间，默认现在")] = None
     order_kind: Annotated[str | None, Field(description=f"通知书：{', '.join(ORDER_KINDS)}")] = None
@@ -104,10 +105,10 @@ def list_cases(user: CurrentUser,
                category: Annotated[str | None, Query(description="类别")] = None,
                town: Annotated[str | None, Query(description="镇")] = None,
                grid: Annotated[str | None, Query(description="网格")] = None,
-               month: Annotated[str | None, Query(description="上报月份 YYYY-MM")] = None,
+               month: OptionalMonth = None,
                open_only: Annotated[bool, Query(alias="open", description="只列未结案件")] = False,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+               offset: Offset = 0) -> dict:
     frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
                           open_only=open_only)
     return {"count": len(frame), "limit": limit, "offset": offset, "items": _records(frame.iloc[offset:offset + limit])}
@@ -115,7 +116,7 @@ def list_cases(user: CurrentUser,
 
 @router.get("/api/cases/geojson", summary="案件点位 GeoJSON（地图用；可按状态、类别、镇、网格、月份、逾期筛选）")
 def cases_geojson(user: CurrentUser, status: str | None = None, category: str | None = None, town: str | None = None,
-                  grid: str | None = None, month: str | None = None,
+                  grid: str | None = None, month: OptionalMonth = None,
                   open_only: Annotated[bool, Query(alias="open")] = False,
                   overdue: Annotated[bool, Query(description="只列逾期案件（以今天计）")] = False) -> dict:
     frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
@@ -140,7 +141,8 @@ def create_case(body: CaseIn, user: CurrentUser) -> dict:
 
 @router.get("/api/cases/overdue", summary="逾期案件：逾期天数与应启动的督办措施")
 def overdue_cases(user: CurrentUser,
-                  on: Annotated[str | None, Query(alias="date", description="日期，默认今天")] = None) -> dict:
+                  on: Annotated[str | None, Query(alias="date", pattern=DAY_PATTERN,
+                                                  description="YYYY-MM-DD，默认今天")] = None) -> dict:
     day: date = parse_day(on, field="date") if on else today_local()
     frame = _scoped_frame(user, overdue_on=day)
     return {"date": day.isoformat(), "count": len(frame), "items": _records(frame)}

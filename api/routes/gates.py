@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from api.auth import CurrentUser
 from api.state import layer_set, ledger
 from api.tables import Format, sheets_response, town_rows
+from api.types import Day
 from gis.auth.rights import require, require_town, town_scope
 from gis.ledger.gates import add_pass, entries_on, log_entry, passes_table, revoke_pass
 from gis.localtime import parse_day
@@ -74,7 +75,7 @@ def new_entry(body: EntryIn, user: CurrentUser) -> dict:
 
 
 @router.get("/api/gates/entries", summary="某日进出登记及核对结果（镇操作员只见本镇）")
-def entries(user: CurrentUser, date: Annotated[str, Query(description="YYYY-MM-DD（北京时间）")],
+def entries(user: CurrentUser, date: Day,
             format: Format = "json"):
     require(user, "read_reports")
     frame = entries_on(ledger(), parse_day(date, field="date"))

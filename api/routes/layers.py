@@ -13,7 +13,7 @@ from api.auth import CurrentUser
 from api.state import layers_path, ledger
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require
-from gis.errors import InputError
+from gis.errors import InputError, MiyunError
 from gis.importer import import_layer, parse_mapping
 
 router = APIRouter(tags=["layers 图层"])
@@ -39,7 +39,13 @@ async def replace_layer(layer: str, user: CurrentUser,
             if not zipfile.is_zipfile(target):
                 raise InputError("不是有效的 zip 文件", file=name)
             target = Path(f"/vsizip/{target}")
-        count = import_layer(layers_path(), layer, target, crs=crs, mapping=parse_mapping(mapping or []),
-                             source_layer=source_layer, make_valid=make_valid)
+        try:
+            count = import_layer(layers_path(), layer, target, crs=crs, mapping=parse_mapping(mapping or []),
+                                 source_layer=source_layer, make_valid=make_valid)
+        except MiyunError as err:  # name the upload, never the server's temporary path
+            if err.file:
+                err.file = name
+            err.message = err.message.replace(str(target), name).replace(folder, "")
+            raise
     ledger().note(user.username, "layers", layer, "imported", f"{count} features from {name}")
     return {"layer": layer, "features": count, "by": user.username}

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import CurrentUser
 from api.state import cached, current, layer_set
-from gis.auth.rights import require_grid
+from gis.auth.rights import require_grid, require_town
 from gis.auth.users import User
 from gis.errors import MiyunError
 from gis.localtime import parse_day, today_local
@@ -97,6 +97,7 @@ def town_map(town: str, user: CurrentUser, request: Request) -> HTMLResponse:
         _not_field_staff(user)
         grids = layer_set().frames[GRIDS.name]
         chosen = town_grids(grids, town)
+        require_town(user, town)
         latest = latest_day()
         dynamic = [("townDetail", case_options(town=town, latest=latest))]
         return _render(f"page:town:{town}:{latest}", focus=chosen.geometry, page_title=f"{town}镇", dynamic=dynamic,
@@ -112,8 +113,7 @@ def grid_map(grid_id: str, user: CurrentUser, request: Request) -> HTMLResponse:
         from maps.web import case_options, date_form
 
         chosen = one_grid(layer_set().frames[GRIDS.name], grid_id)
-        if user.role == "field_staff":
-            require_grid(user, grid_id, chosen["town"].iloc[0])
+        require_grid(user, grid_id, chosen["town"].iloc[0])
         _check_date(request)
         today = today_local().isoformat()
         latest = latest_day() or today

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Path as PathParam, Query, Response
 
 from api.auth import CurrentUser
 from api.state import cached, current
+from api.types import DayPath
 from gis.auth.rights import grid_scope, require, town_scope
 from gis.errors import NotFound
 from gis.intake.compact import day_status
@@ -103,7 +104,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 @router.get("/api/patrols/{day}", summary="某日各网格巡查情况（覆盖率、24 小时无人时段、界桩与进出口）")
-def patrol_day(day: str, user: CurrentUser) -> dict:
+def patrol_day(day: DayPath, user: CurrentUser) -> dict:
     require(user, "read_reports")
     grid, staff = figures(day)
     town = town_scope(user)
@@ -115,7 +116,7 @@ def patrol_day(day: str, user: CurrentUser) -> dict:
 
 
 @router.get("/api/patrols/{day}/staff", summary="某日各保水员巡查情况与虚假巡查线索")
-def patrol_staff(day: str, user: CurrentUser, town: str | None = None) -> dict:
+def patrol_staff(day: DayPath, user: CurrentUser, town: str | None = None) -> dict:
     require(user, "read_reports")
     town = town_scope(user, town)
     _, staff = figures(day)
@@ -125,7 +126,7 @@ def patrol_staff(day: str, user: CurrentUser, town: str | None = None) -> dict:
 
 
 @router.get("/api/patrols/{day}/tracks", summary="某日轨迹（每人一条线，已简化）GeoJSON")
-def patrol_tracks(day: str, user: CurrentUser, grid: str | None = None, town: str | None = None,
+def patrol_tracks(day: DayPath, user: CurrentUser, grid: str | None = None, town: str | None = None,
                   tolerance: Annotated[float, Query(ge=0, le=500, description="简化容差（米）")] = 20.0) -> dict:
     parse_day(day, field="date")
     grid, town = grid_scope(user, grid), town_scope(user, town)

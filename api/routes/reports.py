@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from api.auth import CurrentUser
 from api.state import case_store, data_dir, grid_index
 from api.tables import Format, sheets_response, town_rows
+from api.types import Month, OptionalDay
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require, require_town, town_scope
 from gis.errors import NotFound
@@ -32,8 +33,8 @@ def reports_folder() -> Path:
 
 
 @router.get("/api/reports/monthly", summary="各镇违法建设巡查月报（零报告、逾期未报）")
-def monthly(user: CurrentUser, month: Annotated[str, Query(description="YYYY-MM")],
-            as_of: Annotated[str | None, Query(description="判断逾期的日期，默认今天")] = None,
+def monthly(user: CurrentUser, month: Month,
+            as_of: OptionalDay = None,
             format: Format = "json"):
     require(user, "read_reports")
     parse_month(month, field="month")

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentUser
 from api.state import layer_set, layers_path, ledger
 from api.tables import Format, sheets_response, town_rows
+from api.types import DAY_PATTERN, Count, Offset, OptionalDay, OptionalMonth, RecordId, YearQuery
+from api.types import Year as PlanYear
 from api.uploads import safe_name, save_limited
 from gis import store
 from gis.auth.rights import grid_scope, require, require_town, town_scope
@@ -29,12 +31,12 @@ from gis.staff.roster import load_roster, read_roster_file, reevaluations_due, r
 
 router = APIRouter(tags=["staff 保水员、考核与资金"])
 MAX_ROSTER_BYTES = 20 * 1024 * 1024
-Year = Annotated[int, Query(ge=2000, le=2100, description="年度")]
+Year = YearQuery
 
 
 @router.get("/api/staff", summary="花名册（按镇、网格筛选）")
 def list_staff(user: CurrentUser, town: str | None = None, grid_id: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+               limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Offset = 0) -> dict:
     frame, basis = roster(ledger()), "花名册"
     if frame.empty:  # no roster loaded yet: the codes the grids' quotas give
         frame = roster_from_grids(layer_set().frames[GRIDS.name]).assign(name="", role="member")
@@ -66,7 +68,8 @@ async def import_roster(user: CurrentUser, file: Annotated[UploadFile, File(desc
 
 
 @router.get("/api/staff/reevaluations", summary="三年一评：90 天内到期的保水员")
-def reevaluations(user: CurrentUser, on: Annotated[str | None, Query(alias="date")] = None) -> dict:
+def reevaluations(user: CurrentUser, on: Annotated[str | None, Query(
+        alias="date", pattern=DAY_PATTERN, description="YYYY-MM-DD，默认今天")] = None) -> dict:
     require(user, "read_reports")
     frame = reevaluations_due(ledger(), parse_day(on, field="date") if on else today_local())
     if town_scope(user):
@@ -109,7 +112,7 @@ def add_deduction(body: DeductionIn, user: CurrentUser) -> dict:
 
 
 @router.post("/api/staff/deductions/{deduction_id}/appeal", summary="申诉（申诉期间不计分）")
-def appeal(deduction_id: int, body: Appeal, user: CurrentUser) -> dict:
+def appeal(deduction_id: RecordId, body: Appeal, user: CurrentUser) -> dict:
     require(user, "record_deduction")
     if user.role == "town_operator":
         require_town(user, _deduction_town(deduction_id))
@@ -117,7 +120,7 @@ def appeal(deduction_id: int, body: Appeal, user: CurrentUser) -> dict:
 
 
 @router.post("/api/staff/deductions/{deduction_id}/decision", summary="处理申诉：维持或撤销（区保水办）")
-def decide(deduction_id: int, body: Decision, user: CurrentUser) -> dict:
+def decide(deduction_id: RecordId, body: Decision, user: CurrentUser) -> dict:
     require(user, "decide_appeal")
     return staff_deductions.decide(ledger(), deduction_id, user=user.username, upheld=body.upheld, on=body.on)
 
@@ -154,22 +157,22 @@ def assessment(year: Year, user: CurrentUser, format: Format = "json"):
 
 
 class PlanIn(BaseModel):
-    plan_year: int
+    plan_year: PlanYear
     town: str
     village: str
     kind: str
     mode: str
-    households: int
-    people: int
-    hazard_households: int = 0
-    hazard_people: int = 0
-    low_income_households: int = 0
-    low_income_people: int = 0
-    new_houses: int
-    old_houses: int
-    standard_houses: int = 0
+    households: Count
+    people: Count
+    hazard_households: Count = 0
+    hazard_people: Count = 0
+    low_income_households: Count = 0
+    low_income_people: Count = 0
+    new_houses: Count
+    old_houses: Count
+    standard_houses: Count = 0
     building_form: str = "two_storey"
-    natural_villages: int = 1
+    natural_villages: Count = 1
     town_plan_on: str | None = None
 
 
@@ -178,7 +181,7 @@ class ProgressIn(BaseModel):
     started: Annotated[float, Field(ge=0, le=1)] = 0.0
     structure_done: Annotated[float, Field(ge=0, le=1)] = 0.0
     moved_in: Annotated[float, Field(ge=0, le=1)] = 0.0
-    old_houses_demolished: Annotated[int, Field(ge=0)] = 0
+    old_houses_demolished: Count = 0
     accepted_on: str | None = None
     problems: Annotated[str, Field(max_length=2000)] = ""
 
@@ -212,7 +215,7 @@ def add_progress(plan_id: str, body: ProgressIn, user: CurrentUser) -> dict:
 
 
 @router.get("/api/reports/relocation", summary="附件 1 计划统计表、附件 2 实施进度统计表、补助与滞后事项")
-def relocation_tables(year: Year, user: CurrentUser, month: str | None = None, as_of: str | None = None,
+def relocation_tables(year: Year, user: CurrentUser, month: OptionalMonth = None, as_of: OptionalDay = None,
                       format: Format = "json"):
     require(user, "read_reports")
     if month:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from gis.cli.options import pass_workspace
+from gis.cli.options import DAY, MONTH, RECORD_ID, pass_workspace
 from gis.cli.tables import show_or_export
 from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, DUTIES_TITLE, ORDER_KINDS
 
@@ -52,7 +52,7 @@ def cases() -> None:
 @click.option("--time", "reported_at", default=None, help="发现时间（无时区按北京时间；默认现在）。")
 @click.option("--description", default="", help="情况描述。")
 @click.option("--subtype", type=click.Choice(list(CONSTRUCTION_KINDS)), default=None, help="违建类型。")
-@click.option("--deadline", default=None, help="办理期限 YYYY-MM-DD（非违建案件）。")
+@click.option("--deadline", type=DAY, default=None, help="办理期限 YYYY-MM-DD（非违建案件）。")
 @click.option("--unit", "responsible_unit", default=None, help="责任单位。")
 @click.option("--clue", "clue_id", default=None, help="卫片线索编号。")
 @click.option("--evidence", "photos", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -99,11 +99,11 @@ def _attach(ws, case_id: str, images: list[tuple[str, bytes]], user: str) -> Non
 @click.option("--order", "order_kind", type=click.Choice(list(ORDER_KINDS)), default=None,
               help="改为 ordered 时下达的通知书：stop 责令停止 / correction 责令改正。")
 @click.option("--time", "at", default=None, help="办理时间（无时区按北京时间；默认现在）。")
-@click.option("--deadline", default=None, help="延后期限 YYYY-MM-DD（不能提前）。")
+@click.option("--deadline", type=DAY, default=None, help="延后期限 YYYY-MM-DD（不能提前）。")
 @click.option("--unit", "responsible_unit", default=None, help="责任单位（移交时必填）。")
 @click.option("--description", default=None)
 @click.option("--note", default="", help="办理说明。")
-@click.option("--version", "expected_version", type=int, default=None,
+@click.option("--version", "expected_version", type=RECORD_ID, default=None,
               help="所依据的版本；他人已修改时拒绝。")
 @click.option("--evidence", "photos", multiple=True, type=click.Path(dir_okay=False, path_type=Path))
 @pass_workspace
@@ -147,7 +147,7 @@ def show(ws, case_id) -> None:
 @click.option("--status", type=click.Choice(list(CASE_STATUSES)), default=None)
 @click.option("--category", type=click.Choice(list(DUTIES)), default=None)
 @click.option("--town", default=None)
-@click.option("--month", default=None, help="上报月份 YYYY-MM。")
+@click.option("--month", type=MONTH, default=None, help="上报月份 YYYY-MM。")
 @click.option("--open", "open_only", is_flag=True, help="只列未结案件。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
 @pass_workspace("data_dir")
@@ -165,7 +165,7 @@ def list_(ws, status, category, town, month, open_only, out) -> None:
 
 
 @cases.command("overdue")
-@click.option("--date", "on", default=None, help="以此日期（北京时间）计，默认今天。")
+@click.option("--date", "on", type=DAY, default=None, help="以此日期（北京时间）计，默认今天。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
 @pass_workspace("data_dir")
 def overdue(ws, on, out) -> None:

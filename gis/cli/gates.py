@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import pass_workspace
+from gis.cli.options import DAY, pass_workspace
 from gis.schema import ENTRY_KINDS, PASS_OFFICES
 
 
@@ -21,8 +21,8 @@ def gates() -> None:
 @click.option("--kind", type=click.Choice(list(ENTRY_KINDS)), required=True)
 @click.option("--plate", default=None, help="车牌号（车辆证）。")
 @click.option("--office", type=click.Choice(list(PASS_OFFICES)), required=True, help="签发机关。")
-@click.option("--from", "valid_from", required=True, help="有效期起 YYYY-MM-DD。")
-@click.option("--to", "valid_to", required=True, help="有效期止 YYYY-MM-DD。")
+@click.option("--from", "valid_from", type=DAY, required=True, help="有效期起 YYYY-MM-DD。")
+@click.option("--to", "valid_to", type=DAY, required=True, help="有效期止 YYYY-MM-DD。")
 @click.option("--gates", "gate_list", default=None, help="限用进出口编号，逗号分隔（默认全部）。")
 @pass_workspace("data_dir", "user")
 def pass_add(ws, pass_no, holder, kind, plate, office, valid_from, valid_to, gate_list) -> None:
@@ -80,7 +80,7 @@ def entry(ws, gate_id, kind, pass_no, who, plate, time_in, time_out) -> None:
 
 
 @gates.command("log")
-@click.option("--date", "day", required=True, help="日期 YYYY-MM-DD（北京时间）。")
+@click.option("--date", "day", type=DAY, required=True, help="日期 YYYY-MM-DD（北京时间）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="导出 .xlsx 或 .csv。")
 @pass_workspace("data_dir")
 def log(ws, day, out) -> None:

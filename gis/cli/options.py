@@ -95,3 +95,57 @@ def group_workspace_options(f):
     for name in reversed(WORKSPACE_OPTIONS):
         f = WORKSPACE_OPTIONS[name](f)
     return f
+
+
+class _Bounded(click.ParamType):
+    """A value parsed by the product's one parser (``gis.localtime``, ``gis.limits``): a bad value is an
+    :class:`~gis.errors.InputError`, printed in one line with exit 2 like every product error."""
+
+    def __init__(self, name: str, parse):
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value, param, ctx):
+        if value is None or not isinstance(value, str) and not isinstance(value, int):
+            return value
+        field = param.opts[0] if param is not None and param.opts else (param.name if param else self.name)
+        return self._parse(value, field)
+
+
+def _day(value, field):
+    from gis.localtime import day_text
+
+    return day_text(value, field=field)
+
+
+def _month(value, field):
+    from gis.localtime import month_first
+
+    return month_first(value, field=field).strftime("%Y-%m")
+
+
+def _integer(low: int, high: int, what: str):
+    def parse(value, field):
+        from gis.errors import InputError
+
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise InputError(f"{what}应为整数，收到 {value!r}", field=field, value=value) from None
+        if not low <= number <= high:
+            raise InputError(f"{what} {value} 超出范围（{low}–{high}）", field=field, value=value)
+        return number
+    return parse
+
+
+def _limits():
+    from gis import limits
+
+    return limits
+
+
+DAY = _Bounded("YYYY-MM-DD", _day)  # ISO days only: 01-12-2026 is refused, never read as 2026-01-12
+MONTH = _Bounded("YYYY-MM", _month)
+YEAR = _Bounded("YYYY", _integer(_limits().YEAR_MIN, _limits().YEAR_MAX, "年份"))
+RECORD_ID = _Bounded("ID", _integer(1, _limits().MAX_ID, "编号"))
+COUNT = _Bounded("N", _integer(0, _limits().MAX_COUNT, "数量"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import pass_workspace
+from gis.cli.options import COUNT, DAY, MONTH, YEAR, pass_workspace
 from gis.cli.tables import emit, out_option
 from gis.schema import BUILDING_FORMS, HAZARD_ZONES, RELOCATION_KINDS, RELOCATION_MODES, VILLAGES
 
@@ -17,22 +17,22 @@ def relocation() -> None:
 
 
 @relocation.command("plan-add")
-@click.option("--year", "plan_year", type=int, required=True, help="计划年度（工程第一年）。")
+@click.option("--year", "plan_year", type=YEAR, required=True, help="计划年度（工程第一年）。")
 @click.option("--town", required=True)
 @click.option("--village", required=True)
 @click.option("--kind", type=click.Choice(list(RELOCATION_KINDS)), required=True)
 @click.option("--mode", type=click.Choice(list(RELOCATION_MODES)), required=True)
-@click.option("--households", type=int, required=True)
-@click.option("--people", type=int, required=True, help="上年 1 月 1 日前登记的农业户籍人口。")
-@click.option("--hazard-households", type=int, default=0)
-@click.option("--hazard-people", type=int, default=0)
-@click.option("--low-income-households", type=int, default=0)
-@click.option("--low-income-people", type=int, default=0)
-@click.option("--new-houses", type=int, required=True)
-@click.option("--old-houses", type=int, required=True, help="拆除旧宅数。")
-@click.option("--standard-houses", type=int, default=0, help="达到抗震节能标准的新宅数。")
+@click.option("--households", type=COUNT, required=True)
+@click.option("--people", type=COUNT, required=True, help="上年 1 月 1 日前登记的农业户籍人口。")
+@click.option("--hazard-households", type=COUNT, default=0)
+@click.option("--hazard-people", type=COUNT, default=0)
+@click.option("--low-income-households", type=COUNT, default=0)
+@click.option("--low-income-people", type=COUNT, default=0)
+@click.option("--new-houses", type=COUNT, required=True)
+@click.option("--old-houses", type=COUNT, required=True, help="拆除旧宅数。")
+@click.option("--standard-houses", type=COUNT, default=0, help="达到抗震节能标准的新宅数。")
 @click.option("--building-form", type=click.Choice(list(BUILDING_FORMS)), default="two_storey")
-@click.option("--natural-villages", type=int, default=1)
+@click.option("--natural-villages", type=COUNT, default=1)
 @click.option("--town-plan-on", default=None, help="镇上报计划日期。")
 @pass_workspace("data_dir", "user")
 def plan_add(ws, **fields) -> None:
@@ -47,12 +47,12 @@ def plan_add(ws, **fields) -> None:
 
 @relocation.command("progress")
 @click.argument("plan_id")
-@click.option("--month", required=True, help="YYYY-MM。")
+@click.option("--month", type=MONTH, required=True, help="YYYY-MM。")
 @click.option("--started", type=float, default=0.0, help="开工户数占计划比例 0–1。")
 @click.option("--structure", "structure_done", type=float, default=0.0, help="完成主体比例 0–1。")
 @click.option("--moved-in", type=float, default=0.0, help="入住比例 0–1。")
-@click.option("--demolished", "old_houses_demolished", type=int, default=0, help="旧房拆除户数。")
-@click.option("--accepted-on", default=None, help="竣工验收日期。")
+@click.option("--demolished", "old_houses_demolished", type=COUNT, default=0, help="旧房拆除户数。")
+@click.option("--accepted-on", type=DAY, default=None, help="竣工验收日期。")
 @click.option("--problems", default="", help="存在的主要问题。")
 @pass_workspace("data_dir", "user")
 def progress(ws, plan_id, **fields) -> None:
@@ -88,9 +88,9 @@ def subsidy(ws, plan_id, works) -> None:
 
 
 @relocation.command("tables")
-@click.option("--year", type=int, required=True, help="计划统计表的年度。")
-@click.option("--month", default=None, help="实施进度统计表的月份 YYYY-MM（默认只出计划表）。")
-@click.option("--as-of", "as_of", default=None, help="判断滞后的日期（默认今天）。")
+@click.option("--year", type=YEAR, required=True, help="计划统计表的年度。")
+@click.option("--month", type=MONTH, default=None, help="实施进度统计表的月份 YYYY-MM（默认只出计划表）。")
+@click.option("--as-of", "as_of", type=DAY, default=None, help="判断滞后的日期（默认今天）。")
 @out_option
 @pass_workspace("data_dir")
 def tables(ws, year, month, as_of, out) -> None:

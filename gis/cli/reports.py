@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import pass_workspace
+from gis.cli.options import DAY, MONTH, pass_workspace
 
 
 @click.group("report")
@@ -15,8 +15,8 @@ def report() -> None:
 
 
 @report.command("monthly")
-@click.option("--month", required=True, help="月份 YYYY-MM。")
-@click.option("--as-of", "as_of", default=None, help="以此日期判断是否逾期未报（默认今天）。")
+@click.option("--month", type=MONTH, required=True, help="月份 YYYY-MM。")
+@click.option("--as-of", "as_of", type=DAY, default=None, help="以此日期判断是否逾期未报（默认今天）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出 .xlsx（默认 data/reports/monthly-YYYY-MM.xlsx）或 .csv。")
 @pass_workspace("data_dir")
@@ -39,7 +39,7 @@ def monthly(ws, month, as_of, out) -> None:
 
 @report.command("submit")
 @click.option("--town", required=True)
-@click.option("--month", required=True, help="月份 YYYY-MM。")
+@click.option("--month", type=MONTH, required=True, help="月份 YYYY-MM。")
 @click.option("--time", "at", default=None, help="报送时间（默认现在）。")
 @pass_workspace("data_dir", "user")
 def submit(ws, town, month, at) -> None:
@@ -52,7 +52,7 @@ def submit(ws, town, month, at) -> None:
 
 
 @click.command("reconcile")
-@click.option("--month", required=True, help="月份 YYYY-MM。")
+@click.option("--month", type=MONTH, required=True, help="月份 YYYY-MM。")
 @click.option("--clues", "clues_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="卫片线索图斑（GeoJSON、GeoPackage、Shapefile…）。")
 @click.option("--crs", default=None, help="线索文件坐标系（文件未注明时），或 gcj02 / bd09。")

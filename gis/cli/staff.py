@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gis.cli.options import pass_workspace
+from gis.cli.options import DAY, RECORD_ID, YEAR, pass_workspace
 from gis.cli.tables import emit, out_option, show_or_export, show_table
 from gis.schema import DEDUCTION_KINDS, GRIDS, MECHANISM_ITEMS, RESULT_EVENTS
 
@@ -100,7 +100,7 @@ def list_(ws, town, out) -> None:
 
 
 @staff.command("reevaluations")
-@click.option("--date", "on", default=None, help="以此日期计（默认今天），列出 90 天内到期的三年评议。")
+@click.option("--date", "on", type=DAY, default=None, help="以此日期计（默认今天），列出 90 天内到期的三年评议。")
 @pass_workspace("data_dir")
 def reevaluations(ws, on) -> None:
     """三年一评：到期或将到期的保水员。"""
@@ -120,7 +120,7 @@ def reevaluations(ws, on) -> None:
 @click.argument("staff_id")
 @click.option("--kind", required=True, type=click.Choice(list(DEDUCTION_KINDS)),
               help="；".join(f"{k} {v[1]} −{v[0]}" for k, v in DEDUCTION_KINDS.items()))
-@click.option("--date", "occurred_on", required=True, help="发生日期 YYYY-MM-DD。")
+@click.option("--date", "occurred_on", type=DAY, required=True, help="发生日期 YYYY-MM-DD。")
 @click.option("--evidence", required=True, help="证据：时间、地点、情况、照片或证人。")
 @click.option("--case", "case_id", default=None, help="关联案件编号（漏报、迟报）。")
 @pass_workspace("data_dir", "user")
@@ -134,7 +134,7 @@ def deduct(ws, staff_id, kind, occurred_on, evidence, case_id) -> None:
 
 
 @staff.command("appeal")
-@click.argument("deduction_id", type=int)
+@click.argument("deduction_id", type=RECORD_ID)
 @click.option("--note", required=True, help="申诉理由。")
 @pass_workspace("data_dir", "user")
 def appeal(ws, deduction_id, note) -> None:
@@ -146,9 +146,9 @@ def appeal(ws, deduction_id, note) -> None:
 
 
 @staff.command("decide")
-@click.argument("deduction_id", type=int)
+@click.argument("deduction_id", type=RECORD_ID)
 @click.option("--upheld/--overturned", required=True, help="维持扣分 / 撤销扣分。")
-@click.option("--date", "on", default=None, help="处理日期（默认今天）。")
+@click.option("--date", "on", type=DAY, default=None, help="处理日期（默认今天）。")
 @pass_workspace("data_dir", "user")
 def decide(ws, deduction_id, upheld, on) -> None:
     """处理申诉。"""
@@ -159,7 +159,7 @@ def decide(ws, deduction_id, upheld, on) -> None:
 
 
 @staff.command("dismissals")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @pass_workspace("data_dir")
 def dismissals(ws, year) -> None:
     """年度累计扣分达 3 分、考核不合格应辞退的保水员。"""
@@ -174,7 +174,7 @@ def dismissals(ws, year) -> None:
 
 
 @staff.command("absences")
-@click.option("--date", "day", required=True, help="日期 YYYY-MM-DD。")
+@click.option("--date", "day", type=DAY, required=True, help="日期 YYYY-MM-DD。")
 @out_option
 @pass_workspace("data_dir")
 def absences(ws, day, out) -> None:
@@ -203,7 +203,7 @@ def assess() -> None:
 
 @assess.command("mechanism")
 @click.option("--town", required=True)
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--item", type=click.IntRange(1, 9), required=True,
               help="；".join(f"{n} {name}（{w} 分）" for n, w, name in MECHANISM_ITEMS))
 @click.option("--score", type=float, required=True)
@@ -222,7 +222,7 @@ def mechanism(ws, town, year, item, score, evidence) -> None:
 @click.option("--town", required=True)
 @click.option("--event", type=click.Choice(list(RESULT_EVENTS)), required=True,
               help="；".join(f"{k} {v}" for k, v in RESULT_EVENTS.items()))
-@click.option("--date", "occurred_on", required=True)
+@click.option("--date", "occurred_on", type=DAY, required=True)
 @click.option("--evidence", required=True)
 @pass_workspace("data_dir", "user")
 def event(ws, town, event, occurred_on, evidence) -> None:
@@ -235,7 +235,7 @@ def event(ws, town, event, occurred_on, evidence) -> None:
 
 
 @assess.command("report")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @out_option
 @pass_workspace("data_dir")
 def assess_report(ws, year, out) -> None:
@@ -248,7 +248,7 @@ def assess_report(ws, year, out) -> None:
 
 
 @click.command("funds")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option("--quarter", type=click.IntRange(1, 4), default=None, help="只列该季度劳务补贴拨付。")
 @click.option("--spent", multiple=True, metavar="镇=元", help="年终审计认定的运行保障费支出（可多次），用于计算审计后拨付。")
 @click.option("--reserve-used", multiple=True, metavar="年度=元", help="各年应急费用使用额（可多次），用于计算结转。")

@@ -10,13 +10,11 @@ import pandas as pd
 from gis.cli.options import pass_workspace, quiet_option
 
 
-def _date(_ctx, _param, value):
-    if value is None:
-        return None
-    try:
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    except ValueError:
-        raise click.BadParameter(f"日期应为 YYYY-MM-DD，收到 {value!r}") from None
+def _date(_ctx, param, value):
+    """ISO days only (``YYYY-MM-DD`` or ``YYYY/MM/DD``): ``01-12-2026`` is refused, never read as 2026-01-12."""
+    from gis.localtime import day_text
+
+    return None if value is None else day_text(value, field=param.opts[0])
 
 
 @click.group("tracks")
@@ -70,6 +68,10 @@ def daily_(ws, day, until, engine, scheduler, quiet) -> None:
     from gis.tracks.daily import write_reports
     from gis.tracks.pipeline import load_reference, run_daily, run_days_dask
 
+    if until and until < day:
+        from gis.errors import InputError
+
+        raise InputError(f"--to {until} 早于 --date {day}", field="--to")
     days = [d.strftime("%Y-%m-%d") for d in pd.date_range(day, until or day)]
     layers_path, data = ws.layers, ws.data_dir
     if engine == "dask":

@@ -7,6 +7,7 @@ once never silently overwrite each other.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -161,7 +162,19 @@ class Cases:
             tx.insert("cases", case_id, values)
             self._event(tx, case_id, at, None, values["status"], "重复违建（屡拆屡建），原案件 "
                         f"{repeat_of}" if repeat_of else "")
+            self._check(tx, case_id)
         return self.get(case_id)
+
+    @staticmethod
+    def _check(tx: Transaction, case_id: str) -> None:
+        """The invariant of every written case, checked inside the write (a breach rolls it back): it has
+        finite storage coordinates (placed in the district by :func:`place`) and its version equals the
+        number of its events."""
+        row = tx.one("SELECT c.version, c.x, c.y, (SELECT COUNT(*) FROM case_events e WHERE e.case_id = c.case_id) "
+                     "AS events FROM cases c WHERE c.case_id = ?", (case_id,))
+        if row is None or not math.isfinite(row["x"] or math.nan) or not math.isfinite(row["y"] or math.nan) \
+                or row["version"] != row["events"]:
+            raise RuntimeError(f"case invariant broken for {case_id}: {dict(row) if row else None}")
 
     def update(self, case_id: str, *, user: str, status: str | None = None, at=None, note: str = "",
                order_kind: str | None = None, deadline: str | None = None, responsible_unit: str | None = None,
@@ -201,8 +214,9 @@ class Cases:
                 return self.get(case_id)
             tx.update("cases", {"case_id": case_id}, old,
                       {"version": old["version"] + 1, "updated_at": tx.at, "updated_by": user})
-            if status or note:
-                self._event(tx, case_id, to_utc_text(moment), old["status"], status or old["status"], note)
+            # one event per version, also for an edit that changes no status and carries no note
+            self._event(tx, case_id, to_utc_text(moment), old["status"], status or old["status"], note)
+            self._check(tx, case_id)
         return self.get(case_id)
 
     # -- rules ------------------------------------------------------------------

@@ -314,23 +314,28 @@ def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFram
             notices.add(path.name, "要素没有几何或属性不是对象，已跳过", row=number)
             continue
         props = props or {}
-        who = staff or props.get("staff_id")
+        who = staff or _scalar_text(props.get("staff_id"))
         coords = geometry.get("coordinates")
         kind = geometry.get("type")
+        accuracy = props.get("accuracy") if isinstance(props.get("accuracy"), (int, float)) else None
+        props = {**props, "accuracy": accuracy, "time": _scalar_text(props.get("time"))}
+        if not isinstance(coords, list):
+            notices.add(path.name, "要素的坐标不是数组，已跳过", row=number)
+            continue
         try:
             if kind == "Point":
                 rows.append((who, props.get("time"), float(coords[0]), float(coords[1]),
                              props.get("accuracy"), number))
             elif kind == "LineString":
                 times = props.get("times") or props.get("coordTimes") or []
-                if len(times) != len(coords):
+                if not isinstance(times, list) or len(times) != len(coords):
                     notices.add(path.name, "线要素的 times 与坐标个数不符，已跳过", row=number)
                     continue
                 for (lon, lat, *_), time in zip(coords, times):
-                    rows.append((who, time, float(lon), float(lat), props.get("accuracy"), number))
+                    rows.append((who, _scalar_text(time), float(lon), float(lat), props.get("accuracy"), number))
             else:
                 notices.add(path.name, f"不支持的几何类型 {kind!r}，已跳过", row=number)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError):
             notices.add(path.name, "坐标无法识别，已跳过", row=number)
     if not rows:
         return _empty()
@@ -338,6 +343,13 @@ def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFram
     frame["accuracy_m"] = pd.to_numeric(frame["accuracy_m"], errors="coerce")
     frame["time"] = to_utc(frame["time"].astype("string"), path.name, notices)
     return _keep_complete(frame, path.name, notices)
+
+
+def _scalar_text(value) -> str | None:
+    """A JSON property as text (numbers too), or None for null, objects and arrays."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)
 
 
 READERS = {".gpx": read_gpx, ".csv": read_csv, ".geojson": read_geojson, ".json": read_geojson}

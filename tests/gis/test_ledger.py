@@ -189,9 +189,9 @@ def test_two_updates_from_one_version_never_lose_one(cases, grid_points):
         t.start()
     for t in writers:
         t.join()
-    notes = [e["note"] for e in cases.get(case["case_id"])["history"]][1:]
+    notes = [e["note"] for e in cases.get(case["case_id"])["history"]][2:]  # after creation and the edit
     assert sorted(notes) == sorted(f"记录{i}" for i in range(20))
-    assert cases.get(case["case_id"])["version"] == 22
+    assert cases.get(case["case_id"])["version"] == 22 == len(cases.get(case["case_id"])["history"])
 
 
 def test_evidence_must_be_an_image_of_sensible_size(cases, grid_points, tmp_path):
@@ -250,3 +250,20 @@ def test_overdue_with_cases_of_every_kind_and_missing_dates(cases, grid_points):
     late = cases.add(user="u", category="river", source="patrol", reporter="r", lon=grid_points["SC-H01"][0],
                      lat=grid_points["SC-H01"][1], reported_at="2026-10-01T09:00", deadline="2026-10-05")
     assert cases.overdue(date(2026, 10, 20))["case_id"].tolist() == [late["case_id"]]
+
+
+def test_every_case_write_keeps_one_event_per_version(tmp_path, grid_index, grid_points):
+    """The case invariant at write (issue 14): an edit without a note or a status change bumped the
+    version without an event, so version != events."""
+    from gis.ledger.cases import Cases
+    from gis.ledger.db import Ledger
+
+    cases = Cases(Ledger.in_dir(tmp_path), lambda: grid_index)
+    lon, lat = grid_points["XWZ-K02"]
+    case = cases.add(user="u", category="sewage", source="patrol", reporter="r", lon=lon, lat=lat)
+    cases.update(case["case_id"], user="u", description="只改描述")
+    cases.update(case["case_id"], user="u", note="备注")
+    db = cases.ledger
+    version = db.one("SELECT version FROM cases WHERE case_id = ?", (case["case_id"],))["version"]
+    events = db.one("SELECT COUNT(*) AS n FROM case_events WHERE case_id = ?", (case["case_id"],))["n"]
+    assert version == events == 3
