@@ -10,6 +10,7 @@ mock location) beside what the track store keeps.  Folding into the store is :mo
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -52,7 +53,7 @@ _COLUMNS = ("staff_id", "time_ms", "day", "lon", "lat", "accuracy_m", "speed_ms"
             "battery_pct", "charging", "activity", "moving", "mock", "valid", "app", "device_id", "batch_id",
             "received_ms")
 _INSERT = f"INSERT OR IGNORE INTO fixes ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-_LOCKS: dict[str, threading.Lock] = {}
+_GROUPS: dict[str, "_GroupCommit"] = {}  # one per inbox file: every writer of a process shares its commits
 _GUARD = threading.Lock()
 
 
@@ -69,9 +70,14 @@ def inbox_path(data_dir: Path) -> Path:
     return Path(data_dir) / INTAKE_DIRNAME / INBOX_FILENAME
 
 
+@functools.lru_cache(maxsize=4096)
+def _day_of_hour(hour: int) -> str:
+    return datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(LOCAL).strftime("%Y-%m-%d")
+
+
 def _day_by_zone(ms: int) -> str:
-    """The Asia/Shanghai day of a Unix time in milliseconds."""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).astimezone(LOCAL).strftime("%Y-%m-%d")
+    """The Asia/Shanghai day of a Unix time in milliseconds (zones change on the hour)."""
+    return _day_of_hour(ms // 3_600_000)
 
 
 class Inbox:
@@ -82,7 +88,7 @@ class Inbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with _GUARD:
-            self._lock = _LOCKS.setdefault(str(self.path.resolve()), threading.Lock())
+            self._group = _GROUPS.setdefault(str(self.path.resolve()), _GroupCommit())
         self.connection.executescript(_SCHEMA)
 
     @staticmethod
@@ -110,26 +116,7 @@ class Inbox:
             rows.append((staff_id, ms, _day_by_zone(ms), fix.lon, fix.lat, fix.accuracy_m, fix.speed_ms,
                          fix.bearing_deg, fix.altitude_m, fix.battery_pct, _int(fix.charging), fix.activity,
                          _int(fix.moving), int(fix.mock), int(fix.valid), app, device_id, batch_id, now))
-        conn = self.connection
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if batch_id is not None:
-                    seen = conn.execute("SELECT stored FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
-                    if seen is not None:
-                        conn.execute("ROLLBACK")
-                        return Stored(0, len(rows), repeated_batch=True)
-                before = conn.total_changes
-                conn.executemany(_INSERT, rows)
-                stored = conn.total_changes - before
-                if batch_id is not None:
-                    conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-                                 (batch_id, staff_id, len(rows), stored, now))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return Stored(stored, len(rows) - stored)
+        return self._group.commit(self.connection, _Entry(rows, staff_id, batch_id, now))
 
     def count(self, day: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM fixes" + (" WHERE day = ?" if day else "")
@@ -139,6 +126,83 @@ class Inbox:
         """The time of the staff member's latest live fix (UTC text), or None."""
         row = self.connection.execute("SELECT MAX(time_ms) FROM fixes WHERE staff_id = ?", (staff_id,)).fetchone()
         return None if row[0] is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row[0] / 1000))
+
+
+@dataclass
+class _Entry:
+    """One request's rows waiting for a commit, and what became of them."""
+
+    rows: list[tuple]
+    staff_id: str
+    batch_id: str | None
+    received_ms: int
+    result: Stored | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class _GroupCommit:
+    """Group commit: the requests that arrive while a commit is on its way to disk share the next one.
+
+    The first waiting writer leads: it takes every entry queued so far, writes them in one transaction
+    and commits (one fsync), then wakes their writers.  Each entry keeps its own result; every writer
+    returns only after its rows are committed.  At tens of requests a second this turns tens of
+    fsyncs into a few, without holding any answer back for longer than one commit.
+    """
+
+    def __init__(self):
+        self._cv = threading.Condition()
+        self._queue: list[_Entry] = []
+        self._leading = False
+
+    def commit(self, conn: sqlite3.Connection, entry: _Entry) -> Stored:
+        with self._cv:
+            self._queue.append(entry)
+            while not entry.done and self._leading:
+                self._cv.wait()
+            if entry.done:
+                return self._outcome(entry)
+            self._leading = True
+            group, self._queue = self._queue, []
+        try:
+            self._write(conn, group)
+        finally:
+            with self._cv:
+                for item in group:
+                    item.done = True
+                self._leading = False
+                self._cv.notify_all()
+        return self._outcome(entry)
+
+    @staticmethod
+    def _outcome(entry: _Entry) -> Stored:
+        if entry.error is not None:
+            raise entry.error
+        return entry.result
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, group: list[_Entry]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for entry in group:
+                if entry.batch_id is not None and conn.execute(
+                        "SELECT 1 FROM batches WHERE batch_id = ?", (entry.batch_id,)).fetchone():
+                    entry.result = Stored(0, len(entry.rows), repeated_batch=True)
+                    continue
+                before = conn.total_changes
+                conn.executemany(_INSERT, entry.rows)
+                stored = conn.total_changes - before
+                if entry.batch_id is not None:
+                    conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
+                                 (entry.batch_id, entry.staff_id, len(entry.rows), stored, entry.received_ms))
+                entry.result = Stored(stored, len(entry.rows) - stored)
+            conn.execute("COMMIT")
+        except BaseException as err:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for entry in group:
+                entry.result, entry.error = None, err
+            raise
 
 
 def _int(flag: bool | None) -> int | None:

@@ -218,7 +218,7 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
         header = pd.read_csv(path, nrows=0, encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
-    names = {c: c.strip().lower() for c in header.columns}
+    names = {c: CSV_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in header.columns}
     missing = [c for c in ("time", "lon", "lat") + (() if staff else ("staff_id",)) if c not in names.values()]
     if missing:
         raise InputError(f"CSV 缺少列 {', '.join(missing)}；应为 staff_id, time, lon, lat[, accuracy]",
@@ -234,6 +234,8 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
         else:
             raw = _text_csv(path, encoding)
             raw.columns = [names.get(c, c) for c in raw.columns]
+            if "date" in raw and "time" in raw:  # gpsbabel's unicsv: Date and Time in two columns
+                raw["time"] = raw["date"].str.strip() + " " + raw["time"].str.strip()
             times = to_utc(raw["time"], path.name, notices)
     frame = pd.DataFrame({
         "staff_id": _strip_staff(pd.Series(staff, index=raw.index, dtype="category") if staff else raw["staff_id"]),
@@ -353,6 +355,18 @@ def _scalar_text(value) -> str | None:
 
 
 READERS = {".gpx": read_gpx, ".csv": read_csv, ".geojson": read_geojson, ".json": read_geojson}
+
+
+def read_kml(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    from gis.tracks.kml import read_kml as read  # KML/KMZ through fastkml: its own module
+
+    return read(path, staff, notices)
+
+
+READERS.update({".kml": read_kml, ".kmz": read_kml})
+# common column names of phone and GPS exports → ours (latitude/longitude, lat/lng, gpsbabel unicsv)
+CSV_ALIASES = {"latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon", "datetime": "time",
+               "date_time": "time", "staff": "staff_id", "accuracy_m": "accuracy"}
 
 
 def read_fixes(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
