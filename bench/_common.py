@@ -33,8 +33,9 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
 
 
-def serve(layers: Path, workers_env: dict | None = None):
-    """Start the app on 127.0.0.1 with a fresh data folder and an administrator's token.
+def serve(layers: Path, workers_env: dict | None = None, workers: int = 1):
+    """Start the app on 127.0.0.1 (``workers`` uvicorn processes) with a fresh data folder and an
+    administrator's token.
 
     Returns (process, base URL, token, data folder); the caller terminates the process.
     """
@@ -56,7 +57,7 @@ def serve(layers: Path, workers_env: dict | None = None):
         port = s.getsockname()[1]
     env = {**os.environ, "MIYUN_LAYERS": str(layers), "MIYUN_DATA_DIR": str(data), **(workers_env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+                             "127.0.0.1", "--port", str(port), "--log-level", "warning", "--workers", str(workers)], env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -65,6 +66,20 @@ def serve(layers: Path, workers_env: dict | None = None):
         except httpx.HTTPError:
             time.sleep(0.1)
     return proc, base, token, data
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (uvicorn's worker processes)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+            except OSError:
+                pass
+    return found
 
 
 def peak_rss_mb(pid: int) -> float:

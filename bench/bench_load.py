@@ -1,8 +1,8 @@
 """The API and pages under load: 50 concurrent clients for 60 s with writes mixed in.
 
-    .venv/bin/python bench/bench_load.py [--clients 50] [--seconds 60]
+    .venv/bin/python bench/bench_load.py [--clients 50] [--seconds 60] [--workers 2]
 
-Starts the app on 127.0.0.1 (one uvicorn worker) with a fresh ledger; each
+Starts the app on 127.0.0.1 (``--workers`` uvicorn processes) with a fresh ledger; each
 client loops over a mix of reads (grids collection, case list, overview page,
 a case) and writes (new cases, notes on cases with the version read) until
 the time is up.  Prints throughput, p50/p95 per kind, every non-2xx status,
@@ -13,6 +13,7 @@ in the ledger once.  Traffic goes to 127.0.0.1 only and stops by itself.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from collections import Counter, defaultdict
 
 import httpx
 import numpy as np
-from _common import machine, peak_rss_mb, sample_layers, serve
+from _common import machine, peak_rss_mb, process_tree, sample_layers, serve
 
 from gis.schema import GRIDS
 
@@ -42,11 +43,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     args = parser.parse_args()
     layers = sample_layers()
     points = grid_points(layers)
-    server, base, token, data = serve(layers)
-    print(f"machine: {machine()}")
+    server, base, token, data = serve(layers, workers=args.workers)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; {args.workers} worker(s)")
     headers = {"Authorization": f"Bearer {token}"}
     lock = threading.Lock()
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -55,7 +57,13 @@ def main() -> None:
     notes: list[str] = []
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=300) as warm:  # build the caches once
-            warm.get("/")
+            for _ in range(4 * args.workers):  # fresh connections: every worker builds its own (and loads the index)
+                with httpx.Client(base_url=base, headers=headers, timeout=300) as fresh:
+                    fresh.get("/")
+                    fresh.get("/collections/grids/items", params={"limit": 200})
+                    made = fresh.post("/api/cases", json={"category": "fire", "reporter": "bench",
+                                                          "lon": points[0][0], "lat": points[0][1]})
+                    created.append(made.json()["case_id"])
             first = warm.post("/api/cases", json={"category": "fire", "reporter": "bench", "lon": points[0][0],
                                                   "lat": points[0][1]}).json()
             created.append(first["case_id"])
@@ -103,18 +111,22 @@ def main() -> None:
         for t in threads:
             t.join()
         wall = time.perf_counter() - begin
-        rss = peak_rss_mb(server.pid)
+        rss = sum(peak_rss_mb(p) for p in process_tree(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=30)
     total = sum(statuses.values())
     print(f"{args.clients} clients, {wall:.0f} s: {total} requests, {total / wall:.0f} requests/s")
+    writes = np.array(latencies["create"] + latencies["note"]) * 1000
+    if len(writes):
+        print(f"  writes  {len(writes):6d}  p50 {np.percentile(writes, 50):6.0f} ms  p95 {np.percentile(writes, 95):6.0f} ms"
+              f"  ({len(writes) / max(total, 1):.0%} of requests)")
     for kind, _ in MIX:
         ms = np.array(latencies[kind]) * 1000
         if len(ms):
             print(f"  {kind:7s} {len(ms):6d}  p50 {np.percentile(ms, 50):6.0f} ms  p95 {np.percentile(ms, 95):6.0f} ms")
     print(f"statuses: {dict(sorted(statuses.items()))}  (5xx: {sum(n for s, n in statuses.items() if s >= 500)})")
-    print(f"server peak memory: {rss:.0f} MB")
+    print(f"server peak memory (all processes): {rss:.0f} MB")
     ledger = sqlite3.connect(data / "ledger.sqlite")
     stored = {r[0] for r in ledger.execute("SELECT case_id FROM cases")}
     stored_notes = Counter(r[0] for r in ledger.execute("SELECT note FROM case_events WHERE note LIKE 'note-%'"))

@@ -39,6 +39,10 @@ class Workspace:
         return cls(Path(layers) if layers else settings.layers, Path(data_dir) if data_dir else settings.data_dir,
                    user or settings.operator, settings)
 
+    def environment(self) -> dict[str, str]:
+        """The settings a process started apart (a server's worker) needs to open this same workspace."""
+        return {"MIYUN_LAYERS": str(self.layers), "MIYUN_DATA_DIR": str(self.data_dir), "MIYUN_USER": self.user}
+
     def but(self, *, layers: str | Path | None = None, data_dir: str | Path | None = None,
             user: str | None = None) -> "Workspace":
         """This workspace, or a copy with what a command's own options name instead."""

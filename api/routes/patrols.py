@@ -34,6 +34,7 @@ router = APIRouter(tags=["patrols 巡查"])
 _LOCK = threading.Lock()
 _FIGURES: dict[tuple[str, tuple], tuple[pd.DataFrame, pd.DataFrame]] = {}
 DEGREES_PER_M = 1 / 111_000
+WARM_ZOOMS = (9, 10, 11, 12)
 
 
 def _signature(data_dir: Path, day: str) -> tuple:
@@ -75,7 +76,9 @@ def warm(day: str) -> None:
     from api.track_tiles import day_tracks
 
     figures(day)
-    day_tracks(day, None)
+    tracks = day_tracks(day, None)
+    for z in WARM_ZOOMS:  # the zoom levels the patrol map opens at
+        tracks.level(z)
 
 
 def start_warming(every: float = 5.0) -> threading.Thread:

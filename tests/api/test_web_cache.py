@@ -125,8 +125,9 @@ def test_tracks_as_vector_tiles(as_user, day_uploaded):
 def test_patrol_map_draws_the_tracks_from_vector_tiles(browser, server, day_uploaded):
     browser.goto(f"{server}/maps/patrols?date={day_uploaded}")
     assert browser.wait_for("document.getElementById('miyun-status') && "
-                            "document.getElementById('miyun-status').textContent.length > 0")
-    assert browser.wait_for("document.querySelectorAll('.leaflet-tile-container canvas, canvas.leaflet-tile').length > 0")
+                            "document.getElementById('miyun-status').textContent.length > 0", timeout=180)
+    assert browser.wait_for("document.querySelectorAll('.leaflet-tile-container canvas, canvas.leaflet-tile').length > 0",
+                            timeout=120)
     browser.pump(2)
     assert "当日轨迹" in browser.dom()
     tiles = [u for u in browser.requested() if f"/api/patrols/{day_uploaded}/tiles/" in u]
