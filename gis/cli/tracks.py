@@ -15,6 +15,7 @@ from gis.cli.options import (
     resolve_layers,
     user_option,
 )
+from gis.errors import InputError
 
 
 def _date(_ctx, _param, value):
@@ -46,6 +47,9 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None
     from gis.ledger.db import Ledger
     from gis.tracks.importer import import_file
 
+    missing = [str(p) for p in files if not Path(p).exists()]
+    if missing:
+        raise InputError(f"文件不存在 (file not found)：{'、'.join(missing)}；未导入任何文件")
     index = GridIndex.from_layers(resolve_layers(layers))
     failed = 0
     for path in files:
