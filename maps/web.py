@@ -343,6 +343,8 @@ def _page_css() -> str:
 .miyun-list{border-collapse:collapse;font-size:12px}
 .miyun-list th{cursor:pointer;background:#eee;position:sticky;top:0;text-align:left;padding:2px 4px;white-space:nowrap}
 .miyun-list td{padding:1px 4px;border-bottom:1px solid #eee;white-space:nowrap}
+.miyun-list td:nth-child(3){white-space:normal;min-width:5em;max-width:8em}
+.miyun-side select{max-width:9em}
 .miyun-list tr[data-row]{cursor:pointer}
 .miyun-list tr.miyun-selected{background:#ffe9a8}
 .miyun-layers-head{display:block;font-weight:bold;padding:2px 0 4px;color:#333;text-decoration:none}
