@@ -4,12 +4,15 @@ bearer token, or is refused (401; a browser is sent to the login page).
 Browser sessions are cookies (HttpOnly, SameSite=Strict) with a CSRF secret: a
 write made with the cookie must echo it in ``X-CSRF-Token`` (or in the form's
 ``csrf_token`` for the account forms, which check it themselves).  Scripts and
-phones send ``Authorization: Bearer <token>``.  An account that still has its
+phones send ``Authorization: Bearer <token>``; GIS desktop tools (QGIS, GDAL, OWSLib) send
+``Authorization: Basic`` with the user name and an API token as the password.  An account that still has its
 one-time password may only change it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from typing import Annotated
 from urllib.parse import quote
@@ -25,6 +28,7 @@ from gis.auth.users import User, resolve
 SESSION_COOKIE = "miyun_session"
 CSRF_COOKIE = "miyun_csrf"
 PUBLIC_PATHS = {"/healthz", "/login", "/favicon.ico"}
+DEVICE_PATHS = "/ingest/"  # tracker apps: the routes authenticate the device themselves (api/routes/ingest.py)
 FORMS_CHECKING_CSRF = {"/logout", "/account/password"}
 PASSWORD_PATHS = {"/account/password", "/logout", "/api/me"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -38,17 +42,47 @@ def _credentials(request: Request) -> tuple[str | None, str]:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip(), "bearer"
+    if header.lower().startswith("basic "):
+        return header[6:].strip(), "basic"
     return request.cookies.get(SESSION_COOKIE), "cookie"
+
+
+def _basic_token(credentials: str) -> tuple[str, str] | None:
+    """(user name, API token) of ``Authorization: Basic`` — how QGIS, GDAL and OWSLib can log in.
+    The password must be one of the user's API tokens (``miyun-gis users token``), never the
+    account password: tokens can be withdrawn one by one and are not typed into desktop tools' files."""
+    try:
+        name, sep, token = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (name, token) if sep and name and token else None
+
+
+async def _resolve_basic(credentials: str):
+    pair = _basic_token(credentials)
+    found = await run_in_threadpool(resolve, ledger(), pair[1]) if pair else None
+    if found is None or found[1] != "token" or not hmac.compare_digest(found[0].username, pair[0]):
+        return None
+    return found
 
 
 async def authenticate(request: Request, call_next):
     """The middleware: attach ``request.state.user`` or answer 401 / 403 / a redirect."""
     path = request.url.path
-    if path in PUBLIC_PATHS:
+    if path in PUBLIC_PATHS or path.startswith(DEVICE_PATHS):
         return await call_next(request)
     token, how = _credentials(request)
-    found = await run_in_threadpool(resolve, ledger(), token) if token else None
+    if how == "basic" and request.method not in SAFE_METHODS:  # a browser may resend Basic on its own: no writes
+        return JSONResponse(body("forbidden", "Basic 认证只能读取；写入请用 Authorization: Bearer 令牌"), status_code=403)
+    if how == "basic":
+        found = await _resolve_basic(token)
+    else:
+        found = await run_in_threadpool(resolve, ledger(), token) if token else None
     if found is None:
+        if how == "basic":  # a GIS client: say what its password must be
+            return JSONResponse(body("unauthorized", "Basic 认证：用户名为账号，密码须为该账号的 API 令牌"
+                                                     "（miyun-gis users token），不是登录密码"),
+                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="miyun-gis", charset="UTF-8"'})
         if _wants_html(request):
             return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
         return JSONResponse(body("unauthorized", "请先登录，或在请求头 Authorization: Bearer 中给出令牌"),

@@ -1,4 +1,9 @@
-"""Product errors as HTTP answers: a 4xx with a JSON body in Chinese and English, never a 500."""
+"""Product errors as HTTP answers: a 4xx with a JSON body in Chinese and English, never a 500.
+
+The core's errors (:mod:`gis.errors`) know nothing of HTTP; the status of each kind is here,
+looked up along the class's ancestry (after tipg's ``DEFAULT_STATUS_CODES``), and the English
+comes from the class itself.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,64 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis.errors import MiyunError
+from gis.errors import (
+    Conflict,
+    Forbidden,
+    InputError,
+    LayerError,
+    MiyunError,
+    NotFound,
+    TooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 
-ENGLISH = {
-    "not_found": "not found",
-    "invalid_input": "invalid input",
-    "invalid_crs": "invalid coordinate reference system",
-    "invalid_layers": "the reference layers do not validate",
-    "too_large": "too large",
-    "conflict": "conflict: the record changed or its state does not allow this",
-    "unauthorized": "log in or send a bearer token",
-    "forbidden": "your role, town or grid does not allow this",
-    "too_many_requests": "too many attempts; try again later",
-    "error": "error",
+DEFAULT_STATUS_CODES: dict[type[MiyunError], int] = {
+    MiyunError: 400,
+    LayerError: 409,
+    InputError: 422,
+    NotFound: 404,
+    TooLarge: 413,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    TooManyRequests: 429,
 }
 
 
+def status_of(err: MiyunError | type[MiyunError]) -> int:
+    """The HTTP status of a product error: its nearest kind in :data:`DEFAULT_STATUS_CODES`."""
+    cls = err if isinstance(err, type) else type(err)
+    for kind in cls.__mro__:
+        if "status" in vars(kind):  # a kind written before the map (an older branch): its own status
+            return int(vars(kind)["status"])
+        if kind in DEFAULT_STATUS_CODES:
+            return DEFAULT_STATUS_CODES[kind]
+    return 400
+
+
+def _kinds(cls: type[MiyunError] = MiyunError):
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from _kinds(sub)
+
+
+def english(code: str) -> str:
+    """The English of an error code, as its class states it."""
+    for kind in _kinds():
+        if vars(kind).get("code") == code:
+            return kind.english
+    return code
+
+
 def body(code: str, message: str, **extra) -> dict:
-    return {"error": {"code": code, "message": message, "message_en": ENGLISH.get(code, code), **extra}}
+    return {"error": {"code": code, "message": message, "message_en": english(code), **extra}}
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(MiyunError)
     async def miyun_error(_request: Request, err: MiyunError):
-        return JSONResponse(body(err.code, str(err), field=err.field, row=err.row), status_code=err.status)
+        return JSONResponse(body(err.code, str(err), field=err.field, row=err.row), status_code=status_of(err))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, err: StarletteHTTPException):

@@ -23,13 +23,16 @@ import httpx
 import numpy as np
 from _common import machine, peak_rss_mb, sample_layers, serve
 
-MIX = (("grids", 0.45), ("cases", 0.15), ("page", 0.08), ("case", 0.07), ("create", 0.15), ("note", 0.10))
+from gis.schema import GRIDS
+
+MIX = (("grids", 0.45), ("cases", 0.15), ("page", 0.08),  # not a layer
+       ("case", 0.07), ("create", 0.15), ("note", 0.10))
 
 
 def grid_points(layers) -> list[tuple[float, float]]:
     from gis import store
 
-    grids = store.read_layer(layers, "grids")
+    grids = store.read_layer(layers, GRIDS.name)
     inner = grids.geometry.buffer(-30)
     inner = inner.where(~inner.is_empty, grids.geometry).representative_point().to_crs("EPSG:4326")
     return [(p.x, p.y) for p in inner]
@@ -65,7 +68,7 @@ def main() -> None:
                 while time.monotonic() < deadline:
                     kind = rng.choices(kinds, weights)[0]
                     start = time.perf_counter()
-                    if kind == "grids":
+                    if kind == "grids":  # not a layer
                         answer = http.get("/collections/grids/items", params={"limit": 200})
                     elif kind == "cases":
                         answer = http.get("/api/cases", params={"limit": 50})

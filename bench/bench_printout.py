@@ -26,7 +26,7 @@ def main() -> None:
     t2 = time.perf_counter()
     book = print_all(atlas, out, book=True)[0]
     t3 = time.perf_counter()
-    towns = print_all(atlas, out / "towns")
+    towns = print_all(atlas, out / "towns")  # not a layer
     t4 = time.perf_counter()
     print(f"  load layers and font          {t1 - t0:6.1f} s")
     print(f"  one grid page (PDF)           {t2 - t1:6.1f} s")

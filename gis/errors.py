@@ -1,8 +1,10 @@
 """Errors a user can act on.
 
 One root, a few kinds; each carries what the user needs to find the problem
-(file, row, field, value).  The CLI prints ``str(err)`` on one line and
-exits non-zero; the API maps ``status`` to the HTTP answer.
+(file, row, field, value), a ``code`` and the English of its kind beside the
+Chinese message (``english``).  The CLI prints ``str(err)`` on one line and
+exits non-zero; the API maps each kind to an HTTP status (``api.errors.DEFAULT_STATUS_CODES``):
+the core knows nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 class MiyunError(Exception):
     """Root of every error the product reports to a user."""
 
-    status = 400
     code = "error"
+    english = "error"
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
                  field: str | None = None, value: object = None):
@@ -38,60 +40,61 @@ class MiyunError(Exception):
 class LayerError(MiyunError):
     """The reference layers are missing, unreadable or fail validation."""
 
-    status = 409
     code = "invalid_layers"
+    english = "the reference layers do not validate"
 
 
 class InputError(MiyunError, ValueError):
     """A file, argument or request body the product cannot accept."""
 
-    status = 422
     code = "invalid_input"
+    english = "invalid input"
 
 
 class CRSError(InputError):
     """Missing, unknown or implausible coordinate reference system."""
 
     code = "invalid_crs"
+    english = "invalid coordinate reference system"
 
 
 class NotFound(MiyunError, LookupError):
     """An id, town or layer that does not exist."""
 
-    status = 404
     code = "not_found"
+    english = "not found"
 
 
 class TooLarge(InputError):
     """An upload or file over the size limit."""
 
-    status = 413
     code = "too_large"
+    english = "too large"
 
 
 class Conflict(MiyunError):
     """A write based on an out-of-date version of a record, or one its state does not allow."""
 
-    status = 409
     code = "conflict"
+    english = "conflict: the record changed or its state does not allow this"
 
 
 class Unauthorized(MiyunError):
     """No valid credentials: log in, or send a token."""
 
-    status = 401
     code = "unauthorized"
+    english = "log in or send a bearer token"
 
 
 class Forbidden(MiyunError, PermissionError):
     """Valid credentials, but the user's role, town or grid does not allow this."""
 
-    status = 403
     code = "forbidden"
+    english = "your role, town or grid does not allow this"
 
 
 class TooManyRequests(MiyunError):
     """Too many attempts (login); try again later."""
 
-    status = 429
     code = "too_many_requests"
+    english = "too many attempts; try again later"

@@ -3,7 +3,7 @@
 Building a :class:`~gis.join.GridIndex` takes 5–7 s (validation, rasters, distance fields); every
 command, server and Dask worker that needs the index of layers already seen loads it in a fraction
 of that instead.  Only indexes of layer sets that passed validation are stored, so a hit needs no
-validation either.  A changed layer file or a changed ``gis/join.py`` gives another key; the newest
+validation either.  A changed layer file or a changed ``gis/join.py`` or ``gis/composite.py`` gives another key; the newest
 ``KEEP`` entries are kept, older ones removed.  An unreadable entry is removed and the index built.
 Set ``MIYUN_INDEX_CACHE=0`` to always build.
 """
@@ -20,11 +20,14 @@ from gis.atomic import replacing
 from gis.cache import cache_dir
 
 KEEP = 2  # an entry is about 350 MB for the sample layers
-_CODE = Path(__file__).with_name("join.py")
+_CODE = [Path(__file__).with_name(name) for name in ("join.py", "composite.py")]
 
 
 def enabled() -> bool:
-    return os.environ.get("MIYUN_INDEX_CACHE", "1") != "0"
+    """``MIYUN_INDEX_CACHE`` through the settings (read now: a test or a worker may change it)."""
+    from gis.settings import Settings
+
+    return Settings().index_cache
 
 
 def key_of(layers: Path, **options) -> str:
@@ -33,7 +36,8 @@ def key_of(layers: Path, **options) -> str:
     with open(layers, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    digest.update(_CODE.read_bytes())
+    for code in _CODE:
+        digest.update(code.read_bytes())
     digest.update(repr(sorted(options.items())).encode())
     return digest.hexdigest()[:32]
 

@@ -34,9 +34,24 @@ from rasterio.transform import from_origin
 from scipy.ndimage import distance_transform_edt
 
 from gis import index_cache, store
+from gis.composite import LonLatComposite
 from gis.crs import to_storage
-from gis.schema import STORAGE_CRS
+from gis.schema import (
+    CONTOUR_155,
+    DISTRICT,
+    FENCE,
+    GRID_KINDS,
+    GRIDS,
+    HAZARD_ZONES,
+    RIVER_CORRIDORS,
+    RIVER_GRID,
+    STORAGE_CRS,
+    TOWNS,
+    ZONE_L1,
+)
 from gis.validate import ensure_valid
+
+INDEXED_LAYERS = (GRIDS, TOWNS, ZONE_L1, RIVER_CORRIDORS, HAZARD_ZONES, FENCE, DISTRICT, CONTOUR_155)
 
 # Raster cells: finer where patrols walk along the edges (fewer points need the exact test),
 # coarser for large areas few fixes lie near the edges of.
@@ -48,6 +63,8 @@ WIDE_CELL_M = 25.0  # the district: a large area with a long edge
 TILE_M = 1000.0  # zone, corridor, hazard and fence polygons are cut into tiles this size
 LARGE_TILE_M = 2500.0  # district and towns
 FAR_CELL_M = 25.0  # distances beyond 150 m are good to a cell diagonal (35 m)
+LONLAT_CELL_M = 5.0  # the lon/lat raster of all layers at once (gis/composite.py), over the grids
+LONLAT_MARGIN_M = 200.0  # … and this far around them
 
 _NONE = 0
 _EDGE = -1
@@ -406,6 +423,7 @@ class GridIndex:
     district_index: PolygonIndex
     contour_distance: DistanceField
     grid_distance: DistanceField
+    lonlat: LonLatComposite | None = None  # every answer at once for lon/lat points, without projecting
 
     @classmethod
     def from_layers(cls, path: str | Path, *, grid_cell: float = GRID_CELL_M, cache: bool = True) -> "GridIndex":
@@ -418,8 +436,7 @@ class GridIndex:
             if isinstance(index, cls):
                 return index
         path = ensure_valid(path)
-        frames = store.read_layers(path, ["grids", "towns", "zone_l1", "river_corridors", "hazard_zones",
-                                          "fence", "district", "contour_155m"])
+        frames = store.read_layers(path, [layer.name for layer in INDEXED_LAYERS])
         index = cls.from_frames(frames, grid_cell=grid_cell)
         if key is not None:
             index_cache.save(key, index)
@@ -427,29 +444,44 @@ class GridIndex:
 
     @classmethod
     def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], *, grid_cell: float = GRID_CELL_M) -> "GridIndex":
-        grids = frames["grids"].sort_values("grid_id").reset_index(drop=True)
-        towns = frames["towns"].sort_values("name").reset_index(drop=True)
-        fence_lines = [ring for g in frames["fence"].geometry for ring in getattr(g, "geoms", [g])]
+        grids = frames[GRIDS.name].sort_values("grid_id").reset_index(drop=True)
+        towns = frames[TOWNS.name].sort_values("name").reset_index(drop=True)
+        fence_lines = [ring for g in frames[FENCE.name].geometry for ring in getattr(g, "geoms", [g])]
         fence_area = [shapely.Polygon(line.coords) for line in fence_lines if line.is_ring]
-        contour = shapely.get_parts(np.asarray(frames["contour_155m"].geometry.array))
+        contour = shapely.get_parts(np.asarray(frames[CONTOUR_155.name].geometry.array))
         segments = np.concatenate([shapely.linestrings(np.stack([c[:-1], c[1:]], axis=1))
                                    for c in (shapely.get_coordinates(line) for line in contour)])
-        district = _polygons(frames["district"])
+        district = _polygons(frames[DISTRICT.name])
         minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(district + list(grids.geometry), dtype=object))
         extent = (minx - 5000, miny - 5000, maxx + 5000, maxy + 5000)
-        return cls(
+        index = cls(
             grids=grids,
             grid_index=PolygonIndex(grids.geometry, grid_cell),
             town_names=towns["name"].to_numpy(),
             town_index=PolygonIndex(towns.geometry, TOWN_CELL_M, tile=LARGE_TILE_M),
-            zone_index=PolygonIndex(_polygons(frames["zone_l1"]), SHORE_CELL_M, tile=TILE_M),
-            corridor_index=PolygonIndex(_polygons(frames["river_corridors"]), SHORE_CELL_M, tile=TILE_M),
-            hazard_index=PolygonIndex(_polygons(frames["hazard_zones"]), FLAG_CELL_M, tile=TILE_M),
+            zone_index=PolygonIndex(_polygons(frames[ZONE_L1.name]), SHORE_CELL_M, tile=TILE_M),
+            corridor_index=PolygonIndex(_polygons(frames[RIVER_CORRIDORS.name]), SHORE_CELL_M, tile=TILE_M),
+            hazard_index=PolygonIndex(_polygons(frames[HAZARD_ZONES.name]), FLAG_CELL_M, tile=TILE_M),
             fence_index=PolygonIndex(fence_area, SHORE_CELL_M, tile=TILE_M),
             district_index=PolygonIndex(district, WIDE_CELL_M, tile=LARGE_TILE_M),
             contour_distance=DistanceField(segments, FAR_CELL_M, extent),
             grid_distance=DistanceField(grids.geometry, FAR_CELL_M, extent),
         )
+        if len(grids):
+            gx0, gy0, gx1, gy1 = grids.total_bounds
+            m = LONLAT_MARGIN_M
+            index.lonlat = LonLatComposite({name: (list(layer.geoms), labelled)
+                                            for name, (layer, labelled) in index.layers().items()},
+                                           (gx0 - m, gy0 - m, gx1 + m, gy1 + m), LONLAT_CELL_M)
+        return index
+
+    def layers(self) -> dict[str, tuple[PolygonIndex, bool]]:
+        """The polygon index behind each answer of :meth:`assign_xy`, and whether it answers a
+        polygon (grid, town) or a flag."""
+        return {"grid_id": (self.grid_index, True), "town": (self.town_index, True),
+                "in_zone_l1": (self.zone_index, False), "in_river_corridor": (self.corridor_index, False),
+                "in_hazard_zone": (self.hazard_index, False), "inside_fence": (self.fence_index, False),
+                "inside_district": (self.district_index, False)}
 
     # -- points ---------------------------------------------------------------
 
@@ -458,9 +490,33 @@ class GridIndex:
         return self.grid_index.lookup(x, y)
 
     def assign(self, lon, lat, *, nearest: bool = True, distances: bool = True) -> pd.DataFrame:
-        """Assign WGS84 points.  See :meth:`assign_xy`."""
-        x, y = to_storage(np.asarray(lon, float), np.asarray(lat, float))
-        return self.assign_xy(x, y, nearest=nearest, distances=distances)
+        """Assign WGS84 points (the same answers as :meth:`assign_xy` of the points projected).
+
+        Points are looked up in the lon/lat raster of all layers (:mod:`gis.composite`); only those
+        in cells some boundary crosses, or beyond the raster, are projected to EPSG:4548 and tested
+        exactly, for the layers whose boundary it is.  Distances to the 155 m line need every
+        point projected.
+        """
+        lon = np.asarray(lon, float)
+        lat = np.asarray(lat, float)
+        if self.lonlat is None:
+            x, y = to_storage(lon, lat)
+            return self.assign_xy(x, y, nearest=nearest, distances=distances)
+        code = self.lonlat.code_of(lon, lat)
+        answers = {name: table.take(code) for name, table in self.lonlat.tables.items()}
+        todo = np.flatnonzero(self.lonlat.unsettled.take(code))
+        if len(todo):
+            x, y = to_storage(lon[todo], lat[todo])
+            for name, (layer, labelled) in self.layers().items():
+                value = answers[name]
+                need = np.flatnonzero(value.take(todo) < -1)
+                if len(need):
+                    value[todo[need]] = (layer.lookup if labelled else layer.covers_any)(x[need], y[need])
+
+        def storage_xy(which=None):
+            return to_storage(lon, lat) if which is None else to_storage(lon[which], lat[which])
+
+        return self._frame(answers, storage_xy, nearest=nearest, distances=distances)
 
     def assign_xy(self, x, y, *, nearest: bool = True, distances: bool = True) -> pd.DataFrame:
         """Grid, town, kind, zone flags, distance to the 155 m line, nearest grid.
@@ -481,28 +537,33 @@ class GridIndex:
         """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
-        row = self.grid_of(x, y)
+        answers = {name: (layer.lookup if labelled else layer.covers_any)(x, y)
+                   for name, (layer, labelled) in self.layers().items()}
+        return self._frame(answers, lambda which=None: (x, y) if which is None else (x[which], y[which]),
+                           nearest=nearest, distances=distances)
+
+    def _frame(self, answers: dict[str, np.ndarray], storage_xy, *, nearest: bool, distances: bool) -> pd.DataFrame:
+        """The answers as assign_xy's frame; ``storage_xy(which)`` gives the EPSG:4548 coordinates of
+        the points ``which`` (all when None) for the distances."""
+        row = answers["grid_id"]
+        n = len(row)
         grid_ids = pd.Categorical.from_codes(row, categories=self.grids["grid_id"].to_numpy()) \
-            if len(self.grids) else pd.Categorical([None] * len(x))
-        kind_codes = np.r_[(self.grids["kind"].to_numpy() == "river").astype(np.int8), -1][row]  # row -1: none
-        town_row = self.town_index.lookup(x, y)
+            if len(self.grids) else pd.Categorical([None] * n)
+        kind_codes = np.r_[(self.grids["kind"].to_numpy() == RIVER_GRID).astype(np.int8), -1][row]  # row -1: none
         out = pd.DataFrame({
             "grid_id": grid_ids,
-            "town": pd.Categorical.from_codes(town_row, categories=self.town_names),
-            "kind": pd.Categorical.from_codes(kind_codes.astype(np.int8), categories=["reservoir", "river"]),
-            "in_zone_l1": self.zone_index.covers_any(x, y),
-            "in_river_corridor": self.corridor_index.covers_any(x, y),
-            "in_hazard_zone": self.hazard_index.covers_any(x, y),
-            "inside_fence": self.fence_index.covers_any(x, y),
-            "inside_district": self.district_index.covers_any(x, y),
+            "town": pd.Categorical.from_codes(answers["town"], categories=self.town_names),
+            "kind": pd.Categorical.from_codes(kind_codes.astype(np.int8), categories=list(GRID_KINDS)),
+            **{name: np.asarray(value) > 0 if value.dtype != bool else value
+               for name, value in answers.items() if name not in ("grid_id", "town")},
         })
         if distances:
-            out["dist_155m_m"] = self.distance_to_155m(x, y)
+            out["dist_155m_m"] = self.distance_to_155m(*storage_xy())
         if nearest:
-            nearest_id = np.full(len(x), -1)
-            nearest_m = np.full(len(x), np.nan)
+            nearest_id = np.full(n, -1)
+            nearest_m = np.full(n, np.nan)
             outside = np.flatnonzero(row < 0)
-            nearest_id[outside], nearest_m[outside] = self.grid_distance.nearest(x[outside], y[outside])
+            nearest_id[outside], nearest_m[outside] = self.grid_distance.nearest(*storage_xy(outside))
             out["nearest_grid_id"] = pd.Categorical.from_codes(nearest_id, categories=self.grids["grid_id"].to_numpy())
             out["nearest_grid_m"] = nearest_m
         return out
@@ -539,6 +600,6 @@ class GridIndex:
                 t = self.town_index.lookup(np.array([c.x]), np.array([c.y]))[0]
                 town = self.town_names[t] if t >= 0 else None
             rows.append({"grid_id": best[0], "town": town, "overlap_m2": round(float(best[1]), 1),
-                         "grids": ";".join(f"{g}:{a:.0f}" for g, a in touched),
+                         "grids": ";".join(f"{g}:{a:.0f}" for g, a in touched),  # not a layer
                          "area_m2": round(float(shapely.area(arr[i])), 1)})
         return pd.DataFrame(rows)

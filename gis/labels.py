@@ -28,7 +28,7 @@ from gis.schema import (
     STAFF_STATUSES,
 )
 
-DUTY_LABELS = {k: v.split("：")[0] for k, v in DUTIES.items()}
+DUTY_LABELS = DUTIES.short
 
 # the columns of a case row that hold codes, and the labels of each
 CASE_LABELS = {"status": CASE_STATUSES, "source": CASE_SOURCES, "subtype": CONSTRUCTION_KINDS,

@@ -1,6 +1,6 @@
 """QGIS styles and project for the reference layers — written without QGIS.
 
-- Each layer's style (symbols from :mod:`gis.styles`, Chinese labels, field
+- Each layer's style (symbols from its record in :mod:`gis.schema`, Chinese labels, field
   aliases) as QML, stored in the GeoPackage's ``layer_styles`` table, which
   QGIS reads when a layer is opened: layers open styled in any project.
 - A project (``miyun.qgs`` beside the GeoPackage) that opens every layer in
@@ -12,15 +12,19 @@ The XML follows what QGIS 3.22 writes; a test loads it in real QGIS.
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
 import pyogrio
+import pyogrio.errors
+from pyproj import CRS
+from pyproj.enums import WktVersion
 
-from gis.schema import HAZARD_TYPES, LAYERS, STORAGE_CRS, Layer
+from gis.schema import LAYERS, STORAGE_CRS, Layer, Style
 from gis.store import dem_path
-from gis.styles import CJK_FONT_FAMILY, HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS, Style
+from gis.styles import CJK_FONT_FAMILY
 
 QGIS_VERSION = "3.22.16-Białowieża"
 STYLE_NAME = "miyun"
@@ -75,16 +79,14 @@ def _symbol(layer: Layer, style: Style, name: str, fill: str | None = None) -> E
 
 
 def _renderer(layer: Layer) -> ET.Element:
-    style = LAYER_STYLES[layer.name]
-    categories = {"grids": ("town", TOWN_COLOURS, {t: t for t in TOWN_COLOURS}),
-                  "hazard_zones": ("hazard_type", HAZARD_COLOURS, HAZARD_TYPES)}.get(layer.name)
-    if categories is None:
+    style = layer.style
+    if not layer.category_colours:
         renderer = ET.Element("renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0",
                               forceraster="0")
         ET.SubElement(renderer, "symbols").append(_symbol(layer, style, "0"))
         return renderer
-    attr, colours, labels = categories
-    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=attr, symbollevels="0",
+    colours, labels = layer.category_colours, layer.category_labels
+    renderer = ET.Element("renderer-v2", type="categorizedSymbol", attr=layer.colour_by, symbollevels="0",
                           enableorderby="0", forceraster="0")
     cats = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
@@ -95,7 +97,7 @@ def _renderer(layer: Layer) -> ET.Element:
 
 
 def _labeling(layer: Layer) -> ET.Element:
-    style = LAYER_STYLES[layer.name]
+    style = layer.style
     labeling = ET.Element("labeling", type="simple")
     settings = ET.SubElement(labeling, "settings", calloutType="simple")
     text = ET.SubElement(settings, "text-style", fieldName=layer.label_field, isExpression="0",
@@ -146,14 +148,63 @@ def write_layer_styles(gpkg: Path) -> None:
                             layer_options={"OVERWRITE": "YES"})
 
 
+def spatialrefsys(authid: str) -> ET.Element:
+    """A CRS as QGIS 3.22 writes it (WKT first: QGIS trusts it over its own srs.db ids)."""
+    crs = CRS.from_user_input(authid)
+    element = ET.Element("spatialrefsys", nativeFormat="Wkt")
+    ET.SubElement(element, "wkt").text = crs.to_wkt(WktVersion.WKT2_2019)
+    with warnings.catch_warnings():  # PROJ strings lose detail; QGIS reads the WKT, this is its fallback
+        warnings.simplefilter("ignore", UserWarning)
+        ET.SubElement(element, "proj4").text = crs.to_proj4()
+    ET.SubElement(element, "srid").text = authid.split(":")[1]
+    ET.SubElement(element, "authid").text = authid
+    ET.SubElement(element, "description").text = crs.name
+    ET.SubElement(element, "projectionacronym").text = "tmerc" if crs.is_projected else "longlat"
+    ET.SubElement(element, "geographicflag").text = "true" if crs.is_geographic else "false"
+    return element
+
+
+def _extent_element(parent: ET.Element, tag: str, extent) -> None:
+    box = ET.SubElement(parent, tag)
+    for name, value in zip(("xmin", "ymin", "xmax", "ymax"), extent):
+        ET.SubElement(box, name).text = f"{value:.3f}"
+
+
+def _full_extent(gpkg: Path, margin: float = 0.03) -> tuple[float, float, float, float] | None:
+    """The district's extent in the storage CRS (from the layers' own extents), a little margin round it."""
+    try:
+        infos = [pyogrio.read_info(gpkg, layer=name) for name, _ in pyogrio.list_layers(gpkg)
+                 if name in {layer.name for layer in LAYERS}]
+    except (OSError, pyogrio.errors.DataSourceError):
+        return None
+    boxes = [info["total_bounds"] for info in infos if info.get("total_bounds") is not None]
+    if not boxes:
+        return None
+    x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x2, y2 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
+    return x1 - dx, y1 - dy, x2 + dx, y2 + dy
+
+
 def write_project(gpkg: Path, title: str = "密云水库保水网格") -> Path:
     """A QGIS project beside ``gpkg`` opening every layer (and the DEM hillshade), relative paths."""
     gpkg = Path(gpkg)
     root = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = title
-    crs = ET.SubElement(ET.SubElement(root, "projectCrs"), "spatialrefsys")
-    ET.SubElement(crs, "authid").text = STORAGE_CRS
+    ET.SubElement(root, "projectCrs").append(spatialrefsys(STORAGE_CRS))
+    extent = _full_extent(gpkg)
+    if extent is not None:  # the view a project opens at: the whole district, at a sensible scale
+        canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas")
+        ET.SubElement(canvas, "units").text = "meters"
+        _extent_element(canvas, "extent", extent)
+        ET.SubElement(canvas, "rotation").text = "0"
+        ET.SubElement(canvas, "destinationsrs").append(spatialrefsys(STORAGE_CRS))
+        view = ET.SubElement(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
+        ET.SubElement(view, "Scales")
+        default = ET.SubElement(view, "DefaultViewExtent", xmin=str(extent[0]), ymin=str(extent[1]),
+                                xmax=str(extent[2]), ymax=str(extent[3]))
+        default.append(spatialrefsys(STORAGE_CRS))
     tree = ET.SubElement(root, "layer-tree-group")
     layers_el = ET.SubElement(root, "projectlayers")
     ordered = sorted(LAYERS, key=lambda layer: -layer.draw_order)
@@ -166,8 +217,7 @@ def write_project(gpkg: Path, title: str = "密云水库保水网格") -> Path:
         ET.SubElement(ml, "id").text = f"{layer.name}_layer"
         ET.SubElement(ml, "datasource").text = source
         ET.SubElement(ml, "layername").text = layer.title
-        srs = ET.SubElement(ET.SubElement(ml, "srs"), "spatialrefsys")
-        ET.SubElement(srs, "authid").text = STORAGE_CRS
+        ET.SubElement(ml, "srs").append(spatialrefsys(STORAGE_CRS))
         ET.SubElement(ml, "provider", encoding="UTF-8").text = "ogr"
         ml.extend(style_children(layer))
     dem = dem_path(gpkg)
@@ -177,14 +227,20 @@ def write_project(gpkg: Path, title: str = "密云水库保水网格") -> Path:
     ET.SubElement(ml, "id").text = "dem_hillshade"
     ET.SubElement(ml, "datasource").text = f"./{dem.name}"
     ET.SubElement(ml, "layername").text = "地形晕渲（DEM）"
-    srs = ET.SubElement(ET.SubElement(ml, "srs"), "spatialrefsys")
-    ET.SubElement(srs, "authid").text = STORAGE_CRS
+    ET.SubElement(ml, "srs").append(spatialrefsys(STORAGE_CRS))
     ET.SubElement(ml, "provider").text = "gdal"
     pipe = ET.SubElement(ml, "pipe")
     ET.SubElement(pipe, "rasterrenderer", type="hillshade", band="1", opacity="0.6", azimuth="315",
                   angle="45", zfactor="1", multidirection="0", alphaBand="-1")
-    props = ET.SubElement(ET.SubElement(root, "properties"), "Paths")
-    ET.SubElement(props, "Absolute", type="bool").text = "false"
+    properties = ET.SubElement(root, "properties")
+    ET.SubElement(ET.SubElement(properties, "Paths"), "Absolute", type="bool").text = "false"
+    # QGIS 3.22 reads <projectCrs> only when this says projections are on; without it the project has no CRS
+    srs_properties = ET.SubElement(properties, "SpatialRefSys")
+    ET.SubElement(srs_properties, "ProjectionsEnabled", type="int").text = "1"
+    ET.SubElement(srs_properties, "ProjectCrs", type="QString").text = STORAGE_CRS
+    units = ET.SubElement(properties, "Measurement")
+    ET.SubElement(units, "DistanceUnits", type="QString").text = "meters"
+    ET.SubElement(units, "AreaUnits", type="QString").text = "m2"
     out = project_path(gpkg)
     text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
     out.write_text(text, encoding="utf-8")

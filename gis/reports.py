@@ -1,5 +1,12 @@
 """Writing tables for the offices: Excel (one sheet per table, readable widths) and CSV (UTF-8 with BOM,
-so Excel opens the Chinese headers), each written atomically."""
+so Excel opens the Chinese headers), each written atomically.
+
+The one writer of every sheet and CSV the product makes, and it never writes a formula: text that a
+spreadsheet would take as one (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, as
+the OWASP CSV-injection guidance lists, and their full-width forms) is kept as text — in Excel a string
+cell with Excel's own quote prefix (the text reads as typed), in CSV with a leading apostrophe.  Numbers
+stay numbers.  Each Excel file is checked after writing: no cell holds a formula.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,55 @@ from gis.atomic import replacing
 from gis.errors import InputError
 
 MAX_COLUMN_WIDTH = 60
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def is_formula_text(value) -> bool:
+    """Whether a spreadsheet would take this text as a formula (or DDE) if written as it is."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell a spreadsheet would take as a formula prefixed with ``'``
+    (numeric columns untouched)."""
+    out = None
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "biufcmM" or isinstance(values.dtype, pd.DatetimeTZDtype):
+            continue
+        risky = values.map(is_formula_text).astype(bool)
+        if risky.any():
+            out = frame.copy() if out is None else out
+            out[column] = values.astype(object).where(~risky, "'" + values.astype(str))
+    return frame if out is None else out
+
+
+def _text_cells(sheet) -> int:
+    """Make every formula-like cell of a written sheet a text cell with Excel's quote prefix; returns how
+    many there were."""
+    count = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" or is_formula_text(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                count += 1
+    return count
+
+
+def check_no_formulas(path: str | Path) -> None:
+    """The invariant of every workbook written: no cell holds a formula (raises ``RuntimeError``)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    try:
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if getattr(cell, "data_type", None) == "f":
+                        raise RuntimeError(f"{path}: formula in {sheet.title}!{cell.coordinate}")
+    finally:
+        workbook.close()
 
 
 def reports_dir(data_dir: str | Path) -> Path:
@@ -33,17 +89,20 @@ def write_excel(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
             for name, frame in sheets.items():
                 frame.to_excel(writer, sheet_name=name, index=False)
                 sheet = writer.sheets[name]
+                _text_cells(sheet)
                 sheet.freeze_panes = "A2"
                 for i, column in enumerate(frame.columns, start=1):
                     sample = [column, *frame[column].head(200).tolist()]
                     sheet.column_dimensions[get_column_letter(i)].width = _width(sample)
+        check_no_formulas(tmp)
     return path
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     path = Path(path)
     with replacing(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        # CRLF ends records (RFC 4180, as Excel writes): a CR inside a value then gets quoted, too
+        neutralise_csv(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
 
 

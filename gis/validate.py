@@ -20,6 +20,7 @@ from pyproj import CRS
 from gis import store
 from gis.errors import LayerError
 from gis.schema import (
+    GRID_KINDS,
     GRIDS,
     LAYERS,
     RIVER_CORRIDORS,
@@ -45,6 +46,7 @@ class Problem:
     layer: str
     feature: str | None
     message: str
+    warning: bool = False  # reported, but the layers stay fit for use
 
     def __str__(self) -> str:
         where = f"{self.layer} {self.feature}" if self.feature else self.layer
@@ -59,13 +61,22 @@ def _feature_label(layer: Layer, frame: gpd.GeoDataFrame, index) -> str:
     return f"fid={index}"
 
 
-def check_structure(path: Path, present: dict[str, str | None]) -> list[Problem]:
-    """Missing layers, wrong CRS or geometry type, missing fields."""
+def check_structure(path: Path, present: dict[str, str | None],
+                    layers: Iterable[Layer] = LAYERS) -> list[Problem]:
+    """Missing layers, wrong CRS or geometry type, missing fields.
+
+    A missing layer that the schema marks ``required=False`` (one added after the officers'
+    GeoPackages were made) is a warning, not a failure.
+    """
     problems = []
     storage = CRS.from_user_input(STORAGE_CRS)
-    for layer in LAYERS:
+    for layer in layers:
         if layer.name not in present:
-            problems.append(Problem(layer.name, None, "缺少图层 (missing layer)"))
+            if layer.required:
+                problems.append(Problem(layer.name, None, "缺少图层 (missing layer)"))
+            else:
+                problems.append(Problem(layer.name, None, f"缺少可选图层「{layer.title}」，相关功能不可用 "
+                                                          "(optional layer missing)", warning=True))
             continue
         info = pyogrio.read_info(path, layer=layer.name)
         if not info["crs"] or CRS.from_user_input(info["crs"]) != storage:
@@ -155,10 +166,10 @@ def check_quotas(grids: gpd.GeoDataFrame) -> list[Problem]:
     problems = []
     counts = grids.groupby(["town", "kind"]).size()
     for q in TOWN_QUOTAS:
-        for kind, expected in (("reservoir", q.grids_l1), ("river", q.grids_river)):
+        for kind, expected in zip(GRID_KINDS, (q.grids_l1, q.grids_river)):
             found = int(counts.get((q.name, kind), 0))
             if found != expected:
-                label = "一级区" if kind == "reservoir" else "河道"
+                label = GRID_KINDS.short[kind]
                 problems.append(Problem(GRIDS.name, None,
                                         f"{q.name}{label}网格应为 {expected} 个，实为 {found} 个 (quota)"))
         if "staff_quota" in grids:
@@ -197,11 +208,17 @@ def check_towns(towns: gpd.GeoDataFrame) -> list[Problem]:
             for q in TOWN_QUOTAS if q.name not in names]
 
 
-def validate(path: str | Path) -> list[Problem]:
-    """Every problem found in the layer set at ``path`` (empty list: fit for use)."""
+def validate(path: str | Path, *, warnings: bool = False) -> list[Problem]:
+    """Every problem found in the layer set at ``path`` (empty list: fit for use).
+
+    With ``warnings=True`` the list also holds the warnings (``Problem.warning``), such as a
+    missing optional layer; they never make the layers unfit.
+    """
     path = Path(path)
     present = store.list_layers(path)
     problems = check_structure(path, present)
+    if not warnings:
+        problems = [p for p in problems if not p.warning]
     frames = {}
     for layer in LAYERS:
         if layer.name in present:

@@ -11,6 +11,7 @@ from gis.join import GridIndex
 from gis.ledger.cases import Cases
 from gis.ledger.db import Ledger
 from gis.ledger.evidence import evidence_dir
+from gis.schema import FENCE_GATES
 
 
 @dataclass
@@ -35,4 +36,4 @@ class Workspace:
         return evidence_dir(self.data_dir)
 
     def gate_ids(self) -> set[str]:
-        return set(store.read_layer(self.layers, "fence_gates", columns=["gate_id"], read_geometry=False)["gate_id"])
+        return set(store.read_layer(self.layers, FENCE_GATES.name, columns=["gate_id"], read_geometry=False)["gate_id"])

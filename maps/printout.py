@@ -39,6 +39,7 @@ from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
 from gis.ledger import lifecycle  # noqa: E402
 from gis.ledger.db import Ledger  # noqa: E402
+from gis.ledger.staff import active_staff_of_grid  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.roster import roster_from_grids  # noqa: E402
 from gis.schema import (  # noqa: E402
@@ -159,8 +160,7 @@ class Atlas:
 
     def staff_of(self, grid_id: str) -> tuple[list[str], str | None]:
         """The grid's staff (codes, with names where the roster has them) and its leader."""
-        rows = self.ledger.query("SELECT staff_id, name, role FROM staff WHERE grid_id = ? AND status = 'active' "
-                                 "ORDER BY staff_id", (grid_id,)) if self.ledger else []
+        rows = active_staff_of_grid(self.ledger, grid_id) if self.ledger else []
         if rows:
             names = [f"{r['staff_id']} {r['name']}".strip() for r in rows]
             leader = next((f"{r['staff_id']} {r['name']}".strip() for r in rows if r["role"] == "leader"), None)

@@ -67,7 +67,9 @@ class DynamicLayer(JSCSSMixin, MacroElement):
     {% endmacro %}""")
     default_js = [("markercluster", f"{STATIC_PREFIX}/markercluster/leaflet.markercluster.js"),
                   ("leaflet_heat", f"{STATIC_PREFIX}/folium/leaflet_heat.min.js"),
-                  ("miyun", f"{STATIC_PREFIX}/miyun/miyun.js")]
+                  ("miyun", f"{STATIC_PREFIX}/miyun/miyun.js"),
+                  ("vectorgrid", f"{STATIC_PREFIX}/miyun/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+                  ("miyun_tiles", f"{STATIC_PREFIX}/miyun/patrol_tiles.js")]
     default_css = [("markercluster_css", f"{STATIC_PREFIX}/markercluster/MarkerCluster.css"),
                    ("markercluster_default_css", f"{STATIC_PREFIX}/markercluster/MarkerCluster.Default.css")]
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser
+from api.errors import status_of
 from api.ratelimit import LIMITER
 from api.state import ledger
 from gis.auth.users import change_password, issue, revoke, verify_password
@@ -63,9 +64,9 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)],
         LIMITER.check(name_key, address)
         user = await run_in_threadpool(verify_password, ledger(), username, password)
     except MiyunError as err:
-        if err.status == 401:
+        if status_of(err) == 401:
             LIMITER.failed(name_key, address)
-        return page("登录", _login_form(_safe_next(next), str(err)), status=err.status)
+        return page("登录", _login_form(_safe_next(next), str(err)), status=status_of(err))
     LIMITER.succeeded(name_key)
     token, csrf = await run_in_threadpool(lambda: issue(ledger(), user.username, kind="session"))
     target = "/account/password" if user.must_change else _safe_next(next)

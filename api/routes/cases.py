@@ -16,7 +16,6 @@ from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid, require_town, town_scope
 from gis.auth.users import User
 from gis.crs import to_web
-from gis.ledger.db import to_utc_text
 from gis.ledger.evidence import add_evidence, evidence_dir
 from gis.localtime import local_text, parse_day, parse_month, today_local
 from gis.lookup import check_town
@@ -25,6 +24,7 @@ from gis.schema import (
     CASE_STATUSES,
     CONSTRUCTION_KINDS,
     DUTIES,
+    DUTIES_TITLE,
     EVIDENCE_MAX_BYTES,
     FINAL_STATUSES,
     ORDER_KINDS,
@@ -36,7 +36,7 @@ Text = Annotated[str, Field(max_length=2000)]
 
 
 class CaseIn(BaseModel):
-    category: Annotated[str, Field(description=f"十项职责类别：{', '.join(DUTIES)}")]
+    category: Annotated[str, Field(description=f"{DUTIES_TITLE}类别：{', '.join(DUTIES)}")]
     source: Annotated[str, Field(description=f"线索来源：{', '.join(CASE_SOURCES)}")] = "patrol"
     reporter: Annotated[str, Field(max_length=200, description="上报人：保水员编号或单位")]
     lon: float | None = None
@@ -66,7 +66,7 @@ def _public(case: dict) -> dict:
     """A ledger row as JSON: labels in Chinese, local times beside UTC, geometry as WGS84 GeoJSON."""
     out = {k: v for k, v in case.items() if k not in ("geometry", "x", "y")}
     out["status_cn"] = CASE_STATUSES.get(case["status"])
-    out["category_cn"] = DUTIES.get(case["category"], "").split("：")[0]
+    out["category_cn"] = DUTIES.short.get(case["category"], "")
     out["reported_local"] = local_text(case["reported_at"])
     if case.get("geometry") is not None:
         geom = shapely.from_wkb(case["geometry"])
@@ -81,19 +81,12 @@ def _scoped_frame(user: User, *, status=None, category=None, town=None, grid=Non
     with ``overdue_on``, only those overdue that day."""
     town = town_scope(user, town)
     grid = grid_scope(user, grid)
+    month = parse_month(month, field="month") if month else None
     store = case_store()
     if overdue_on:
-        frame = store.overdue(overdue_on)
-    else:
-        frame = store.frame(status=status, category=category, town=check_town(town) if town else None,
-                            month=parse_month(month, field="month") if month else None, open_only=open_only)
-    for column, value in (("status", status), ("category", category), ("town", town), ("grid_id", grid)):
-        if value and column in frame:
-            frame = frame.loc[frame[column] == value]
-    if overdue_on and month:
-        start, end = parse_month(month, field="month")
-        frame = frame.loc[(frame["reported_at"] >= to_utc_text(start)) & (frame["reported_at"] < to_utc_text(end))]
-    return frame
+        return store.overdue(overdue_on, status=status, category=category, town=town, grid=grid, month=month)
+    return store.frame(status=status, category=category, town=check_town(town) if town else None, grid=grid,
+                       month=month, open_only=open_only)
 
 
 def _records(frame) -> list[dict]:

@@ -13,13 +13,14 @@ from api.tables import Format, sheets_response, town_rows
 from gis.auth.rights import require, require_town, town_scope
 from gis.ledger.gates import add_pass, entries_on, log_entry, passes_table, revoke_pass
 from gis.localtime import parse_day
+from gis.schema import FENCE_GATES
 
 router = APIRouter(tags=["gates 围网进出口"])
 
 
 def gate_towns() -> dict[str, str]:
     """Gate id → town, from the fence_gates layer."""
-    gates = layer_set().frames["fence_gates"]
+    gates = layer_set().frames[FENCE_GATES.name]
     return dict(zip(gates["gate_id"], gates["town"]))
 
 

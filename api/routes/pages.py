@@ -21,7 +21,7 @@ from gis.auth.users import User
 from gis.errors import MiyunError
 from gis.localtime import parse_day, today_local
 from gis.lookup import one_grid, town_grids
-from gis.schema import CASE_STATUSES, DUTIES
+from gis.schema import CASE_STATUSES, DUTIES, GRIDS, Vocabulary
 from gis.settings import get_settings
 
 router = APIRouter(tags=["pages 页面"])
@@ -73,8 +73,14 @@ def overview_page() -> HTMLResponse:
     return _render("page:/")
 
 
-@router.get("/", response_class=HTMLResponse, summary="总览图（保水员转到本网格图）")
-def index(user: CurrentUser):
+@router.head("/", include_in_schema=False)
+@router.get("/", response_class=HTMLResponse,
+            summary="总览图（保水员转到本网格图）；GIS 软件（Accept: application/json 或 f=json）得到 OGC API 登录页 JSON")
+def index(user: CurrentUser, request: Request):
+    from api.ogc.routes import landing_page, wants_json
+
+    if wants_json(request):
+        return landing_page(request)
     if user.role == "field_staff":
         return RedirectResponse(f"/maps/grids/{user.grid_id}", status_code=303)
     return overview_page()
@@ -86,7 +92,7 @@ def town_map(town: str, user: CurrentUser, request: Request) -> HTMLResponse:
         from maps.web import case_options, town_heading
 
         _not_field_staff(user)
-        grids = layer_set().frames["grids"]
+        grids = layer_set().frames[GRIDS.name]
         chosen = town_grids(grids, town)
         latest = latest_day()
         dynamic = [("townDetail", case_options(town=town, latest=latest))]
@@ -102,7 +108,7 @@ def grid_map(grid_id: str, user: CurrentUser, request: Request) -> HTMLResponse:
     def make() -> HTMLResponse:
         from maps.web import case_options, date_form
 
-        chosen = one_grid(layer_set().frames["grids"], grid_id)
+        chosen = one_grid(layer_set().frames[GRIDS.name], grid_id)
         if user.role == "field_staff":
             require_grid(user, grid_id, chosen["town"].iloc[0])
         _check_date(request)
@@ -127,7 +133,8 @@ def _check_date(request: Request) -> None:
 
 
 def _options(values: dict[str, str], name: str) -> str:
-    items = "".join(f'<option value="{k}">{html.escape(v.split("：")[0])}</option>' for k, v in values.items())
+    labels = values.short if isinstance(values, Vocabulary) else values
+    items = "".join(f'<option value="{k}">{html.escape(v)}</option>' for k, v in labels.items())
     return f'<select name="{name}"><option value="">全部</option>{items}</select>'
 
 

@@ -1,25 +1,34 @@
-"""``/api/patrols/{date}``: a day's per-grid patrol figures and tracks, for the patrol map and offices."""
+"""``/api/patrols/{date}``: a day's per-grid patrol figures and tracks, for the patrol map and offices.
+
+A day's figures are computed once per state of its track files — by a background thread as soon as
+new files of the newest day appear (:func:`start_warming`), not by the first request; the answers
+themselves are kept by :mod:`api.response_cache` (ETag, compression) until the files change.  The
+patrol map draws a full district day's tracks as Mapbox vector tiles
+(``/api/patrols/{date}/tiles/{z}/{x}/{y}.pbf``, :mod:`api.track_tiles`).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path as PathParam, Query, Response
 
 from api.auth import CurrentUser
 from api.state import cached
 from gis.auth.rights import grid_scope, require, town_scope
 from gis.errors import NotFound
+from gis.intake.compact import day_status
 from gis.localtime import parse_day
 from gis.settings import get_settings
 from gis.tracks import daily
 from gis.tracks.pipeline import load_reference
-from gis.tracks.store import day_files, read_day
+from gis.tracks.store import day_files, read_day, tracks_dir
 
 router = APIRouter(tags=["patrols 巡查"])
 _LOCK = threading.Lock()
@@ -28,7 +37,15 @@ DEGREES_PER_M = 1 / 111_000
 
 
 def _signature(data_dir: Path, day: str) -> tuple:
-    return tuple(sorted((str(f), f.stat().st_mtime_ns) for f in day_files(data_dir, day)))
+    return tuple(sorted((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in day_files(data_dir, day)))
+
+
+def day_version(day: str) -> tuple:
+    """The state of a day's track files (empty when the day has none): what its answers are built from."""
+    try:
+        return _signature(Path(get_settings().data_dir), day)
+    except FileNotFoundError:  # a file replaced between listing and stat: the next request sees it
+        return ()
 
 
 def figures(day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -41,8 +58,45 @@ def figures(day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     with _LOCK:
         if (day, signature) not in _FIGURES:
             ref = cached("daily_reference", load_reference)
+            for old in [key for key in _FIGURES if key[0] == day]:  # an earlier state of the same day
+                del _FIGURES[old]
             _FIGURES[(day, signature)] = daily.daily_figures(day, read_day(data_dir, day), ref, data_dir)
         return _FIGURES[(day, signature)]
+
+
+def newest_day(data_dir: Path) -> str | None:
+    """The latest local day with stored tracks."""
+    days = sorted(p.name.removeprefix("date=") for p in tracks_dir(data_dir).glob("date=*") if p.is_dir())
+    return days[-1] if days else None
+
+
+def warm(day: str) -> None:
+    """Compute a day's figures and its track lines now (each only if its files changed)."""
+    from api.track_tiles import day_tracks
+
+    figures(day)
+    day_tracks(day, None)
+
+
+def start_warming(every: float = 5.0) -> threading.Thread:
+    """A daemon thread that computes the newest day's figures when its track files change."""
+    def loop() -> None:
+        seen: tuple = ()
+        while True:
+            try:
+                data_dir = Path(get_settings().data_dir)
+                day = newest_day(data_dir)
+                state = (day, _signature(data_dir, day)) if day else ()
+                if day and state != seen:
+                    warm(day)
+                    seen = state
+            except Exception:  # noqa: BLE001 — a half-written day or unreadable layers: the request path reports it
+                pass
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, name="patrol-figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -56,7 +110,9 @@ def patrol_day(day: str, user: CurrentUser) -> dict:
     town = town_scope(user)
     if town:
         grid, staff = grid.loc[grid["town"] == town], staff.loc[staff["town"] == town]
-    return {"date": day, "staff": int((staff["fixes"] > 0).sum()) if len(staff) else 0, "grids": _records(grid)}
+    present = int((staff["fixes"] > 0).sum()) if len(staff) else 0
+    return {"date": day, "staff": present, "grids": _records(grid),  # not a layer
+            "live": day_status(Path(get_settings().data_dir), day)}  # live fixes folded in; late ones said so
 
 
 @router.get("/api/patrols/{day}/staff", summary="某日各保水员巡查情况与虚假巡查线索")
@@ -93,3 +149,18 @@ def patrol_tracks(day: str, user: CurrentUser, grid: str | None = None, town: st
         features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
                          "properties": {"staff_id": staff_id, "fixes": len(one)}})
     return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/api/patrols/{day}/tiles/{z}/{x}/{y}.pbf", summary="某日轨迹矢量切片（Mapbox Vector Tile，图层 tracks）",
+            response_class=Response, responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}})
+def patrol_tiles(day: str, user: CurrentUser, z: Annotated[int, PathParam(ge=0, le=22)],
+                 x: Annotated[int, PathParam(ge=0)], y: Annotated[int, PathParam(ge=0)]) -> Response:
+    from api.track_tiles import day_tracks
+
+    require(user, "read_reports")
+    parse_day(day, field="date")
+    if x >= 2**z or y >= 2**z:
+        raise NotFound(f"切片 {z}/{x}/{y} 不存在", field="tile", value=f"{z}/{x}/{y}")
+    if not day_files(Path(get_settings().data_dir), day):
+        raise NotFound(f"{day} 没有巡查轨迹", field="date", value=day)
+    return Response(day_tracks(day, town_scope(user)).tile(z, x, y), media_type="application/vnd.mapbox-vector-tile")

@@ -16,12 +16,13 @@ from api.uploads import safe_name, save_limited
 from gis import store
 from gis.auth.rights import grid_scope, require, require_town, town_scope
 from gis.ledger.location import to_storage_geometry
+from gis.ledger.staff import deduction_town, staff_town
 from gis.localtime import parse_day, parse_month, today_local
 from gis.relocation.plans import add_plan, get_plan, payments, record_progress, subsidies
 from gis.relocation.reports import relocation_sheets
 from gis.relocation.site import check_site
 from gis.roster import roster_from_grids
-from gis.schema import DEDUCTION_KINDS, STAFF_COLUMNS
+from gis.schema import DEDUCTION_KINDS, GRIDS, STAFF_COLUMNS
 from gis.staff import deductions as staff_deductions
 from gis.staff.reports import assessment_sheets, funds_sheets, quarterly_sheets
 from gis.staff.roster import load_roster, read_roster_file, reevaluations_due, roster
@@ -36,7 +37,7 @@ def list_staff(user: CurrentUser, town: str | None = None, grid_id: str | None =
                limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
     frame, basis = roster(ledger()), "花名册"
     if frame.empty:  # no roster loaded yet: the codes the grids' quotas give
-        frame = roster_from_grids(layer_set().frames["grids"]).assign(name="", role="member")
+        frame = roster_from_grids(layer_set().frames[GRIDS.name]).assign(name="", role="member")
         frame.loc[frame["staff_id"].str.endswith("-01"), "role"] = "leader"
         basis = "花名册尚未导入：按网格定额列出编号"
         frame = frame.reindex(columns=list(STAFF_COLUMNS))
@@ -58,7 +59,7 @@ async def import_roster(user: CurrentUser, file: Annotated[UploadFile, File(desc
         target = Path(folder) / name
         await save_limited(file, target, MAX_ROSTER_BYTES)
         frame = read_roster_file(target)
-    grids = store.read_layer(layers_path(), "grids", columns=["grid_id", "town"], read_geometry=False)
+    grids = store.read_layer(layers_path(), GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
     count = load_roster(ledger(), frame, dict(zip(grids["grid_id"], grids["town"])), user=user.username,
                         source=f"import: {name}", file=name)
     return {"file": name, "staff": count}
@@ -92,14 +93,11 @@ class Decision(BaseModel):
 
 
 def _staff_town(staff_id: str) -> str | None:
-    row = ledger().one("SELECT town FROM staff WHERE staff_id = ?", (staff_id,))
-    return row["town"] if row else None
+    return staff_town(ledger(), staff_id)
 
 
 def _deduction_town(deduction_id: int) -> str | None:
-    row = ledger().one("SELECT s.town FROM deductions d JOIN staff s USING (staff_id) WHERE d.deduction_id = ?",
-                       (deduction_id,))
-    return row["town"] if row else None
+    return deduction_town(ledger(), deduction_id)
 
 
 @router.post("/api/staff/deductions", status_code=201, summary="记录扣分")

@@ -11,10 +11,11 @@ from fastapi import APIRouter, File, Form, UploadFile
 from api.auth import CurrentUser
 from api.state import grid_index, layer_set, ledger
 from api.uploads import safe_name, save_limited
-from gis.auth.rights import require, require_grid
+from gis.auth import rights
+from gis.auth.rights import require
 from gis.auth.users import User
 from gis.errors import InputError
-from gis.roster import grid_of_staff
+from gis.schema import GRIDS
 from gis.settings import get_settings
 from gis.tracks.importer import import_file
 from gis.tracks.readers import READERS
@@ -24,25 +25,9 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def staff_checker(user: User):
-    """Field staff may upload only their grid's staff; town operators only their town's."""
-    if user.role not in ("field_staff", "town_operator"):
-        return None
-    roster = {r["staff_id"]: (r["grid_id"], r["town"])
-              for r in ledger().query("SELECT staff_id, grid_id, town FROM staff")}
-    grids = layer_set().frames["grids"]
-    grid_towns = dict(zip(grids["grid_id"], grids["town"]))
-
-    def where(staff_id: str) -> tuple[str | None, str | None]:
-        if staff_id in roster:
-            return roster[staff_id]
-        grid = grid_of_staff(staff_id)
-        return grid, grid_towns.get(grid)
-
-    def check(staff_ids: set[str]) -> None:
-        for staff_id in sorted(staff_ids):
-            require_grid(user, *where(staff_id))
-
-    return check
+    """Field staff may upload only their grid's staff; town operators only their town's
+    (the rule: :func:`gis.auth.rights.staff_checker`)."""
+    return rights.staff_checker(user, ledger(), layer_set().frames[GRIDS.name])
 
 
 @router.post("/api/tracks", summary="上传轨迹文件（GPX、CSV、GeoJSON）")
@@ -59,13 +44,14 @@ async def upload_tracks(user: CurrentUser, file: Annotated[UploadFile, File(desc
     try:
         await save_limited(file, target, MAX_UPLOAD_BYTES, "；大文件请用 miyun-gis tracks import")
         result = import_file(target, grid_index(), Path(get_settings().data_dir), staff=staff, crs=crs,
-                             check_staff=staff_checker(user))
+                             check_staff=staff_checker(user), user=user.username)
     finally:
         target.unlink(missing_ok=True)
     if result.stored:
-        ledger().note(user.username, "tracks", name, "imported", f"{result.stored} fixes")
+        ledger().note(user.username, "tracks", name, "replaced" if result.replaced else "imported",
+                      f"{result.stored} fixes")
     notices = [{"row": n.row, "level": n.level, "message": n.message} for n in result.notices]
     if result.failed:
         raise InputError("；".join(n["message"] for n in notices if n["level"] == "warning") or "无法导入", file=name)
     return {"file": name, "stored": result.stored, "flagged": result.flagged, "already_imported": result.skipped,
-            "notices": notices}
+            "replaced": result.replaced, "notices": notices}

@@ -10,6 +10,8 @@ and cases for their own grid and see their grid.  Refusals raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gis.auth.users import User
 from gis.errors import Forbidden
 from gis.schema import ROLES
@@ -83,3 +85,28 @@ def grid_scope(user: User, requested: str | None = None) -> str | None:
             raise Forbidden(f"{user.label} 只能查看本网格（{user.grid_id}）")
         return user.grid_id
     return requested
+
+
+def staff_checker(user: User, ledger, grids) -> Callable[[set[str]], None] | None:
+    """What checks the staff codes of an upload: field staff may send only their grid's staff, town
+    operators only their town's (None: the role may send anyone's).  A code not on the roster
+    (``ledger``'s staff) is placed by the grid its sample code names, in ``grids`` (grid_id, town)."""
+    if user.role not in ("field_staff", "town_operator"):
+        return None
+    from gis.ledger.staff import staff_places
+    from gis.roster import grid_of_staff
+
+    roster = staff_places(ledger)
+    grid_towns = dict(zip(grids["grid_id"], grids["town"]))
+
+    def where(staff_id: str) -> tuple[str | None, str | None]:
+        if staff_id in roster:
+            return roster[staff_id]
+        grid = grid_of_staff(staff_id)
+        return grid, grid_towns.get(grid)
+
+    def check(staff_ids: set[str]) -> None:
+        for staff_id in sorted(staff_ids):
+            require_grid(user, *where(staff_id))
+
+    return check

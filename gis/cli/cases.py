@@ -10,7 +10,7 @@ import pandas as pd
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
 from gis.cli.tables import show_or_export
 from gis.labels import CASE_LABELS, status_label
-from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, ORDER_KINDS
+from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, DUTIES_TITLE, ORDER_KINDS
 
 LIST_FIELDS = ("case_id", "town", "grid_id", "category", "status", "reported_at", "deadline", "repeat_of")
 
@@ -41,7 +41,7 @@ def cases() -> None:
 
 
 @cases.command("add")
-@click.option("--category", required=True, type=click.Choice(list(DUTIES)), help="十项职责类别。")
+@click.option("--category", required=True, type=click.Choice(list(DUTIES)), help=f"{DUTIES_TITLE}类别。")
 @click.option("--source", default="patrol", show_default=True, type=click.Choice(list(CASE_SOURCES)))
 @click.option("--reporter", required=True, help="上报人：保水员编号或单位。")
 @click.option("--lon", type=float, default=None)

@@ -10,6 +10,7 @@ import click
 
 from gis.cli.layers import print_summary, report_validation
 from gis.cli.options import data_dir_option, layers_option, resolve_layers, workspace
+from gis.schema import GRIDS
 
 DEMO_STAFF = 300  # staff whose day is simulated: enough for every page, quick on a laptop
 
@@ -47,7 +48,7 @@ def demo(ctx: click.Context, rebuild: bool, n_staff: int, serve: bool, host: str
     else:
         ws = workspace(path, data_dir)
         if roster(ws.ledger).empty:
-            grids = store.read_layer(path, "grids", columns=["grid_id", "town"], read_geometry=False)
+            grids = store.read_layer(path, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
             count = load_roster(ws.ledger, sample_roster(path), dict(zip(grids["grid_id"], grids["town"])),
                                 user="demo", source=SAMPLE_SOURCE)
             click.echo(f"示例花名册：{count} 人（编号，无姓名）")

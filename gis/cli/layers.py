@@ -17,7 +17,7 @@ from gis.cli.options import (
     resolve_layers,
     user_option,
 )
-from gis.schema import LAYERS
+from gis.schema import GRIDS, LAYERS
 
 console = Console()
 
@@ -37,7 +37,10 @@ def report_validation(path: Path, quiet: bool) -> bool:
     """Print every problem (or a pass line); True when the layers are fit for use."""
     from gis.validate import validate as run_validation
 
-    problems = run_validation(path)
+    found = run_validation(path, warnings=True)
+    for warning in (p for p in found if p.warning):
+        click.secho(f"警告 warning: {warning}", fg="yellow", err=True)
+    problems = [p for p in found if not p.warning]
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -113,7 +116,7 @@ def print_summary(path: Path) -> None:
     sample = any(store.is_synthetic(frame) for frame in frames.values())
     print_counts({name: len(frame) for name, frame in frames.items()},
                  f"{path}" + ("（示例数据 SAMPLE DATA）" if sample else ""))
-    grids = frames.get("grids")
+    grids = frames.get(GRIDS.name)
     if grids is not None and {"town", "kind", "staff_quota"} <= set(grids.columns):
         click.echo(grids.groupby(["town", "kind"]).size().unstack(fill_value=0).to_string())
         click.echo(f"网格 {len(grids)} 个，保水员定额 {int(grids['staff_quota'].sum())} 人。")

@@ -46,23 +46,28 @@ class Group(click.Group):
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, options_metavar="[选项]",
              subcommand_metavar="命令 [参数]...")
 @click.version_option(package_name="miyun-gis", help="显示版本并退出。")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """密云水库水源保护网格化管理 GIS (Miyun water-protection grid GIS)。
 
     每个命令的用法：miyun-gis 命令 --help。图层取 --layers，否则环境变量 MIYUN_LAYERS，否则 layers/miyun.gpkg。
     """
+    from gis.settings import get_settings
+
+    ctx.obj = get_settings()  # every MIYUN_* variable checked here, before any command runs
 
 
 def _register() -> None:
     from importlib.metadata import entry_points
 
-    from gis.cli import cases, demo, gates, layers, relocation, reports, staff, tracks, users
+    from gis.cli import cases, compact, demo, devices, gates, layers, relocation, reports, staff, tracks, users
 
     for command in (layers.build_sample, layers.validate, layers.import_layer, layers.info,
                     layers.catalogue, tracks.tracks, tracks.simulate_tracks, cases.cases, reports.report,
                     reports.reconcile, gates.gates, staff.staff, staff.assess, staff.funds,
-                    relocation.relocation, users.users, demo.demo):
+                    relocation.relocation, users.users, demo.demo, devices.devices):
         cli.add_command(command)
+    tracks.tracks.add_command(compact.compact)  # miyun-gis tracks compact: live fixes into the store
     # commands of the packages built on gis (maps, api) plug in here
     for entry in entry_points(group="miyun_gis.commands"):
         cli.add_command(entry.load(), name=entry.name)

@@ -31,10 +31,7 @@ def resolve_data_dir(data_dir: Path | None) -> Path:
 
 
 def _default_user() -> str:
-    import getpass
-    import os
-
-    return os.environ.get("MIYUN_USER") or getpass.getuser()
+    return get_settings().operator
 
 
 user_option = click.option("--user", "user", default=_default_user, show_default="MIYUN_USER 或登录名",

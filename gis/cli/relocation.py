@@ -8,7 +8,7 @@ import click
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
 from gis.cli.tables import emit, out_option
-from gis.schema import BUILDING_FORMS, RELOCATION_KINDS, RELOCATION_MODES
+from gis.schema import BUILDING_FORMS, HAZARD_ZONES, RELOCATION_KINDS, RELOCATION_MODES, VILLAGES
 
 
 @click.group("relocation")
@@ -108,7 +108,7 @@ def tables(year, month, as_of, out, data_dir) -> None:
     emit(sheets, out, reports_dir(ws.data_dir) / f"relocation-{year}.xlsx", f"{year} 年山区农民搬迁计划统计表")
 
 
-@relocation.command("villages")
+@relocation.command("villages")  # not a layer
 @layers_option
 def villages(layers) -> None:
     """位于隐患区的村庄及户数、人口。"""
@@ -120,7 +120,7 @@ def villages(layers) -> None:
     path = resolve_layers(layers)
     from gis.schema import HAZARD_LEVELS, HAZARD_TYPES, HAZARD_ZONES, VILLAGES
 
-    frame = hazard_villages(store.read_layer(path, "villages"), store.read_layer(path, "hazard_zones"))
+    frame = hazard_villages(store.read_layer(path, VILLAGES.name), store.read_layer(path, HAZARD_ZONES.name))
     frame = frame.assign(hazard_type=frame["hazard_type"].map(HAZARD_TYPES), level=frame["level"].map(HAZARD_LEVELS))
     aliases = {f.name: f.alias for layer in (VILLAGES, HAZARD_ZONES) for f in layer.fields if f.name != "town"}
     show_table(frame.drop(columns="source").rename(columns={**aliases, "town": "镇", "zone_id": "隐患区编号"}),

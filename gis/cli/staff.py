@@ -8,13 +8,13 @@ import click
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
 from gis.cli.tables import emit, out_option, show_or_export, show_table
-from gis.schema import DEDUCTION_KINDS, MECHANISM_ITEMS, RESULT_EVENTS
+from gis.schema import DEDUCTION_KINDS, GRIDS, MECHANISM_ITEMS, RESULT_EVENTS
 
 
 def _grid_towns(ws) -> dict[str, str]:
     from gis import store
 
-    grids = store.read_layer(ws.layers, "grids", columns=["grid_id", "town"], read_geometry=False)
+    grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
     return dict(zip(grids["grid_id"], grids["town"]))
 
 

@@ -53,9 +53,11 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None
     index = GridIndex.from_layers(resolve_layers(layers))
     failed = 0
     for path in files:
-        result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed)
+        result = import_file(path, index, resolve_data_dir(data_dir), staff=staff, crs=crs, max_speed=max_speed,
+                             user=user)
         if result.stored:
-            Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "tracks", Path(path).name, "imported",
+            Ledger.in_dir(resolve_data_dir(data_dir)).note(user, "tracks", Path(path).name,
+                                                           "replaced" if result.replaced else "imported",
                                                            f"{result.stored} fixes")
         for notice in result.notices:
             if not quiet or notice.level == "warning":
@@ -78,6 +80,7 @@ def import_(files, staff, crs, max_speed, layers, data_dir, quiet, user) -> None
 @quiet_option
 def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
     """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
+    from gis.intake.compact import day_status
     from gis.reports import reports_dir
     from gis.tracks.daily import write_reports
     from gis.tracks.pipeline import load_reference, run_daily, run_days_dask
@@ -98,6 +101,9 @@ def daily_(day, until, engine, scheduler, layers, data_dir, quiet) -> None:
             watched = int((grid["uncovered_hours"] == 0).sum())
             click.echo(f"{d}：{len(staff)} 名保水员有轨迹；{watched}/{len(grid)} 个网格 24 小时有人；"
                        f"报表 {', '.join(str(p) for p in paths)}")
+            live = day_status(data, d)
+            if live and live["note"]:
+                click.echo(f"{d}：{live['note']}")
 
 
 @click.command("simulate-tracks")

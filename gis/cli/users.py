@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
-from gis.schema import ROLES
+from gis.schema import GRIDS, ROLES
 
 
 @click.group("users")
@@ -35,7 +35,7 @@ def add(username, role, town, grid_id, layers, data_dir, user) -> None:
     ws = workspace(layers, data_dir)
     grid_towns = None
     if role == "field_staff":
-        grids = store.read_layer(ws.layers, "grids", columns=["grid_id", "town"], read_geometry=False)
+        grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
         grid_towns = dict(zip(grids["grid_id"], grids["town"]))
     password = add_user(ws.ledger, by=user, username=username, role=role, town=town, grid_id=grid_id,
                         grid_towns=grid_towns)

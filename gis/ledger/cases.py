@@ -72,10 +72,11 @@ class Cases:
         return case
 
     def frame(self, *, status: str | None = None, category: str | None = None, town: str | None = None,
-              month: tuple[datetime, datetime] | None = None, open_only: bool = False) -> pd.DataFrame:
-        """Cases as a table (no geometry), newest first, filtered."""
+              month: tuple[datetime, datetime] | None = None, open_only: bool = False,
+              grid: str | None = None) -> pd.DataFrame:
+        """Cases as a table (no geometry), newest first, filtered (in SQL, once)."""
         where, params = [], []
-        for column, value in (("status", status), ("category", category), ("town", town)):
+        for column, value in (("status", status), ("category", category), ("town", town), ("grid_id", grid)):
             if value:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -102,10 +103,10 @@ class Cases:
             f"SELECT case_id, geometry FROM cases WHERE case_id IN ({marks})", list(frame["case_id"]))}
         return shapely.from_wkb([blobs[c] for c in frame["case_id"]])
 
-    def overdue(self, on: date) -> pd.DataFrame:
-        """Open cases past a deadline on day ``on``, most overdue first."""
+    def overdue(self, on: date, **filters) -> pd.DataFrame:
+        """Open cases past a deadline on day ``on``, most overdue first; ``filters`` as :meth:`frame`'s."""
         rows = []
-        open_cases = self.frame(open_only=True)
+        open_cases = self.frame(**filters, open_only=True)
         for case in open_cases.astype(object).where(open_cases.notna(), None).to_dict("records"):
             late = lifecycle.overdue(case, on)
             if late:
@@ -275,3 +276,13 @@ class Cases:
     def _event(tx: Transaction, case_id: str, at: str, old: str | None, new: str, note: str) -> None:
         tx.execute("INSERT INTO case_events (case_id, at, user, from_status, to_status, note) VALUES (?,?,?,?,?,?)",
                    (case_id, at, tx.user, old, new, note))
+
+
+def open_cases_in(ledger: Ledger, extent: tuple[float, float, float, float]) -> list[dict]:
+    """Open cases whose point lies inside ``extent`` (minx, miny, maxx, maxy in storage CRS):
+    ``case_id``, ``category``, ``status``, ``x``, ``y``, by case id."""
+    minx, miny, maxx, maxy = extent
+    marks = ",".join("?" for _ in FINAL_STATUSES)
+    return [dict(r) for r in ledger.query(
+        f"SELECT case_id, category, status, x, y FROM cases WHERE status NOT IN ({marks}) "
+        "AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? ORDER BY case_id", (*FINAL_STATUSES, minx, maxx, miny, maxy))]

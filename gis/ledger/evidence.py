@@ -14,7 +14,9 @@ from gis.filenames import safe_name
 from gis.ledger.db import Ledger
 from gis.schema import EVIDENCE_FORMATS, EVIDENCE_MAX_BYTES
 
-Image.MAX_IMAGE_PIXELS = 100_000_000  # refuse decompression bombs beyond 100 megapixels
+MAX_PIXELS = 100_000_000  # refuse decompression bombs beyond 100 megapixels
+# Pillow itself only warns between MAX_IMAGE_PIXELS and twice that; check_image refuses from the header
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def evidence_dir(data_dir: str | Path) -> Path:
@@ -29,9 +31,15 @@ def check_image(data: bytes, filename: str) -> str:
     if not data:
         raise InputError("证据文件为空", file=filename)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only: nothing decoded yet
             fmt = image.format
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise TooLarge(f"图片 {width}×{height} 像素，超过 {MAX_PIXELS // 1_000_000} 百万像素上限"
+                               "（疑似解压炸弹）", file=filename)
             image.verify()
+    except TooLarge:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"不是可识别的图片（只收 {'、'.join(EVIDENCE_FORMATS)}）：{exc}", file=filename) from None
     if fmt not in EVIDENCE_FORMATS:

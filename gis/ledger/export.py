@@ -17,7 +17,7 @@ def cases_layer(cases: Cases, **filters) -> gpd.GeoDataFrame:
     frame = cases.frame(**filters)
     layer = gpd.GeoDataFrame(frame, geometry=cases.geometries(frame), crs=STORAGE_CRS)
     layer["status_cn"] = layer["status"].map(CASE_STATUSES)
-    layer["category_cn"] = layer["category"].map(lambda c: DUTIES[c].split("：")[0])
+    layer["category_cn"] = layer["category"].map(DUTIES.short)
     layer["reported_local"] = layer["reported_at"].map(local_text)
     return layer
 

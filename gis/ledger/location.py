@@ -91,7 +91,7 @@ def place(index: GridIndex, geom: shapely.Geometry) -> dict:
         "grid_id": row["grid_id"] if isinstance(row["grid_id"], str) else None,
         "kind": row["kind"] if isinstance(row["kind"], str) else None,
         "town": row["town"] if isinstance(row["town"], str) else None,
-        "grids": None,
+        "grids": None,  # not a layer
         "nearest_grid_id": row["nearest_grid_id"] if isinstance(row["nearest_grid_id"], str) else None,
         "nearest_grid_m": None if np.isnan(row["nearest_grid_m"]) else round(float(row["nearest_grid_m"]), 1),
         "in_zone_l1": int(row["in_zone_l1"]),
@@ -102,7 +102,7 @@ def place(index: GridIndex, geom: shapely.Geometry) -> dict:
     if geom.geom_type != "Point":
         by_area = index.assign_polygons([geom]).iloc[0]
         if by_area["grid_id"]:
-            placed.update(grid_id=by_area["grid_id"], grids=by_area["grids"], nearest_grid_id=None,
+            placed.update(grid_id=by_area["grid_id"], grids=by_area["grids"], nearest_grid_id=None,  # not a layer
                           nearest_grid_m=None)
     if placed["grid_id"]:  # the grid's own town is the responsible one
         own = index.grids.loc[index.grids["grid_id"] == placed["grid_id"]].iloc[0]

@@ -18,9 +18,9 @@ import shapely
 from gis import store
 from gis.errors import InputError
 from gis.importer import read_source, to_storage_crs
-from gis.schema import LAYER_BY_NAME, STORAGE_CRS
+from gis.schema import HAZARD_ZONES, LAYER_BY_NAME, RIVER_CORRIDORS, STORAGE_CRS, ZONE_L1
 
-CHECKED_LAYERS = ("zone_l1", "river_corridors", "hazard_zones")
+CHECKED_LAYERS = (ZONE_L1.name, RIVER_CORRIDORS.name, HAZARD_ZONES.name)
 MIN_OVERLAP_M2 = 0.01
 
 

@@ -27,13 +27,28 @@ from gis.sample import geography, sources
 from gis.sample.partition import apportion, split_along
 from gis.sample.towns import attach_quotas, give_managed_area_to_programme_towns, short_name, town_polygons
 from gis.schema import (
+    BOUNDARY_MARKERS,
+    CONTOUR_155,
     CONTOUR_LEVEL_M,
+    DISTRICT,
+    FENCE,
+    FENCE_GATES,
+    GRIDS,
     GRID_KINDS,
     HAZARD_LEVELS,
+    HAZARD_ZONES,
+    RESERVOIR,
+    RESERVOIR_GRID,
+    RIVER_GRID,
+    RIVERS,
+    RIVER_CORRIDORS,
     RIVER_LENGTHS_M,
     STORAGE_CRS,
     SYNTHETIC_PREFIX,
+    TOWNS,
     TOWN_QUOTAS,
+    VILLAGES,
+    ZONE_L1,
     grid_id,
 )
 
@@ -104,13 +119,13 @@ def build_grids(towns: gpd.GeoDataFrame, zone, contour_outer, corridors: dict, r
             part = zone.intersection(area_of)
             guide = contour_outer.intersection(area_of)
             for g in split_along(part, guide, quota.grids_l1):
-                pieces.append(("reservoir", g))
+                pieces.append((RESERVOIR_GRID, g))
         if quota.grids_river:
             strips = shapely.union_all([c.intersection(area_of) for c in corridors.values()])
             guide = shapely.union_all([r.intersection(strips.buffer(1)) for r in reaches.values()])
             guide = shapely.line_merge(guide) if guide.geom_type == "MultiLineString" else guide
             for g in split_along(strips, guide, quota.grids_river):
-                pieces.append(("river", g))
+                pieces.append((RIVER_GRID, g))
         staff = apportion(quota.staff, [g.area for _, g in pieces])
         numbers = {kind: 0 for kind in GRID_KINDS}
         for (kind, geom), n_staff in zip(pieces, staff):
@@ -120,7 +135,7 @@ def build_grids(towns: gpd.GeoDataFrame, zone, contour_outer, corridors: dict, r
                 "town": quota.name, "kind": kind, "area_m2": round(geom.area, 1),
                 "staff_quota": n_staff,
                 "source": f"{SYNTHETIC_PREFIX}: Voronoi split along the "
-                          f"{'155 m line' if kind == 'reservoir' else 'river centre line'} of the sample zone",
+                          f"{'155 m line' if kind == RESERVOIR_GRID else 'river centre line'} of the sample zone",
             })
             geoms.append(geom)
     return _frame(rows, _without_overlaps(geoms))
@@ -241,31 +256,32 @@ def build_sample(out: Path, *, dem_file: Path | None = None) -> dict[str, int]:
     contour_outer = _outer_lines(below)
     fence_line = relief.fence_area.exterior
     frames = {
-        "towns": towns,
-        "district": _frame([{"name": "密云区", "code": "110118", "source": sources.REAL_OUTLINE}], [outline]),
-        "reservoir": _frame([{"name": "密云水库", "water_level_m": sample_dem.WATER_LEVEL_M,
+        TOWNS.name: towns,
+        DISTRICT.name: _frame([{"name": "密云区", "code": "110118", "source": sources.REAL_OUTLINE}], [outline]),
+        RESERVOIR.name: _frame([{"name": "密云水库", "water_level_m": sample_dem.WATER_LEVEL_M,
                               "source": f"{SYNTHETIC_PREFIX}: water below {sample_dem.WATER_LEVEL_M:.0f} m on the sample DEM"}],
                             [relief.water]),
-        "contour_155m": _frame([{"elevation_m": CONTOUR_LEVEL_M, "source": (
+        CONTOUR_155.name: _frame([{"elevation_m": CONTOUR_LEVEL_M, "source": (
                                      f"derived: 155 m contour of the real DEM {Path(dem_file).name}" if dem_file
                                      else f"{SYNTHETIC_PREFIX}: 155 m contour of the synthetic sample DEM")}],
                                [MultiLineString([r for p in below.geoms for r in (p.exterior, *p.interiors)])]),
-        "zone_l1": _frame([{"name": "密云水库一级保护区（区管范围，不含围网以内）",
+        ZONE_L1.name: _frame([{"name": "密云水库一级保护区（区管范围，不含围网以内）",
                             "source": f"{SYNTHETIC_PREFIX}: below 155 m on {dem_source}, outside the sample fence"}],
                           [zone]),
-        "fence": _frame([{"fence_id": "WW-1", "source": f"{SYNTHETIC_PREFIX}: {FENCE_LEVEL_M} m contour of the DEM"}],
+        FENCE.name: _frame([{"fence_id": "WW-1",
+                             "source": f"{SYNTHETIC_PREFIX}: {FENCE_LEVEL_M} m contour of the DEM"}],
                         [MultiLineString([fence_line])]),
-        "rivers": _frame([{"name": n, "length_m": round(r.length, 1),
+        RIVERS.name: _frame([{"name": n, "length_m": round(r.length, 1),
                            "source": f"{SYNTHETIC_PREFIX}: hand-drawn centre line after the real course"}
                           for n, r in reaches.items()], [MultiLineString([r]) for r in reaches.values()]),
-        "river_corridors": _frame([{"river": n, "half_width_m": CORRIDOR_HALF_WIDTH_M,
+        RIVER_CORRIDORS.name: _frame([{"river": n, "half_width_m": CORRIDOR_HALF_WIDTH_M,
                                     "source": f"{SYNTHETIC_PREFIX}: {CORRIDOR_HALF_WIDTH_M:.0f} m each bank, outside the zone"}
                                    for n in corridors], list(corridors.values())),
-        "grids": build_grids(towns, zone, contour_outer, corridors, reaches),
-        "boundary_markers": build_markers(contour_outer),
-        "fence_gates": build_gates(fence_line, villages, towns),
-        "hazard_zones": build_hazard_zones(villages, towns, reaches, rng),
-        "villages": villages,
+        GRIDS.name: build_grids(towns, zone, contour_outer, corridors, reaches),
+        BOUNDARY_MARKERS.name: build_markers(contour_outer),
+        FENCE_GATES.name: build_gates(fence_line, villages, towns),
+        HAZARD_ZONES.name: build_hazard_zones(villages, towns, reaches, rng),
+        VILLAGES.name: villages,
     }
     with store.staged(out, copy_existing=False) as tmp, replacing(store.dem_path(out)) as dem_tmp:
         store.write_layers(tmp, frames)

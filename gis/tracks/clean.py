@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from gis import crs as crs_mod
+from gis.schema import STORAGE_CRS
 from gis.tracks.notices import Notices
+
+# lon/lat bounds where the storage CRS is defined (EPSG:4548: 115.5°E–118.5°E, 22.6°N–49.88°N); the store
+# refuses any fix outside them
+AREA_OF_USE = tuple(CRS.from_user_input(STORAGE_CRS).area_of_use.bounds)
 
 CHINA_LONLAT = (73.0, 18.0, 135.5, 54.0)
 MAX_SPEED_MS = 25.0  # above this between two fixes a jump is impossible on patrol (90 km/h)
@@ -31,18 +37,25 @@ def to_wgs84(frame: pd.DataFrame, declared: str | None, name: str, notices: Noti
 
 
 def drop_implausible(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
-    """Swap latitude/longitude given the wrong way round; drop points outside China."""
-    lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    """Swap latitude/longitude given the wrong way round; drop points outside China or outside the area
+    where the storage CRS is defined (``gis.tracks.store.AREA_OF_USE``)."""
+    lon, lat = frame["lon"].to_numpy(dtype=float, copy=True), frame["lat"].to_numpy(dtype=float, copy=True)
     minx, miny, maxx, maxy = CHINA_LONLAT
     inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
     swapped = ~inside & (lat >= minx) & (lat <= maxx) & (lon >= miny) & (lon <= maxy)
     if swapped.any():
-        frame = frame.copy()
-        frame.loc[swapped, ["lon", "lat"]] = frame.loc[swapped, ["lat", "lon"]].to_numpy()
+        # new arrays from copies: assigning the two columns from a view of the frame's own block
+        # overwrote the longitude before it was read as the latitude (both ended up the same)
+        frame = frame.assign(lon=np.where(swapped, lat, lon), lat=np.where(swapped, lon, lat))
+        lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
         notices.add(name, f"{int(swapped.sum())} 个点经纬度顺序颠倒，已交换 (lat/lon swapped)")
         inside |= swapped
     notices.rows(name, frame.loc[~inside, "row"], "坐标不在中国境内，已跳过 (outside China)")
-    return frame[inside].reset_index(drop=True)
+    ax, ay, bx, by = AREA_OF_USE
+    usable = inside & (lon >= ax) & (lon <= bx) & (lat >= ay) & (lat <= by)
+    notices.rows(name, frame.loc[inside & ~usable, "row"],
+                 f"坐标不在存储坐标系适用范围内（东经 {ax}°–{bx}°，北纬 {ay}°–{by}°），已跳过 (outside the CRS area of use)")
+    return frame[usable].reset_index(drop=True)
 
 
 def staff_codes(frame: pd.DataFrame) -> np.ndarray:

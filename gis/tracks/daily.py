@@ -33,6 +33,7 @@ from gis.labels import FIELD_LABELS, with_labels
 from gis.reports import write_csv, write_excel
 from gis.roster import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
+from gis.tracks import fakes
 from gis.tracks.clean import FLAG_JUMP, FLAGS, PER_SECOND, by_staff_and_time, sorted_categorical
 from gis.tracks.store import tracks_dir
 
@@ -398,7 +399,7 @@ def staff_figures(day: str, fixes: DayFixes, good: DayFixes, segs: Segments, ref
         "same_track_as": [same.get(s, "") for s in names],
         "same_as_day": [identical.get(s, "") for s in names],
     })
-    return out
+    return fakes.with_evidence(out, day, good, ref, data_dir)
 
 
 def daily_figures(day: str, fixes: pd.DataFrame | DayFixes, ref: Reference, data_dir: Path | None = None,
@@ -423,6 +424,6 @@ def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFra
     grid_cn = with_labels(grid, FIELD_LABELS).rename(columns=DAILY_GRID_COLUMNS)
     staff_cn = with_labels(staff, FIELD_LABELS).rename(columns=DAILY_STAFF_COLUMNS)
     paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn})]
-    for name, frame in (("grids", grid_cn), ("staff", staff_cn)):
+    for name, frame in (("grids", grid_cn), ("staff", staff_cn)):  # not a layer
         paths.append(write_csv(out_dir / f"tracks-daily-{day}-{name}.csv", frame))
     return paths

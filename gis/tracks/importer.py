@@ -1,7 +1,11 @@
 """``miyun-gis tracks import``: read, clean, assign and store GPS files.
 
 Each file is handled on its own: a file that cannot be read is reported and
-skipped, the others go on.  Good rows are kept, bad rows named.
+skipped, the others go on.  Good rows are kept, bad rows named.  A file is
+stored once per set of options: the same file with the same options again
+changes nothing; with other options (``--crs gcj02`` after the warning,
+another ``--staff``) its earlier fixes are replaced, atomically, and the
+store's audit says who replaced what (``gis.tracks.store.write_import``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from gis.join import GridIndex
 from gis.tracks import clean
 from gis.tracks.notices import Notices
 from gis.tracks.readers import read_fixes
-from gis.tracks.store import already_imported, write_fixes
+from gis.tracks.store import import_record, options_key, write_import
 
 GCJ02_SUSPECT_GAIN = 0.3  # share of fixes that land in or by a grid only once GCJ-02 is undone
 NEAR_GRID_M = 30.0
@@ -33,6 +37,7 @@ class FileResult:
     flagged: int = 0
     skipped: bool = False
     failed: bool = False
+    replaced: bool = False
     notices: Notices = field(default_factory=Notices)
 
 
@@ -81,14 +86,23 @@ def prepare(frame: pd.DataFrame, index: GridIndex, *, name: str, crs: str | None
     return frame
 
 
+def import_options(*, staff: str | None, crs: str | None, max_speed: float, synthetic: bool) -> dict:
+    """What decides a file's fixes besides its bytes (defaults left out, so that a store written before
+    options were recorded still knows its files)."""
+    return {"staff": staff or None, "crs": None if crs is None or str(crs).strip() == "" else str(crs).strip().lower(),
+            "max_speed": None if max_speed == clean.MAX_SPEED_MS else float(max_speed),
+            "synthetic": True if synthetic else None}
+
+
 def import_file(path: Path, index: GridIndex, data_dir: Path, *, staff: str | None = None,
                 crs: str | None = None, synthetic: bool = False,
                 max_speed: float = clean.MAX_SPEED_MS,
-                check_staff: Callable[[set[str]], None] | None = None) -> FileResult:
+                check_staff: Callable[[set[str]], None] | None = None, user: str = "system") -> FileResult:
     """Import one file; never raises for bad input — the result says what happened.
 
-    ``check_staff`` sees the staff codes of the file before anything is stored and may
-    refuse them (raising :class:`~gis.errors.Forbidden`, which is not caught here).
+    ``check_staff`` sees the staff codes of the file before anything is stored or said about the
+    file (also before "already imported") and may refuse them (raising
+    :class:`~gis.errors.Forbidden`, which is not caught here).  ``user`` goes into the store's audit.
     """
     path = Path(path)
     result = FileResult(path.name)
@@ -96,21 +110,35 @@ def import_file(path: Path, index: GridIndex, data_dir: Path, *, staff: str | No
         if not path.exists():
             raise InputError("文件不存在 (file not found)", file=str(path))
         sha = file_sha256(path)
-        when = already_imported(data_dir, sha)
-        if when:
-            result.skipped = True
-            result.notices.add(path.name, f"该文件已于 {when} 导入，未重复存储 (already imported)", level="info")
-            return result
+        options = import_options(staff=staff, crs=crs, max_speed=max_speed, synthetic=synthetic)
+        record = import_record(data_dir, sha)
+        same = record is not None and record.options == options_key(options)
+        if same and check_staff is None:
+            return _already(result, path, record.imported_at_utc)
         raw = read_fixes(path, staff, result.notices)
         if check_staff is not None:
             check_staff(set(raw["staff_id"].dropna().astype(str)))
+            if same:
+                return _already(FileResult(path.name), path, record.imported_at_utc)
         fixes = prepare(raw, index, name=path.name, crs=crs, notices=result.notices, max_speed=max_speed)
         fixes["source_file"] = path.name
         fixes["synthetic"] = synthetic
-        write_fixes(data_dir, fixes, sha, path.name)
+        written = write_import(data_dir, fixes, sha, file_name=path.name, options=options, user=user)
+        if written.already is not None:  # another process stored it meanwhile
+            return _already(FileResult(path.name), path, written.already.imported_at_utc)
+        if written.replaced is not None:
+            result.replaced = True
+            result.notices.add(path.name, f"已替换该文件 {written.replaced.imported_at_utc} 以其他选项导入的 "
+                                          f"{written.replaced.fixes} 个点 (replaced the earlier import)", level="info")
         result.stored = len(fixes)
         result.flagged = int((fixes["flag"] != "").sum())
     except InputError as err:
         result.failed = True
         result.notices.add(path.name, err.message, row=err.row)
+    return result
+
+
+def _already(result: FileResult, path: Path, when: str) -> FileResult:
+    result.skipped = True
+    result.notices.add(path.name, f"该文件已于 {when} 以相同选项导入，未重复存储 (already imported)", level="info")
     return result

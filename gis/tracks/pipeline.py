@@ -12,7 +12,8 @@ import shapely
 
 from gis import store
 from gis.join import GridIndex
-from gis.reports import reports_dir
+from gis.reports import reports_dir, write_csv
+from gis.schema import BOUNDARY_MARKERS, FENCE_GATES, GRIDS
 from gis.tracks import daily
 from gis.tracks.importer import prepare
 from gis.tracks.notices import Notices
@@ -23,8 +24,8 @@ from gis.tracks.store import already_imported, day_files, read_day, tidy_day, wr
 def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Reference:
     """What the daily figures need from the layers (``index`` if already built from them)."""
     index = index or GridIndex.from_layers(layers)
-    frames = store.read_layers(layers, ["boundary_markers", "fence_gates"])
-    return daily.Reference.build(index, frames["boundary_markers"], frames["fence_gates"])
+    frames = store.read_layers(layers, [BOUNDARY_MARKERS.name, FENCE_GATES.name])
+    return daily.Reference.build(index, frames[BOUNDARY_MARKERS.name], frames[FENCE_GATES.name])
 
 
 def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
@@ -114,12 +115,12 @@ def run_days_dask(days: list[str], layers: Path, data_dir: Path,
 def simulate_and_store(day: str, layers: Path, data_dir: Path, n_staff: int | None = None,
                        out: Path | None = None) -> tuple[int, Notices]:
     """Simulate a day; store it (marked synthetic) or, with ``out``, write it as CSV only."""
-    grids = store.read_layer(layers, "grids")
+    grids = store.read_layer(layers, GRIDS.name)
     raw = simulate_day(grids, day, n_staff)
     notices = Notices()
     if out is not None:
         frame = raw.drop(columns="row").assign(time=raw["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        frame.rename(columns={"accuracy_m": "accuracy"}).to_csv(out, index=False)
+        write_csv(out, frame.rename(columns={"accuracy_m": "accuracy"}))
         return len(raw), notices
     key = hashlib.sha256(f"simulated:{day}:{n_staff}".encode()).hexdigest()
     if already_imported(data_dir, key):

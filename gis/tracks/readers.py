@@ -9,6 +9,7 @@ be read at all raises :class:`~gis.errors.InputError` naming the file.
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -104,11 +105,21 @@ def read_gpx(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE starts like UTF-16 LE
+ENCODING_NOTICE = {"gb18030": "文件不是 UTF-8 编码，已按 GB18030（GBK）读取",
+                   "utf-16": "文件为 UTF-16 编码（带 BOM），已按 UTF-16 读取",
+                   "utf-32": "文件为 UTF-32 编码（带 BOM），已按 UTF-32 读取"}
+
+
 def _encoding(path: Path) -> str:
-    """UTF-8 (with or without a BOM), else GB18030 — a superset of the GBK that Excel in China writes;
-    the first megabyte decides."""
+    """The byte-order mark's encoding (UTF-8, UTF-16 or UTF-32, as Windows tools write them), else UTF-8,
+    else GB18030 — a superset of the GBK that Excel in China writes; the first megabyte decides."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -132,7 +143,7 @@ def _arrow_csv(path: Path, names: dict[str, str], staff: str | None, time_type,
                                                                       else encoding),
                                 convert_options=pa_csv.ConvertOptions(
                                     column_types={c: types[names[c]] for c in wanted}, include_columns=wanted))
-    except (pa.ArrowException, UnicodeDecodeError):
+    except (pa.ArrowException, UnicodeError):
         return None
     frame = table.to_pandas()
     frame.columns = [names[c] for c in frame.columns]
@@ -145,11 +156,11 @@ def read_csv(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     import pyarrow as pa
 
     encoding = _encoding(path)
-    if encoding != "utf-8-sig":
-        notices.add(path.name, "文件不是 UTF-8 编码，已按 GB18030（GBK）读取", level="info")
+    if encoding in ENCODING_NOTICE:
+        notices.add(path.name, ENCODING_NOTICE[encoding], level="info")
     try:
         header = pd.read_csv(path, nrows=0, encoding=encoding)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
     names = {c: c.strip().lower() for c in header.columns}
     missing = [c for c in ("time", "lon", "lat") + (() if staff else ("staff_id",)) if c not in names.values()]
@@ -186,7 +197,7 @@ def _text_csv(path: Path, encoding: str) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=object, encoding=encoding, skipinitialspace=True,
                            on_bad_lines="error", keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeError) as exc:
         raise InputError(f"无法读取 CSV (malformed CSV): {exc}", file=path.name) from None
 
 
@@ -216,8 +227,8 @@ def _keep_complete(frame: pd.DataFrame, name: str, notices: Notices) -> pd.DataF
 
 def read_geojson(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(path.read_bytes())  # UTF-8, -16 or -32, with or without a BOM (RFC 8259 §8.1)
+    except (json.JSONDecodeError, UnicodeError) as exc:
         raise InputError(f"不是有效的 GeoJSON (malformed JSON): {exc}", file=path.name) from None
     except RecursionError:
         raise InputError("GeoJSON 嵌套过深，拒收 (nested too deeply)", file=path.name) from None

@@ -314,9 +314,15 @@
           text += "；花名册 " + roster.count + " 人，" + (roster.count - results[1].staff) + " 人当日无轨迹";
         }
         note(text, false);
+        var tiles = window.miyun.trackTiles && window.miyun.trackTiles(map, control, day, results[1].staff);
+        if (tiles) {  /* the same title as the layer control gives it */
+          legend(tiles, "当日轨迹（" + results[1].staff + " 人）", [{shape: "line", stroke: "#08519c"}]);
+          return null;
+        }
         return getJSON("/api/patrols/" + encodeURIComponent(day) + "/tracks?tolerance=40");
       })
       .then(function (tracks) {
+        if (!tracks) { return; }  /* drawn as vector tiles (patrol_tiles.js) */
         var l = L.geoJSON(tracks, {style: {color: "#08519c", weight: 1, opacity: 0.6},
           onEachFeature: function (feature, lyr) { lyr.bindTooltip(esc(feature.properties.staff_id)); }});
         overlay(map, control, l, "当日轨迹（" + tracks.features.length + " 人）", [{shape: "line", stroke: "#08519c"}]);

@@ -19,7 +19,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium no
 
 
 def test_overview_html_loads_nothing_from_outside_and_is_light(client, server):
-    page = client.get(f"{server}/", timeout=120)
+    page = client.get(f"{server}/", headers={"accept": "text/html"}, timeout=120)  # as a browser asks
     assert page.status_code == 200 and "<title>密云水库保水网格 · 总览</title>" in page.text
     assert "图例" in page.text and "示例数据 SAMPLE DATA" in page.text
     assert len(page.content) < 2 * 1024 * 1024

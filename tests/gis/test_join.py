@@ -156,3 +156,59 @@ def test_index_is_kept_on_disk_by_content_and_rebuilt_when_unreadable(tmp_path, 
     entries[0].unlink()
     GridIndex.from_layers(sample_layers)
     assert not list(folder.glob("*.pickle"))
+
+
+def test_lonlat_points_near_edges_and_vertices_match_the_projected_answer_and_sjoin(index, sample_layers):
+    """assign(lon, lat) looks points up in a lon/lat raster and projects only those in cells a
+    boundary crosses: for points on, and a nanometre to a metre beside, the vertices and edges of
+    every layer it answers, every column equals assign_xy of the projected points, and the grid
+    equals sjoin(within) plus the edge rule."""
+    from gis.crs import to_storage
+
+    rng = np.random.default_rng(11)
+    corners = []
+    for name in ("grids", "towns", "zone_l1", "river_corridors", "hazard_zones", "fence"):
+        xy = shapely.get_coordinates(store.read_layer(sample_layers, name).geometry.array)
+        pick = rng.choice(len(xy) - 1, min(3000, len(xy) - 1), replace=False)
+        corners.append(xy[pick])
+        corners.append((xy[pick] + xy[pick + 1]) / 2)  # on an edge (between two consecutive vertices)
+    base = np.vstack(corners)
+    lon0, lat0 = to_web(base[:, 0], base[:, 1])
+    steps = np.array([0.0, 1e-11, -1e-11, 1e-9, -1e-9, 1e-7, -1e-7, 1e-5, -1e-5, 4e-5, -4e-5])  # degrees: ~1 nm … 4 m
+    lon = np.concatenate([lon0 + rng.choice(steps, len(lon0)) for _ in range(6)] + [lon0])
+    lat = np.concatenate([lat0 + rng.choice(steps, len(lat0)) for _ in range(6)] + [lat0])
+    # and some far beyond the raster of the grids, in the district and outside it
+    lon = np.r_[lon, rng.uniform(116.5, 117.7, 20_000)]
+    lat = np.r_[lat, rng.uniform(40.1, 40.9, 20_000)]
+    assert index.lonlat is not None and 0.02 < index.lonlat.unsettled[index.lonlat.code_of(lon, lat)].mean() < 0.99
+    got = index.assign(lon, lat, distances=False)
+    x, y = to_storage(lon, lat)
+    pd.testing.assert_frame_equal(got, index.assign_xy(x, y, distances=False))
+    grids = store.read_layer(sample_layers, "grids")
+    theirs = expected_grid(gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=grids.crs), grids)
+    ours = got["grid_id"].astype(object).to_numpy()
+    assert (np.where(pd.isna(ours), None, ours) == np.where(pd.isna(theirs), None, theirs)).all()
+
+
+def test_lonlat_raster_cells_no_boundary_touches_hold_one_answer(index, sample_layers):
+    """Every settled cell of the lon/lat raster keeps its answers at its corners too (the margin
+    rule): sampled cells checked at their four corners through the exact projected path."""
+    from gis.composite import EDGE
+    from gis.crs import to_storage
+
+    raster = index.lonlat
+    rng = np.random.default_rng(5)
+    settled = np.flatnonzero(~raster.unsettled[raster.codes.ravel()])
+    cells = rng.choice(settled, 20_000, replace=False)
+    row, col = np.divmod(cells, raster.cols)
+    for dr, dc in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        lon = raster.lon0 + (col + dc) * raster.dlon
+        lat = raster.lat1 - (row + dr) * raster.dlat
+        x, y = to_storage(lon, lat)
+        exact = index.assign_xy(x, y, nearest=False, distances=False)
+        for name, table in raster.tables.items():
+            value = table[raster.codes.ravel()[cells]]
+            assert (value > EDGE).all()
+            truth = exact[name]
+            truth = truth.cat.codes.to_numpy() if name in ("grid_id", "town") else truth.to_numpy().astype(int)
+            assert (truth == value).all(), name

@@ -23,6 +23,8 @@ from qgis.core import (  # noqa: E402
     QgsPointXY,
     QgsProject,
     QgsRectangle,
+    QgsScaleCalculator,
+    QgsUnitTypes,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QSize  # noqa: E402
@@ -69,6 +71,12 @@ def inspect(path):
     out["project_read"] = project.read(path[: -len(".gpkg")] + ".qgs")
     out["project_layers"] = {layer.name(): layer.isValid() for layer in project.mapLayers().values()}
     out["project_order"] = [node.name() for node in project.layerTreeRoot().findLayers()]
+    out["project_crs"] = project.crs().authid()
+    out["project_units"] = QgsUnitTypes.toString(project.crs().mapUnits())
+    view = project.viewSettings().defaultViewExtent()
+    out["project_view_crs"] = view.crs().authid()
+    calculator = QgsScaleCalculator(96, project.crs().mapUnits())  # a 1000-pixel-wide window at 96 dpi
+    out["project_scale"] = calculator.calculate(view, 1000) if not view.isEmpty() else None
     settings = QgsMapSettings()
     settings.setLayers([node.layer() for node in project.layerTreeRoot().findLayers()])
     settings.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4548"))

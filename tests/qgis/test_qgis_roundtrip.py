@@ -68,6 +68,9 @@ def test_layers_and_project_open_styled_in_qgis(layers_copy):
     assert seen["grids_labels"]
     assert seen["aliases"]["grid_id"] == "网格编号" and seen["aliases"]["staff_quota"] == "保水员定额"
     assert seen["project_read"]
+    # QGIS 3.22 gives the project its CRS (SpatialRefSys/ProjectionsEnabled) and opens on the district
+    assert seen["project_crs"] == "EPSG:4548" and seen["project_units"] == "meters"
+    assert seen["project_view_crs"] == "EPSG:4548" and 100_000 < seen["project_scale"] < 1_000_000
     assert len(seen["project_layers"]) == 14 and all(seen["project_layers"].values())
     order = seen["project_order"]
     assert order.index("村庄") < order.index("保水网格") < order.index("密云水库水面") < order.index("地形晕渲（DEM）")

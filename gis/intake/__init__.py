@@ -1,0 +1,1 @@
+"""Live fixes from phones: devices, the inbox, and folding it into the track store."""
