@@ -47,7 +47,9 @@ from gis.schema import (  # noqa: E402
     FINAL_STATUSES,
     GRID_KINDS,
     LAYER_BY_NAME,
+    LAYERS,
     LEDGER_FILENAME,
+    LEGEND,
     CASE_STATUSES,
     LOCAL_TZ,
     PASS_OFFICES,
@@ -464,30 +466,21 @@ class Atlas:
         ax.set_title(f"位置示意（{town}镇）", fontsize=MIN_PT, pad=2)
 
     def _legend(self, ax, ncol: int = 1) -> None:
-        items = [
-            Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
-            Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格"),
-            Line2D([], [], color=LAYER_STYLES["contour_155m"].stroke, lw=1.4, label="155米高程线"),
-            Line2D([], [], color=LAYER_STYLES["fence"].stroke, lw=1.1, ls="--", label="围网"),
-            Line2D([], [], marker="^", ls="", color=LAYER_STYLES["fence_gates"].fill,
-                   markeredgecolor=LAYER_STYLES["fence_gates"].stroke, label="围网进出口"),
-            Line2D([], [], marker="s", ls="", color=LAYER_STYLES["boundary_markers"].fill,
-                   markeredgecolor=LAYER_STYLES["boundary_markers"].stroke, markersize=4, label="界桩（序号）"),
-            Line2D([], [], color=LAYER_STYLES["rivers"].stroke, lw=1.6, label="河道"),
-            Patch(facecolor=LAYER_STYLES["river_corridors"].fill, label="河道管护范围"),
-            Patch(facecolor=LAYER_STYLES["reservoir"].fill, label="水库水面"),
-            Patch(facecolor=LAYER_STYLES["hazard_zones"].fill, alpha=0.6, label="隐患区"),
-            Line2D([], [], marker="o", ls="", color="white", markeredgecolor="#4d4d4d", label="村庄"),
-            Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
-                   label="未结案件（编号）"),
-        ]
+        """The grid (this one and its neighbours), every layer the records put in the legend, open cases."""
+        items = [Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
+                 Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格")]
+        for layer in sorted(LAYERS, key=lambda l: l.draw_order):
+            if layer.name != "grids" and layer.shown(LEGEND):
+                items.append(_legend_handle(layer))
+        items.append(Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
+                            label="未结案件（编号）"))
         ax.legend(handles=items, loc="upper left", fontsize=MIN_PT, frameon=False, title="图例", title_fontsize=8,
                   ncol=ncol, labelspacing=0.25, handlelength=1.6, columnspacing=0.8, borderaxespad=0)
         ax.axis("off")
 
     def _duties(self, ax) -> None:
         ax.axis("off")
-        ax.text(0, 1, "巡查职责（十项）", fontsize=8, va="top", transform=ax.transAxes)
+        ax.text(0, 1, f"巡查职责（{DUTIES.count_cn}项）", fontsize=8, va="top", transform=ax.transAxes)
         lines = "\n".join(f"□ {i + 1}. {text}" for i, text in enumerate(DUTIES.values()))
         height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
         _lines_in(ax, lines, top=1 - 13 / height_pt, step=MIN_PT * 1.35 / height_pt, fontsize=MIN_PT)
@@ -623,6 +616,20 @@ class Atlas:
                 tab.set_fontsize(MIN_PT)
         self._stamp(fig)
         return fig
+
+
+def _legend_handle(layer):
+    """A printout legend entry drawn as the layer is drawn on the map (its record's style)."""
+    style, label = layer.style, layer.legend_label or layer.title
+    if layer.geometry.endswith("LineString"):
+        return Line2D([], [], color=style.stroke, lw=max(1.0, style.width_mm * MM_TO_PT * 1.6),
+                      ls="--" if style.dash else "-", label=label)
+    if layer.geometry.endswith("Point"):
+        marker = {"circle": "o", "square": "s", "triangle": "^"}[style.marker]
+        return Line2D([], [], marker=marker, ls="", color=style.fill, markeredgecolor=style.stroke,
+                      markersize=max(4.0, style.size_mm * MM_TO_PT), label=label)
+    return Patch(facecolor=style.fill or "none", alpha=style.fill_opacity if style.fill else 1.0,
+                 edgecolor=style.stroke, linestyle="--" if style.dash else "-", label=label)
 
 
 def _save(out: Path, figures) -> Path:

@@ -67,3 +67,24 @@ def test_case_history_in_chinese(demo_workspace):
     history = shown.split("办理记录：", 1)[1]
     assert "登记 →" in history and "—" not in history
     assert not {word for word in history.split() if word in ALL_CODES}
+
+
+def test_every_workbook_from_sample_layers_is_marked(demo_workspace, tmp_path):
+    from openpyxl import load_workbook
+
+    from gis.schema import SAMPLE_MARK
+
+    env, data = demo_workspace
+    run("funds", "--year", "2026", "--out", str(tmp_path / "funds.xlsx"), env=env)
+    run("cases", "list", "--out", str(tmp_path / "cases.xlsx"), env=env)
+    books = [tmp_path / "funds.xlsx", tmp_path / "cases.xlsx", *sorted((data / "reports").glob("*.xlsx"))]
+    assert len(books) >= 3
+    for book in books:
+        workbook = load_workbook(book)
+        assert SAMPLE_MARK in workbook.properties.title and workbook.properties.subject == SAMPLE_MARK, book.name
+        assert workbook["示例数据"]["A1"].value == SAMPLE_MARK, book.name
+        assert all(sheet.oddHeader.center.text == SAMPLE_MARK for sheet in workbook.worksheets), book.name
+    daily = load_workbook(sorted((data / "reports").glob("tracks-daily-*.xlsx"))[0])["网格日报"]
+    header = [c.value for c in daily[1]]
+    assert daily.cell(2, header.index("轨迹50米覆盖率") + 1).number_format == "0.0%"
+    assert daily.freeze_panes == "A2"

@@ -49,9 +49,11 @@ def _page(request: Request, make: Callable[[], HTMLResponse]) -> HTMLResponse:
     except MiyunError as err:
         if not _wants_html(request):
             raise
+        from api.errors import status_of
         from maps.web import error_page
 
-        return HTMLResponse(error_page(err.status, str(err)), status_code=err.status)
+        status = status_of(err)
+        return HTMLResponse(error_page(status, str(err)), status_code=status)
 
 
 def latest_day() -> str | None:
