@@ -9,6 +9,25 @@ import click
 from gis.cli.options import pass_workspace
 
 
+def check_port_free(host: str, port: int) -> None:
+    """A busy port is one clear line, not uvicorn's log of an OSError."""
+    import socket
+
+    from gis.errors import InputError
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            import errno
+
+            why = {errno.EADDRINUSE: "端口已被占用", errno.EADDRNOTAVAIL: "本机没有这个地址",
+                   errno.EACCES: "没有权限使用这个端口"}.get(err.errno, "无法使用这个地址和端口")
+            raise InputError(f"无法在 {host}:{port} 上启动网页服务：{why}；用 --port 换一个端口（或 --host 换地址），"
+                             "或先停止占用它的程序", field="--port") from None
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -28,6 +47,7 @@ def serve(ws, host: str, port: int, workers: int) -> None:
     from gis.validate import ensure_valid
 
     served = ws.but(layers=ensure_valid(ws.layers))
+    check_port_free(host, port)
     if workers == 1:  # the server gets this run's workspace itself, not environment variables
         uvicorn.run(create_app(served), host=host, port=port, log_level="info")
         return

@@ -20,6 +20,8 @@ from gis.atomic import replacing
 from gis.errors import InputError
 
 MAX_COLUMN_WIDTH = 60
+RATE_WORDS = ("率", "占比")  # a column of shares 0–1 shown as percentages
+SAMPLE_SHEET = "示例数据"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
@@ -81,19 +83,82 @@ def _width(values) -> float:
     return min(MAX_COLUMN_WIDTH, longest + 2)
 
 
-def write_excel(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
-    """One sheet per frame, header row frozen, columns wide enough for their Chinese headers."""
+def _number_format(name: str, values: pd.Series) -> str | None:
+    """How people read a numeric column: shares as %, decimals with one to three places, whole numbers
+    with thousands separators; dates as dates."""
+    if values.dtype.kind in "mM":
+        return "yyyy-mm-dd hh:mm" if (values.dropna().dt.normalize() != values.dropna()).any() else "yyyy-mm-dd"
+    if values.dtype.kind not in "iuf" or values.dtype == bool:
+        return None
+    if any(w in str(name) for w in RATE_WORDS) and values.dropna().between(0, 1.5).all():
+        return "0.0%"
+    return "#,##0" if values.dtype.kind in "iu" else "#,##0.0##"
+
+
+def _format_numbers(sheet, frame: pd.DataFrame) -> None:
+    for i, column in enumerate(frame.columns, start=1):
+        fmt = _number_format(column, frame[column])
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, max_row=len(frame) + 1, min_col=i, max_col=i):
+                cell.number_format = fmt
+
+
+_SAMPLE_CACHE: dict[tuple, bool] = {}
+
+
+def configured_layers_are_sample() -> bool:
+    """Whether the layers this installation uses (``MIYUN_LAYERS``) are the sample (cached per file version)."""
+    from gis import store
+    from gis.errors import MiyunError
+    from gis.settings import get_settings
+
+    try:
+        path = Path(get_settings().layers)
+        key = (str(path), path.stat().st_mtime_ns)
+        if key not in _SAMPLE_CACHE:
+            _SAMPLE_CACHE[key] = store.is_sample(path)
+        return _SAMPLE_CACHE[key]
+    except (OSError, MiyunError):
+        return False
+
+
+def _mark_sample(workbook) -> None:
+    """示例数据 SAMPLE DATA in the document properties, on every printed page and on a sheet of its own."""
+    from gis.schema import SAMPLE_MARK
+
+    props = workbook.properties
+    props.title = f"{SAMPLE_MARK} {props.title or ''}".strip()
+    props.subject = props.keywords = props.category = SAMPLE_MARK
+    props.description = f"{SAMPLE_MARK}：由示例图层（合成数据）生成，不是真实数据。"
+    for sheet in workbook.worksheets:
+        sheet.oddHeader.center.text = sheet.evenHeader.center.text = SAMPLE_MARK
+    note = workbook.create_sheet(SAMPLE_SHEET)
+    note["A1"] = SAMPLE_MARK
+    note["A2"] = "本文件由示例图层（合成数据）生成，仅供演示，不是真实数据。"
+    note.column_dimensions["A"].width = 60
+
+
+def write_excel(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, sample: bool | None = None) -> Path:
+    """One sheet per frame, header row frozen, columns wide enough for their Chinese headers, numbers
+    formatted for people; ``sample`` (default: whether the configured layers are the sample) marks the
+    workbook 示例数据 SAMPLE DATA."""
     path = Path(path)
+    sample = configured_layers_are_sample() if sample is None else sample
     with replacing(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, frame in sheets.items():
                 frame.to_excel(writer, sheet_name=name, index=False)
                 sheet = writer.sheets[name]
                 _text_cells(sheet)
+                _format_numbers(sheet, frame)
                 sheet.freeze_panes = "A2"
                 for i, column in enumerate(frame.columns, start=1):
-                    sample = [column, *frame[column].head(200).tolist()]
-                    sheet.column_dimensions[get_column_letter(i)].width = _width(sample)
+                    sample_values = [column, *frame[column].head(200).tolist()]
+                    sheet.column_dimensions[get_column_letter(i)].width = _width(sample_values)
+            writer.book.properties.title = path.stem
+            writer.book.properties.creator = "miyun-gis"
+            if sample:
+                _mark_sample(writer.book)
         check_no_formulas(tmp)
     return path
 

@@ -33,7 +33,8 @@ def list_layers(path: str | Path) -> dict[str, str | None]:
     """Layer name → geometry type of every layer in a GeoPackage."""
     path = Path(path)
     if not path.exists():
-        raise LayerError("图层文件不存在 (layer file not found)；先运行 miyun-gis build-sample 或 import-layer",
+        raise LayerError(f"图层文件不存在 (layer file not found)：在目录 {path.resolve().parent} 中没有 {path.name}；"
+                         "用 --layers PATH 或环境变量 MIYUN_LAYERS 指定图层文件，或先运行 miyun-gis build-sample",
                          file=str(path))
     try:
         return {name: gtype for name, gtype in pyogrio.list_layers(path)}

@@ -65,6 +65,11 @@ class Placer:
         self.placed.append(box)
         return box
 
+    def reserve_point(self, x: float, y: float, half_pt: float) -> None:
+        """Keep a point symbol (``half_pt`` points each side of (x, y)) free of labels."""
+        px, py = self.to_pt(x, y)
+        self.placed.append((px - half_pt, py - half_pt, px + half_pt, py + half_pt))
+
     def free_fraction(self, x0: float, y0: float, x1: float, y1: float) -> bool:
         w, h = self.size_pt
         return not any(_clash((x0 * w, y0 * h, x1 * w, y1 * h), b, 0) for b in self.placed)

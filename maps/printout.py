@@ -47,7 +47,9 @@ from gis.schema import (  # noqa: E402
     FINAL_STATUSES,
     GRID_KINDS,
     LAYER_BY_NAME,
+    LAYERS,
     LEDGER_FILENAME,
+    LEGEND,
     CASE_STATUSES,
     LOCAL_TZ,
     PASS_OFFICES,
@@ -58,7 +60,7 @@ from gis.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: E402
 from gis.validate import ensure_valid  # noqa: E402
 from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
-from maps.placement import Placer  # noqa: E402
+from maps.placement import GAP_PT, Placer  # noqa: E402
 
 PAGE_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.67 m²
@@ -68,6 +70,7 @@ MIN_PT = 7.0  # no text on a sheet is smaller (read in the field, at arm's lengt
 GATE_RULE = f"24 小时值守，凭{'或'.join(PASS_OFFICES.values())}签发的通行证明进出"
 MARKER_NEAR_M = 30.0  # a boundary marker this close to a grid is the grid's
 GATE_NEAR_M = 60.0
+CASE_HALF_PT = 4.5  # half the case symbol (s=46 points²)
 
 
 @dataclass
@@ -196,7 +199,7 @@ class Atlas:
         found = self.open_cases(extent)
         for case in found:
             ax.scatter([case["x"]], [case["y"]], s=46, marker="X", color=CASE_COLOURS.get(case["category"], "#d7191c"),
-                       edgecolor="black", linewidth=0.6, zorder=9)
+                       edgecolor="black", linewidth=0.6, zorder=13)
         return found
 
     # -- drawing ------------------------------------------------------------------
@@ -342,9 +345,11 @@ class Atlas:
         length = _nice((extent[2] - extent[0]) / 5) / (extent[2] - extent[0])
         return [(length * 1.2 + 16 / w_pt, 0.012 * 4.5 + 10 / h_pt), (24 / w_pt, 0.06 + 14 / h_pt)]
 
-    def _labels(self, ax, extent, placer: Placer, focus: str | None, must: tuple[str, ...] = ()) -> None:
+    def _labels(self, ax, extent, placer: Placer, focus: str | None, must: tuple[str, ...] = (),
+                numbers: bool = True) -> None:
         """Every label through the placer, most important first: the grid, the neighbours named in
-        四至, cases, gates, markers, the other grids, villages.  What does not fit is left out."""
+        四至 (or a town's grids), cases, gates, marker numbers (unless ``numbers`` is off), the other
+        grids, villages.  What does not fit is left out."""
         minx, miny, maxx, maxy = extent
         pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
         inner = shapely.box(minx + pad_x, miny + pad_y, maxx - pad_x, maxy - pad_y)
@@ -366,24 +371,35 @@ class Atlas:
                             annotation_clip=False)
             return spot
 
+        cases = self.open_cases(extent)
+        gates = self.frames["fence_gates"].cx[minx:maxx, miny:maxy]
+        markers = self.frames["boundary_markers"].cx[minx:maxx, miny:maxy]
+        villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
+        clear = {}  # label distance from each kind of symbol: its half size and a gap
+        for frame, name in ((gates, "fence_gates"), (markers, "boundary_markers"), (villages, "villages")):
+            half = LAYER_STYLES[name].size_mm * MM_TO_PT / 2 + 0.5  # no label over a symbol
+            clear[name] = half + GAP_PT + 0.5
+            for p in frame.geometry:
+                placer.reserve_point(p.x, p.y, half)
+        for case in cases:
+            placer.reserve_point(case["x"], case["y"], CASE_HALF_PT)
+        for case in cases:
+            put(case["x"], case["y"], case["case_id"].split("-")[-1], MIN_PT, "#a50f15",
+                radius=CASE_HALF_PT + GAP_PT + 0.5, reach=2)
         first = [g for g in (focus, *must) if g in anchors]
         for grid_id in first:
             put(*anchors[grid_id], grid_id, 10 if grid_id == focus else 8, "black" if grid_id == focus else "#333333",
                 centred=True, reach=4, bbox=white)
-        for case in self.open_cases(extent):
-            put(case["x"], case["y"], case["case_id"].split("-")[-1], MIN_PT, "#a50f15", radius=4.0)
-        gates = self.frames["fence_gates"].cx[minx:maxx, miny:maxy]
         for gate_id, p in zip(gates["gate_id"], gates.geometry):
-            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=4.0)
-        markers = self.frames["boundary_markers"].cx[minx:maxx, miny:maxy]
-        for number, p in zip(markers["number"], markers.geometry):
-            put(p.x, p.y, str(number), MIN_PT, "#7f2704")
+            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=clear["fence_gates"], reach=2)
+        for number, p in zip(markers["number"], markers.geometry) if numbers else ():
+            put(p.x, p.y, str(number), MIN_PT, "#7f2704", radius=clear["boundary_markers"], reach=2)
         for grid_id, (x, y) in anchors.items():
             if grid_id not in first:
                 put(x, y, grid_id, MIN_PT, "#555555", centred=True, bbox=white)
-        villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
         for name, p in zip(villages["name"], villages.geometry):
-            put(p.x, p.y, name.replace("村民委员会", "村").replace("社区居委会", "社区"), MIN_PT, "#333333")
+            put(p.x, p.y, name.replace("村民委员会", "村").replace("社区居委会", "社区"), MIN_PT, "#333333",
+                radius=clear["villages"])
 
     def draw_map(self, ax, extent, focus: str | None = None, town: str | None = None,
                  must: tuple[str, ...] = ()) -> Placer:
@@ -411,7 +427,9 @@ class Atlas:
         self._cases(ax, extent)
         placer = self._placer(ax, extent)
         scale_box, north_box = self._emptiest_corners(extent, placer, self._label_sizes(ax, extent))
-        self._labels(ax, extent, placer, focus, must)
+        if town is not None:  # a town's overview: its grids' ids matter more than marker numbers
+            must = tuple(must) + tuple(self.town_grids(town))
+        self._labels(ax, extent, placer, focus, must, numbers=town is None)
         self._graticule(ax, extent)
         self._scale_bar(ax, extent, scale_box)
         self._north_arrow(ax, north_box)
@@ -448,30 +466,21 @@ class Atlas:
         ax.set_title(f"位置示意（{town}镇）", fontsize=MIN_PT, pad=2)
 
     def _legend(self, ax, ncol: int = 1) -> None:
-        items = [
-            Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
-            Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格"),
-            Line2D([], [], color=LAYER_STYLES["contour_155m"].stroke, lw=1.4, label="155米高程线"),
-            Line2D([], [], color=LAYER_STYLES["fence"].stroke, lw=1.1, ls="--", label="围网"),
-            Line2D([], [], marker="^", ls="", color=LAYER_STYLES["fence_gates"].fill,
-                   markeredgecolor=LAYER_STYLES["fence_gates"].stroke, label="围网进出口"),
-            Line2D([], [], marker="s", ls="", color=LAYER_STYLES["boundary_markers"].fill,
-                   markeredgecolor=LAYER_STYLES["boundary_markers"].stroke, markersize=4, label="界桩（序号）"),
-            Line2D([], [], color=LAYER_STYLES["rivers"].stroke, lw=1.6, label="河道"),
-            Patch(facecolor=LAYER_STYLES["river_corridors"].fill, label="河道管护范围"),
-            Patch(facecolor=LAYER_STYLES["reservoir"].fill, label="水库水面"),
-            Patch(facecolor=LAYER_STYLES["hazard_zones"].fill, alpha=0.6, label="隐患区"),
-            Line2D([], [], marker="o", ls="", color="white", markeredgecolor="#4d4d4d", label="村庄"),
-            Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
-                   label="未结案件（编号）"),
-        ]
+        """The grid (this one and its neighbours), every layer the records put in the legend, open cases."""
+        items = [Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
+                 Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格")]
+        for layer in sorted(LAYERS, key=lambda l: l.draw_order):
+            if layer.name != "grids" and layer.shown(LEGEND):
+                items.append(_legend_handle(layer))
+        items.append(Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
+                            label="未结案件（编号）"))
         ax.legend(handles=items, loc="upper left", fontsize=MIN_PT, frameon=False, title="图例", title_fontsize=8,
                   ncol=ncol, labelspacing=0.25, handlelength=1.6, columnspacing=0.8, borderaxespad=0)
         ax.axis("off")
 
     def _duties(self, ax) -> None:
         ax.axis("off")
-        ax.text(0, 1, "巡查职责（十项）", fontsize=8, va="top", transform=ax.transAxes)
+        ax.text(0, 1, f"巡查职责（{DUTIES.count_cn}项）", fontsize=8, va="top", transform=ax.transAxes)
         lines = "\n".join(f"□ {i + 1}. {text}" for i, text in enumerate(DUTIES.values()))
         height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
         _lines_in(ax, lines, top=1 - 13 / height_pt, step=MIN_PT * 1.35 / height_pt, fontsize=MIN_PT)
@@ -504,7 +513,7 @@ class Atlas:
              [[g, n, "凭通行证明进出"] for g, n in zip(gates["gate_id"], gates["name"])]),
             (f"未结案件（{len(cases)} 件）", ["案件编号", "类别", "状态", "期限", "逾期"], [0, 0.24, 0.39, 0.7, 0.88],
              [[c["case_id"], DUTIES.get(c["category"], c["category"]).split("：")[0],
-               CASE_STATUSES.get(c["status"], c["status"])[:11], c["due"] or "—",
+               CASE_STATUSES.get(c["status"], c["status"])[:14], c["due"] or "—",
                f"{c['days_overdue']} 天" if c["days_overdue"] else ""] for c in cases]),
         ]
         budget = int(h_pt // step) - 3 * 2 - 1  # lines left for rows after titles and headers
@@ -607,6 +616,20 @@ class Atlas:
                 tab.set_fontsize(MIN_PT)
         self._stamp(fig)
         return fig
+
+
+def _legend_handle(layer):
+    """A printout legend entry drawn as the layer is drawn on the map (its record's style)."""
+    style, label = layer.style, layer.legend_label or layer.title
+    if layer.geometry.endswith("LineString"):
+        return Line2D([], [], color=style.stroke, lw=max(1.0, style.width_mm * MM_TO_PT * 1.6),
+                      ls="--" if style.dash else "-", label=label)
+    if layer.geometry.endswith("Point"):
+        marker = {"circle": "o", "square": "s", "triangle": "^"}[style.marker]
+        return Line2D([], [], marker=marker, ls="", color=style.fill, markeredgecolor=style.stroke,
+                      markersize=max(4.0, style.size_mm * MM_TO_PT), label=label)
+    return Patch(facecolor=style.fill or "none", alpha=style.fill_opacity if style.fill else 1.0,
+                 edgecolor=style.stroke, linestyle="--" if style.dash else "-", label=label)
 
 
 def _save(out: Path, figures) -> Path:

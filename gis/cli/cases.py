@@ -9,13 +9,13 @@ import pandas as pd
 
 from gis.cli.options import DAY, MONTH, RECORD_ID, pass_workspace
 from gis.cli.tables import show_or_export
+from gis.labels import CASE_LABELS, status_label
 from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, DUTIES_TITLE, ORDER_KINDS
 
 LIST_FIELDS = ("case_id", "town", "grid_id", "category", "status", "reported_at", "deadline", "repeat_of")
 
 
-LABELS = {"status": CASE_STATUSES, "source": CASE_SOURCES, "subtype": CONSTRUCTION_KINDS, "order_kind": ORDER_KINDS,
-          "category": DUTIES.short}
+LABELS = CASE_LABELS
 YES_NO = ("in_zone_l1", "in_river_corridor", "in_hazard_zone", "inside_fence")
 
 
@@ -137,8 +137,8 @@ def show(ws, case_id) -> None:
             click.echo(f"{label}：{value}")
     click.echo("办理记录：")
     for event in case["history"]:
-        click.echo(f"  {local_text(event['at'])} {event['user']} {event['from_status'] or '—'} → "
-                   f"{event['to_status']} {event['note']}")
+        click.echo(f"  {local_text(event['at'])} {event['user']} {status_label(event['from_status'])} → "
+                   f"{status_label(event['to_status'])} {event['note']}".rstrip())
     for item in case["evidence"]:
         click.echo(f"  照片 {item['filename']} ({item['format']}, {item['bytes']} 字节)")
 

@@ -29,6 +29,7 @@ def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host:
     from gis.staff.reports import funds_sheets
     from gis.staff.roster import SAMPLE_SOURCE, load_roster, roster, sample_roster
     from gis.tracks.pipeline import load_reference, run_daily, simulate_and_store
+    from gis.tracks.store import read_day
 
     path = ws.layers
     day = (today_local() - timedelta(days=1)).isoformat()
@@ -46,9 +47,16 @@ def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host:
             count = load_roster(ws.ledger, sample_roster(path), dict(zip(grids["grid_id"], grids["town"])),
                                 user="demo", source=SAMPLE_SOURCE)
             click.echo(f"示例花名册：{count} 人（编号，无姓名）")
+        else:
+            click.echo(f"花名册已有 {len(roster(ws.ledger))} 人，保留")
+        _sample_cases(ws, path)
         count, _ = simulate_and_store(day, path, ws.data_dir, n_staff=n_staff)
         _, _, reports = run_daily(day, load_reference(path), ws.data_dir)
-        click.echo(f"模拟 {day} 巡查：{n_staff} 人 {count:,} 个定位点；日报 → {reports[0]}")
+        if count:
+            click.echo(f"模拟 {day} 巡查：{n_staff} 人 {count:,} 个定位点；日报 → {reports[0]}")
+        else:
+            kept = len(read_day(ws.data_dir, day, columns=["staff_id"]))
+            click.echo(f"{day} 的模拟巡查已存在，保留（{kept:,} 个定位点）；日报 → {reports[0]}")
         sheets, basis = funds_sheets(ws.ledger, path, today_local().year)
         total = sheets["年度资金安排"].iloc[-1]["合计(万元)"]
         click.echo(f"{today_local().year} 年资金安排：{total:,.0f} 万元（{basis}）")
@@ -58,3 +66,22 @@ def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host:
             raise click.UsageError("网页服务未安装（api 包）")
         click.echo(f"网页：http://{host}:{port}/   巡查图：http://{host}:{port}/maps/patrols?date={day}")
         ctx.invoke(command, host=host, port=port, layers=path, data_dir=ws.data_dir)  # this run's workspace
+
+
+def _sample_cases(ws, path: Path) -> None:
+    """A handful of sample cases, once; a second run says which it kept."""
+    from gis import store
+    from gis.crs import to_web
+    from gis.localtime import today_local
+    from gis.sample.cases import add_sample_cases, sample_cases_in
+
+    kept = sample_cases_in(ws.ledger)
+    if kept:
+        click.echo(f"示例案件已有 {len(kept)} 件，保留（{kept[0]} 至 {kept[-1]}）")
+        return
+    grids = store.read_layer(path, GRIDS.name, columns=["grid_id"])
+    inner = grids.geometry.buffer(-30)
+    inner = inner.where(~inner.is_empty, grids.geometry).representative_point()
+    lon, lat = to_web(inner.x.to_numpy(), inner.y.to_numpy())
+    made = add_sample_cases(ws.cases, dict(zip(grids["grid_id"], zip(lon, lat))), today_local())
+    click.echo(f"示例案件：{len(made)} 件（违建在 3 日自拆期内 1 件、逾期 1 件、已办结 1 件；标注示例数据）")

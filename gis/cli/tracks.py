@@ -8,6 +8,7 @@ import click
 import pandas as pd
 
 from gis.cli.options import pass_workspace, quiet_option
+from gis.errors import InputError
 
 
 def _date(_ctx, param, value):
@@ -35,6 +36,9 @@ def import_(ws, files, staff, crs, max_speed, quiet) -> None:
     from gis.ledger.db import Ledger
     from gis.tracks.importer import import_file
 
+    missing = [str(p) for p in files if not Path(p).exists()]
+    if missing:
+        raise InputError(f"文件不存在 (file not found)：{'、'.join(missing)}；未导入任何文件")
     index = GridIndex.from_layers(ws.layers)
     failed = 0
     for path in files:

@@ -17,6 +17,7 @@ from gis.errors import InputError
 from gis.ledger.cases import Cases
 from gis.ledger.db import to_utc_text
 from gis.localtime import local_date, local_text, next_month_day, now_utc, parse_moment, parse_month
+from gis.labels import CASE_LABELS, with_labels
 from gis.lookup import check_town
 from gis.schema import (
     CASE_COLUMNS,
@@ -99,7 +100,7 @@ def monthly_report(cases: Cases, month: str, *, as_of: date | None = None) -> di
             "report_status": status, "late": late,
         })
     summary = pd.DataFrame(rows)
-    detail = found[list(DETAIL_FIELDS)].copy()
+    detail = with_labels(found[list(DETAIL_FIELDS)], CASE_LABELS)
     detail["reported_at"] = detail["reported_at"].map(local_text)
     return {
         "各镇月报": summary.drop(columns=["late"]).rename(columns=MONTHLY_COLUMNS),

@@ -29,6 +29,7 @@ from scipy.ndimage import distance_transform_edt
 
 from gis.atomic import replacing
 from gis.join import Buckets, GridIndex, cells_of, ranks
+from gis.labels import FIELD_LABELS, with_labels
 from gis.reports import write_csv, write_excel
 from gis.roster import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
@@ -583,8 +584,8 @@ def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFra
     >>> [p.name for p in write_reports(Path(tempfile.mkdtemp()), "2026-11-21", grid, staff)]
     ['tracks-daily-2026-11-21.xlsx', 'tracks-daily-2026-11-21-grids.csv', 'tracks-daily-2026-11-21-staff.csv']
     """
-    grid_cn = grid.rename(columns=DAILY_GRID_COLUMNS)
-    staff_cn = staff.rename(columns=DAILY_STAFF_COLUMNS)
+    grid_cn = with_labels(grid, FIELD_LABELS).rename(columns=DAILY_GRID_COLUMNS)
+    staff_cn = with_labels(staff, FIELD_LABELS).rename(columns=DAILY_STAFF_COLUMNS)
     paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn})]
     for name, frame in (("grids", grid_cn), ("staff", staff_cn)):  # not a layer
         paths.append(write_csv(out_dir / f"tracks-daily-{day}-{name}.csv", frame))

@@ -314,7 +314,11 @@
           text += "；花名册 " + roster.count + " 人，" + (roster.count - results[1].staff) + " 人当日无轨迹";
         }
         note(text, false);
-        if (window.miyun.trackTiles && window.miyun.trackTiles(map, control, day, results[1].staff)) { return null; }
+        var tiles = window.miyun.trackTiles && window.miyun.trackTiles(map, control, day, results[1].staff);
+        if (tiles) {  /* the same title as the layer control gives it */
+          legend(tiles, "当日轨迹（" + results[1].staff + " 人）", [{shape: "line", stroke: "#08519c"}]);
+          return null;
+        }
         return getJSON("/api/patrols/" + encodeURIComponent(day) + "/tracks?tolerance=40");
       })
       .then(function (tracks) {
