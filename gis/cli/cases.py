@@ -1,4 +1,4 @@
-"""Case ledger commands: ``cases add | update | show | list | overdue | evidence | export``."""
+"""Case ledger commands: ``cases add | update | show | list | overdue | evidence | export | utility-list``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
 from gis.cli.tables import show_or_export
-from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, ORDER_KINDS
+from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, ORDER_KINDS, UTILITY_PROVIDERS
 
 LIST_FIELDS = ("case_id", "town", "grid_id", "category", "status", "reported_at", "deadline", "repeat_of")
 
@@ -179,8 +179,11 @@ def overdue(on, out, data_dir) -> None:
     from gis.localtime import parse_day, today_local
     from gis.schema import OVERDUE_COLUMNS
 
+    from gis.ledger.visits import with_visits
+
     day = parse_day(on, field="--date") if on else today_local()
-    frame = workspace(None, data_dir).cases.overdue(day)
+    ws = workspace(None, data_dir)
+    frame = with_visits(ws.cases, ws.data_dir, ws.cases.overdue(day), day)
     table = readable(frame[list(OVERDUE_COLUMNS)]).rename(columns=OVERDUE_COLUMNS)
     show_or_export(table, out, sheet="逾期案件", title=f"截至 {day} 逾期案件 {len(frame)} 件",
                    empty=f"截至 {day}，没有逾期案件。", unit="件")
@@ -195,3 +198,24 @@ def export(out, data_dir) -> None:
 
     count = export_cases(workspace(None, data_dir).cases, out)
     click.echo(f"{count} 件 → {out}")
+
+
+@cases.command("utility-list")
+@click.option("--provider", type=click.Choice(list(UTILITY_PROVIDERS)), default=None,
+              help="供应单位类别（默认全部，各出一份）。")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Excel 输出文件夹（默认 data/reports）。")
+@layers_option
+@data_dir_option
+def utility_list(provider, out_dir, layers, data_dir) -> None:
+    """水电气热通讯禁止接入清单（密政发〔2022〕19号第八、十九条）：在办违建，较上次的变化。"""
+    from gis import store
+    from gis.ledger.utility import issue
+
+    ws = workspace(layers, data_dir)
+    villages = store.read_layer(ws.layers, "villages")
+    sample = store.is_sample(ws.layers)
+    for name in [provider] if provider else UTILITY_PROVIDERS:
+        out, current, changed = issue(ws.cases, ws.data_dir, name, villages, sample=sample, out_dir=out_dir)
+        added, gone = int((changed["change"] == "新增").sum()), int((changed["change"] == "移出").sum())
+        click.echo(f"{name}：禁止接入 {len(current)} 处；较上次新增 {added} 处、移出 {gone} 处 → {out}")

@@ -84,6 +84,12 @@ class Samples:
     y: np.ndarray
 
     def groups(self) -> dict[str, slice]:
+        """Where each staff member's samples are (computed once)."""
+        if getattr(self, "_groups", None) is None:
+            self._groups = self._find_groups()
+        return self._groups
+
+    def _find_groups(self) -> dict[str, slice]:
         if not len(self.staff):
             return {}
         bounds = np.r_[0, np.flatnonzero(self.staff[1:] != self.staff[:-1]) + 1, len(self.staff)]
@@ -142,8 +148,11 @@ def _teleports(tr: Track) -> str | None:
     dt = np.diff(tr.t)
     jump = np.flatnonzero((d > t("teleport_min_m")) & (d > MAX_SPEED_MS * np.maximum(dt, 1e-9)))
     stay = t("teleport_stay_m")
-    kept = [j for j in jump if j + 3 < len(tr.t)
-            and np.hypot(tr.x[j + 2:j + 4] - tr.x[j + 1], tr.y[j + 2:j + 4] - tr.y[j + 1]).max() <= stay]
+    # both sides persist: two more fixes near the landing, two before near the take-off (an unflagged
+    # spike at the very start of a track is no teleport)
+    kept = [j for j in jump if 2 <= j and j + 3 < len(tr.t)
+            and np.hypot(tr.x[j + 2:j + 4] - tr.x[j + 1], tr.y[j + 2:j + 4] - tr.y[j + 1]).max() <= stay
+            and np.hypot(tr.x[j - 2:j] - tr.x[j], tr.y[j - 2:j] - tr.y[j]).max() <= stay]
     if not kept:
         return None
     worst = max(kept, key=lambda j: d[j])
@@ -419,8 +428,11 @@ def _candidate_pairs(m_a: sparse.csr_matrix, m_b: sparse.csr_matrix, same: bool)
     return inter.row[keep].astype(np.int64), inter.col[keep].astype(np.int64)
 
 
-def copies(today: Samples) -> tuple[dict[str, list[tuple[float, str]]], dict[str, list[str]]]:
-    """Copied tracks among one day's: (evidence per copier: (share, reason)), (notes per source)."""
+def copies(today: Samples, stats: dict | None = None) -> tuple[dict[str, list[tuple[float, str]]], dict[str, list[str]]]:
+    """Copied tracks among one day's: (evidence per copier: (share, reason)), (notes per source).
+
+    ``stats`` (if given) counts the pairs at each stage."""
+    stats = {} if stats is None else stats
     slices = today.groups()
     names = [n for n, s in slices.items() if s.stop - s.start >= t("match_min_minutes")]
     found: dict[str, list[tuple[float, str]]] = {}
@@ -432,6 +444,9 @@ def copies(today: Samples) -> tuple[dict[str, list[tuple[float, str]]], dict[str
     ia, ib = _candidate_pairs(cells, cells, same=True)
     f, e = _series_fft(today, pos, rows, len(names))
     rho, shift = _best_shifts(f, e, f, e, ia, ib)
+    _count(stats, "copy_pairs", len(names) * (len(names) - 1) // 2)
+    _count(stats, "copy_cells", len(ia))
+    _count(stats, "copy_exact", int((rho >= t("prefilter_correlation")).sum()))
     for i, j, r, k in zip(ia, ib, rho, shift):
         if r < t("prefilter_correlation"):
             continue
@@ -450,8 +465,13 @@ def copies(today: Samples) -> tuple[dict[str, list[tuple[float, str]]], dict[str
     return found, notes
 
 
-def replays(today: Samples, history: list[Samples]) -> dict[str, list[tuple[float, str]]]:
+def _count(stats: dict, key: str, n: int) -> None:
+    stats[key] = stats.get(key, 0) + int(n)
+
+
+def replays(today: Samples, history: list[Samples], stats: dict | None = None) -> dict[str, list[tuple[float, str]]]:
     """Tracks that repeat one of the staff member's earlier days (shift and noise allowed)."""
+    stats = {} if stats is None else stats
     slices = today.groups()
     names = [n for n, s in slices.items() if s.stop - s.start >= t("match_min_minutes")]
     found: dict[str, list[tuple[float, str]]] = {}
@@ -474,12 +494,15 @@ def replays(today: Samples, history: list[Samples]) -> dict[str, list[tuple[floa
         inter = np.asarray(a_cells.multiply(old_cells).sum(axis=1)).ravel()
         union = np.asarray(a_cells.sum(axis=1)).ravel() + np.asarray(old_cells.sum(axis=1)).ravel() - inter
         keep = np.flatnonzero(inter / np.maximum(union, 1) >= t("prefilter_jaccard"))
+        _count(stats, "replay_pairs", len(mine))
+        _count(stats, "replay_cells", len(keep))
         if not len(keep):
             continue
         sel_pos, sel_rows = _select(old, old_slices, [mine[k] for k in keep])
         fo, eo = _series_fft(old, sel_pos, sel_rows, len(keep))
         rho, shift = _best_shifts(f, e, fo, eo, rows[keep], np.arange(len(keep)))
         day_gap = (_day_start_minute(today.day) - _day_start_minute(old.day)) * 60.0
+        _count(stats, "replay_exact", int((rho >= t("prefilter_correlation")).sum()))
         for k, r, s in zip(keep, rho, shift):
             if r < t("prefilter_correlation"):
                 continue
