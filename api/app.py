@@ -12,6 +12,7 @@ from api import errors
 from api.auth import authenticate
 from api.routes import (
     account,
+    archive,
     assign,
     cases,
     features,
@@ -54,6 +55,7 @@ def create_app() -> FastAPI:
         app.mount(f"{STATIC_PREFIX}/{name}", StaticFiles(directory=folder), name=f"static-{name}")
     cache_dir().mkdir(parents=True, exist_ok=True)
     app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=cache_dir()), name="static-cache")
-    for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, gates, layers):
+    for module in (account, pages, features, assign, tracks, printouts, cases, reports, staff, patrols, gates, layers,
+                   archive):
         app.include_router(module.router)
     return app

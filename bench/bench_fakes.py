@@ -111,19 +111,20 @@ def main() -> None:
         tracks, labels = inject.labelled_day(world, day, args.share, earlier, staff)
         fixes = inject.as_fixes(tracks, index)
         good = daily.DayFixes.from_frame(fixes, index.grids["grid_id"]).good()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         found, samples = fakes.day_evidence(day, good, edges, fixes[["staff_id", "time", "accuracy_m", "mock"]],
                                             history)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         day_stats: dict = {}
         fakes.copies(samples, day_stats)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         fakes.replays(samples, history, day_stats)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         for k, v in day_stats.items():
             stats[k] = stats.get(k, 0) + v
         timings.append({"day": day, "tracks": len(samples.groups()), "evidence_s": t1 - t0, "copy_s": t2 - t1,
-                        "replay_s": t3 - t2, "naive_s": naive_seconds(samples, history) if day == labelled[-1] else np.nan})
+                        "replay_s": t3 - t2, "evidence_cpu": c1 - c0, "copy_cpu": c2 - c1, "replay_cpu": c3 - c2,
+                        "load": os.getloadavg()[0], "naive_s": naive_seconds(samples, history) if day == labelled[-1] else np.nan})
         table = inject.confusion(found, labels)
         table["honest"] = table.attrs["honest"]
         table["honest_any"] = round(table.attrs["false_positive_rate"] * table.attrs["honest"])
@@ -157,8 +158,9 @@ def main() -> None:
         print(f"  {r['kind']:8s} by {r['evidence']}: recall {r['recall']:.1%}, honest flagged {r['honest_flagged']:.2%}")
     print("\nsearch (the day's tracks; copy: all pairs; replay: each against its last 30 days):")
     for r in timings:
-        print(f"  {r['day']}: {r['tracks']:,} tracks; all evidence {r['evidence_s']:.1f} s, of which copy search "
-              f"{r['copy_s']:.1f} s, replay search {r['replay_s']:.1f} s")
+        print(f"  {r['day']}: {r['tracks']:,} tracks; all evidence {r['evidence_s']:.1f} s wall / {r['evidence_cpu']:.1f} s CPU, "
+              f"of which copy search {r['copy_s']:.1f} s / {r['copy_cpu']:.1f} s CPU, replay search "
+              f"{r['replay_s']:.1f} s / {r['replay_cpu']:.1f} s CPU (machine load {r['load']:.1f} on {os.cpu_count()} cores)")
     last = timings[-1]
     search = last["copy_s"] + last["replay_s"]
     print(f"  pairs over {len(labelled)} days: copy {stats.get('copy_pairs', 0):,} → cells {stats.get('copy_cells', 0):,}"
