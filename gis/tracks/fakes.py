@@ -338,8 +338,17 @@ def _select(samples: Samples, slices: dict[str, slice], names: list[str]) -> tup
 
 
 def _cell_keys(samples: Samples, pos: np.ndarray) -> np.ndarray:
-    return (np.floor(samples.x[pos] / CELL_M).astype(np.int64) * 1_000_003
-            + np.floor(samples.y[pos] / CELL_M).astype(np.int64))
+    """A non-negative key per sample's 100 m cell (storage CRS: x, y within 0…10,000 km)."""
+    return (np.clip(np.floor(samples.x[pos] / CELL_M), 0, 99_999).astype(np.int64) * 100_003
+            + np.clip(np.floor(samples.y[pos] / CELL_M), 0, 99_999).astype(np.int64))
+
+
+ROW_SHIFT = 36  # a cell key (< 2**36) and its track's row in one int64
+
+
+def _cell_codes(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The distinct (row, cell) of samples as sorted int64 codes: row << ROW_SHIFT | cell key."""
+    return np.unique((rows.astype(np.int64) << ROW_SHIFT) | keys)
 
 
 def _cell_matrices(*sets: tuple[np.ndarray, np.ndarray, int]) -> list[sparse.csr_matrix]:
@@ -479,7 +488,8 @@ def replays(today: Samples, history: list[Samples], stats: dict | None = None) -
         return found
     pos, rows_all = _select(today, slices, names)
     f, e = _series_fft(today, pos, rows_all, len(names))
-    today_keys = _cell_keys(today, pos)
+    today_sets = _cell_codes(_cell_keys(today, pos), rows_all)
+    today_size = np.bincount(today_sets >> ROW_SHIFT, minlength=len(names))
     row_of = {n: i for i, n in enumerate(names)}
     for old in history:
         old_slices = old.groups()
@@ -488,11 +498,10 @@ def replays(today: Samples, history: list[Samples], stats: dict | None = None) -
             continue
         rows = np.array([row_of[n] for n in mine])
         old_pos, old_rows = _select(old, old_slices, mine)
-        a_cells, old_cells = _cell_matrices((today_keys, rows_all, len(names)),
-                                            (_cell_keys(old, old_pos), old_rows, len(mine)))
-        a_cells = a_cells[rows]
-        inter = np.asarray(a_cells.multiply(old_cells).sum(axis=1)).ravel()
-        union = np.asarray(a_cells.sum(axis=1)).ravel() + np.asarray(old_cells.sum(axis=1)).ravel() - inter
+        old_sets = _cell_codes(_cell_keys(old, old_pos), rows[old_rows])  # keyed by today's rows
+        shared = np.intersect1d(today_sets, old_sets, assume_unique=True)
+        inter = np.bincount(shared >> ROW_SHIFT, minlength=len(names))[rows]
+        union = today_size[rows] + np.bincount(old_sets >> ROW_SHIFT, minlength=len(names))[rows] - inter
         keep = np.flatnonzero(inter / np.maximum(union, 1) >= t("prefilter_jaccard"))
         _count(stats, "replay_pairs", len(mine))
         _count(stats, "replay_cells", len(keep))
