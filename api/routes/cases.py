@@ -177,10 +177,12 @@ def utility_list(user: CurrentUser,
 def case_visits(case_id: str, user: CurrentUser,
                 on: Annotated[str | None, Query(alias="date", description="核查截至日期，默认今天")] = None) -> dict:
     from gis.ledger.visits import case_visits as visits_of
+    from gis.ledger.visits import summary
 
     case = _visible_case(user, case_id)
     day: date = parse_day(on, field="date") if on else today_local()
-    return visits_of(case_store(), get_settings().data_dir, case, day)
+    result = visits_of(case_store(), get_settings().data_dir, case, day)
+    return {**result, "summary": summary(result)}
 
 
 @router.get("/api/cases/{case_id}", summary="案件详情、办理记录与照片")

@@ -20,13 +20,22 @@
       });
     });
   }
-  function casePopup(p) {
+  function casePopup(p, visits) {
     var rows = [["案件编号", p.case_id], ["类别", p.category_cn], ["状态", p.status_cn], ["镇", p.town],
                 ["网格", p.grid_id || "网格外"], ["上报时间", p.reported_local], ["上报人", p.reporter],
                 ["期限", p.deadline], ["逾期天数", p.days_overdue], ["应启动督办", p.escalation],
+                ["轨迹到场核查", visits],
                 ["屡拆屡建", p.repeat_of], ["情况", p.description]];
     return "<table class='miyun-popup'>" + rows.filter(function (r) { return r[1] !== null && r[1] !== undefined && r[1] !== ""; })
       .map(function (r) { return "<tr><th>" + esc(r[0]) + "</th><td>" + esc(r[1]) + "</td></tr>"; }).join("") + "</table>";
+  }
+
+  function visitsInto(popup, p) {  /* a construction case under a deadline: who came to the site (tracks, 50 m) */
+    if (!p.self_due || popup.miyunVisits) { return; }
+    popup.miyunVisits = true;
+    getJSON("/api/cases/" + encodeURIComponent(p.case_id) + "/visits").then(function (v) {
+      popup.setContent(casePopup(p, v.summary));
+    }).catch(function () { popup.miyunVisits = false; });
   }
 
   function cases(map, control, opts) {
@@ -43,7 +52,8 @@
         group.n += 1;
         var colour = (opts.colours || {})[p.category] || "#d7191c";
         L.circleMarker([c[1], c[0]], {radius: 6, color: "#222", weight: 1, fillColor: colour, fillOpacity: 0.9})
-          .bindPopup(casePopup(p), {maxWidth: 320}).addTo(group.layer);
+          .bindPopup(casePopup(p), {maxWidth: 320}).on("popupopen", function (e) { visitsInto(e.popup, p); })
+          .addTo(group.layer);
         heat.push([c[1], c[0], 1]);
       });
       Object.keys(groups).forEach(function (category) {

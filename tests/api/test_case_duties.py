@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
+from browser import CHROMIUM
 
 GRID = "BLT-K01"  # 不老屯: no other test's town
 
@@ -40,6 +42,7 @@ def test_utility_list_and_visits_over_http(client, as_user, server, grid_points)
     assert body["window_days"] == 11 and body["days"][0] == {**body["days"][0], "date": "2026-11-03",
                                                              "stage_cn": "下达通知书当日", "visited": False}
     assert body["unverified"][0].startswith("自行拆除期限 2026-11-06 已过")
+    assert body["summary"].startswith("自行拆除期限 2026-11-06 已过")  # what the map's case popup shows
     assert as_user("xwz_k05").get(f"{server}/api/cases/{case['case_id']}/visits").status_code == 403
     assert as_user("tst_op").get(f"{server}/api/cases/{case['case_id']}/visits").status_code == 403
 
@@ -51,3 +54,17 @@ def test_grid_archive_pdf_over_http(as_user, server):
     assert as_user("tst_op").get(f"{server}/grids/XWZ-K05/archive.pdf").status_code == 403  # another town
     assert as_user("xwz_k05").get(f"{server}/grids/XWZ-K05/archive.pdf").status_code == 403  # staff records
     assert as_user("manager1").get(f"{server}/grids/NOPE-K99/archive.pdf").status_code == 404
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (bash .ci/setup --test installs it)")
+def test_case_popup_shows_the_visits_in_chromium(client, browser, server, grid_points):
+    case = _ordered_case(client, server, grid_points)
+    browser.goto(f"{server}/maps/grids/{GRID}")
+    browser.wait_for("document.getElementById('miyun-status') && "
+                     "document.getElementById('miyun-status').textContent.indexOf('未结案件') >= 0")
+    browser.evaluate("""Object.values(window).filter(v => v instanceof L.Map).forEach(m => m.eachLayer(l => {
+        if (l instanceof L.CircleMarker && l.getPopup() && l.getPopup().getContent().indexOf('%s') >= 0) {
+            l.openPopup(); }}))""" % case["case_id"])
+    assert browser.wait_for("document.body.innerText.indexOf('轨迹到场核查') >= 0")
+    text = browser.evaluate("document.querySelector('.leaflet-popup-content').innerText")
+    assert case["case_id"] in text and ("尚无轨迹到场" in text or "已过" in text)
