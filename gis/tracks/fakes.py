@@ -563,13 +563,26 @@ def history(data_dir: Path | None, day: str) -> list[Samples]:
 
 
 def stored_sensors(data_dir: Path, day: str) -> pd.DataFrame | None:
-    """The sensor columns a day's stored fixes carry (accuracy, and what tracker apps add), or None."""
-    files = day_files(data_dir, day)
-    if not files:
-        return None
-    present = set(pq.read_schema(files[0]).names)
-    wanted = [c for c in SENSOR_COLUMNS if c in present]
-    return read_day(data_dir, day, ["staff_id", "time", *wanted]) if wanted else None
+    """The sensor columns a day's stored fixes carry (accuracy, and what tracker apps add), or None.
+
+    Files imported from different apps carry different columns: each is read for what it has."""
+    frames = []
+    for path in day_files(data_dir, day):
+        names = set(pq.read_schema(path).names)
+        wanted = [c for c in SENSOR_COLUMNS if c in names]
+        if wanted:
+            frames.append(pq.read_table(path, columns=["staff_id", "time", *wanted]).to_pandas())
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _flags(values: pd.Series) -> np.ndarray:
+    """A mock-location column as 1.0 / 0.0 / NaN, whether apps send booleans, numbers or words."""
+    if values.dtype == bool:
+        return values.to_numpy(float)
+    text = values.astype(str).str.strip().str.lower()
+    out = np.where(text.isin(["true", "1", "1.0", "yes", "y", "t", "是"]), 1.0,
+                   np.where(text.isin(["false", "0", "0.0", "no", "n", "f", "否"]), 0.0, np.nan))
+    return out
 
 
 # --- the evidence ----------------------------------------------------------------------------------
@@ -618,8 +631,8 @@ def _sensors_by_staff(sensors: pd.DataFrame | None, keys: pd.DataFrame) -> dict[
                              time=pd.to_datetime(sensors["time"], utc=True).astype("datetime64[ns, UTC]"))
     keys = keys.assign(time=keys["time"].astype("datetime64[ns, UTC]"))
     merged = keys.merge(sensors.drop_duplicates(["staff_id", "time"]), on=["staff_id", "time"], how="left")
-    columns = {c: pd.to_numeric(merged[c].astype(object), errors="coerce").to_numpy(float)
-               for c in SENSOR_COLUMNS if c in merged}
+    columns = {c: _flags(merged[c]) if c == "mock" else pd.to_numeric(merged[c].astype(object), errors="coerce")
+               .to_numpy(float) for c in SENSOR_COLUMNS if c in merged}
     staff = merged["staff_id"].to_numpy(object)
     bounds = np.r_[0, np.flatnonzero(staff[1:] != staff[:-1]) + 1, len(staff)] if len(staff) else np.array([0])
     return {staff[lo]: {c: v[lo:hi] for c, v in columns.items()} for lo, hi in zip(bounds[:-1], bounds[1:])}

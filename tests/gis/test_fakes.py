@@ -120,3 +120,14 @@ def test_stored_mock_flags_feed_the_evidence(index):
     row = found.iloc[0]
     assert row["fake_kinds"] == "mock" and "5 个定位点带模拟位置标记" in row["fake_reasons"]
     assert "定位精度恒为 5" in row["fake_reasons"] and row["fake_score"] == 90
+
+
+def test_tracker_app_columns_whatever_their_type():
+    """Apps send the mock flag as booleans, numbers or words; unknown words count as neither."""
+    times = pd.date_range("2026-11-20T01:00Z", periods=4, freq="15s")
+    sensors = pd.DataFrame({"staff_id": "S-1", "time": times, "mock": ["true", "0", "是", "maybe"],
+                            "accuracy": ["5", "5.0", "x", None]})
+    keys = pd.DataFrame({"staff_id": "S-1", "time": times.as_unit("us")})
+    got = fakes._sensors_by_staff(sensors, keys)["S-1"]
+    assert np.array_equal(got["mock"][:3], [1.0, 0.0, 1.0]) and np.isnan(got["mock"][3])
+    assert got["accuracy"][0] == 5.0 and np.isnan(got["accuracy"][2])
