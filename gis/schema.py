@@ -343,6 +343,7 @@ DAILY_GRID_COLUMNS = {
     "gates_passed": "经过进出口数",
     "gates_total": "进出口总数",
     "staff_away": "多半时间不在本网格的保水员",
+    "fake_suspects": "虚假巡查疑点（本网格保水员，待核实）",
 }
 
 DAILY_STAFF_COLUMNS = {

@@ -82,7 +82,7 @@
                 ["网格内巡查时长(小时)", f.hours_inside], ["无人时段数(小时)", f.uncovered_hours],
                 ["无人时段", f.uncovered_list], ["轨迹50米覆盖率", Math.round((f.coverage_50m || 0) * 100) + "%"],
                 ["经过界桩", f.markers_passed + "/" + f.markers_total], ["经过进出口", f.gates_passed + "/" + f.gates_total],
-                ["多半时间不在本网格", f.staff_away]];
+                ["多半时间不在本网格", f.staff_away], ["虚假巡查疑点（待核实）", f.fake_suspects]];
     return "<table class='miyun-popup'>" + rows.map(function (r) {
       return "<tr><th>" + esc(r[0]) + "</th><td>" + esc(r[1]) + "</td></tr>"; }).join("") + "</table>";
   }

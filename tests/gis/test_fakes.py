@@ -85,8 +85,9 @@ def test_daily_report_carries_the_evidence(tmp_path, world, index, sample_layers
     result = import_file(path, index, data)
     assert result.stored > 0 and not result.failed
     ref = load_reference(sample_layers)
-    _, staff, paths = run_daily(DAY, ref, data)
+    grid, staff, paths = run_daily(DAY, ref, data)
     people = staff.set_index("staff_id")
+    assert grid.set_index("grid_id").loc[grid_id, "fake_suspects"] == f"{b}，{c}"  # the grid's page and popup
     assert people.loc[a, "fake_kinds"] == "" and people.loc[a, "fake_score"] == 0
     assert "copy" in people.loc[b, "fake_kinds"] and f"与 {a} 轨迹重合" in people.loc[b, "fake_reasons"]
     assert f"轨迹被 {b} 复制" in people.loc[a, "fake_reasons"]  # a note for the manager, no score
