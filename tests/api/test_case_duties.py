@@ -43,6 +43,11 @@ def test_utility_list_and_visits_over_http(client, as_user, server, grid_points)
                                                              "stage_cn": "下达通知书当日", "visited": False}
     assert body["unverified"][0].startswith("自行拆除期限 2026-11-06 已过")
     assert body["summary"].startswith("自行拆除期限 2026-11-06 已过")  # what the map's case popup shows
+    monthly = client.get(f"{server}/api/reports/monthly", params={"month": "2026-11", "as_of": "2026-11-20"}).json()
+    row = next(r for r in monthly["sheets"]["通知书期限到场核查"] if r["案件编号"] == case["case_id"])
+    assert row["到场天数"] == 0 and row["期内天数"] == 11 and row["期限已过无人到场"].startswith("自行拆除期限")
+    scoped = as_user("tst_op").get(f"{server}/api/reports/monthly", params={"month": "2026-11"}).json()
+    assert all(r["镇"] == "太师屯" for r in scoped["sheets"]["通知书期限到场核查"])
     assert as_user("xwz_k05").get(f"{server}/api/cases/{case['case_id']}/visits").status_code == 403
     assert as_user("tst_op").get(f"{server}/api/cases/{case['case_id']}/visits").status_code == 403
 
