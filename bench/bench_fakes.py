@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -108,6 +110,14 @@ def main() -> None:
         back = [(pd.Timestamp(day) - pd.Timedelta(days=k)).strftime("%Y-%m-%d") for k in range(1, 31)]
         history = [base[d] if d in base else shifted(base[distinct[i % len(distinct)]], d)
                    for i, d in enumerate(back)]
+        with tempfile.TemporaryDirectory() as folder:  # the daily report reads the 30 days from the store
+            for old in history:
+                fakes.save_samples(Path(folder), old)
+            l0, lc0 = time.perf_counter(), time.process_time()
+            loaded = fakes.history(Path(folder), day)
+            load_s, load_cpu = time.perf_counter() - l0, time.process_time() - lc0
+            assert len(loaded) == len(history)
+            size_mb = sum(f.stat().st_size for f in Path(folder).rglob("*.parquet")) / 2**20
         tracks, labels = inject.labelled_day(world, day, args.share, earlier, staff)
         fixes = inject.as_fixes(tracks, index)
         good = daily.DayFixes.from_frame(fixes, index.grids["grid_id"]).good()
@@ -124,7 +134,8 @@ def main() -> None:
             stats[k] = stats.get(k, 0) + v
         timings.append({"day": day, "tracks": len(samples.groups()), "evidence_s": t1 - t0, "copy_s": t2 - t1,
                         "replay_s": t3 - t2, "evidence_cpu": c1 - c0, "copy_cpu": c2 - c1, "replay_cpu": c3 - c2,
-                        "load": os.getloadavg()[0], "naive_s": naive_seconds(samples, history) if day == labelled[-1] else np.nan})
+                        "load": os.getloadavg()[0], "load_s": load_s, "load_cpu": load_cpu,
+                        "size_mb": size_mb, "naive_s": naive_seconds(samples, history) if day == labelled[-1] else np.nan})
         table = inject.confusion(found, labels)
         table["honest"] = table.attrs["honest"]
         table["honest_any"] = round(table.attrs["false_positive_rate"] * table.attrs["honest"])
@@ -160,7 +171,8 @@ def main() -> None:
     for r in timings:
         print(f"  {r['day']}: {r['tracks']:,} tracks; all evidence {r['evidence_s']:.1f} s wall / {r['evidence_cpu']:.1f} s CPU, "
               f"of which copy search {r['copy_s']:.1f} s / {r['copy_cpu']:.1f} s CPU, replay search "
-              f"{r['replay_s']:.1f} s / {r['replay_cpu']:.1f} s CPU (machine load {r['load']:.1f} on {os.cpu_count()} cores)")
+              f"{r['replay_s']:.1f} s / {r['replay_cpu']:.1f} s CPU (machine load {r['load']:.1f} on {os.cpu_count()} cores); "
+              f"reading the 30 earlier days' samples ({r['size_mb']:.0f} MB) {r['load_s']:.1f} s / {r['load_cpu']:.1f} s CPU")
     last = timings[-1]
     search = last["copy_s"] + last["replay_s"]
     print(f"  pairs over {len(labelled)} days: copy {stats.get('copy_pairs', 0):,} → cells {stats.get('copy_cells', 0):,}"

@@ -101,7 +101,15 @@ class Samples:
 
     @classmethod
     def from_frame(cls, day: str, frame: pd.DataFrame) -> "Samples":
-        frame = frame.sort_values(["staff_id", "minute"], kind="stable")
+        staff = frame["staff_id"].astype(str) if not isinstance(frame["staff_id"].dtype, pd.CategoricalDtype) \
+            else frame["staff_id"]
+        codes = staff.cat.codes.to_numpy() if isinstance(staff.dtype, pd.CategoricalDtype) \
+            and staff.cat.categories.is_monotonic_increasing else None
+        minute = frame["minute"].to_numpy(np.int64)
+        in_order = codes is not None and (len(codes) < 2 or (
+            (np.diff(codes) >= 0).all() and ((np.diff(minute) > 0) | (np.diff(codes) > 0)).all()))
+        if not in_order:  # as saved they are; anything else is sorted here
+            frame = frame.sort_values(["staff_id", "minute"], kind="stable")
         return cls(day, frame["staff_id"].astype(object).to_numpy(), frame["minute"].to_numpy(np.int64),
                    frame["x"].to_numpy(float), frame["y"].to_numpy(float))
 
