@@ -135,7 +135,8 @@ def main() -> None:
         timings.append({"day": day, "tracks": len(samples.groups()), "evidence_s": t1 - t0, "copy_s": t2 - t1,
                         "replay_s": t3 - t2, "evidence_cpu": c1 - c0, "copy_cpu": c2 - c1, "replay_cpu": c3 - c2,
                         "load": os.getloadavg()[0], "load_s": load_s, "load_cpu": load_cpu,
-                        "size_mb": size_mb, "naive_s": naive_seconds(samples, history) if day == labelled[-1] else np.nan})
+                        "size_mb": size_mb,
+                        "naive_s": naive_seconds(samples, history) if day == labelled[-1] else np.nan})
         table = inject.confusion(found, labels)
         table["honest"] = table.attrs["honest"]
         table["honest_any"] = round(table.attrs["false_positive_rate"] * table.attrs["honest"])
@@ -166,16 +167,20 @@ def main() -> None:
     old = pd.concat(older).groupby(["kind", "evidence"], sort=False).mean().reset_index()
     print("\nthe daily report's older evidence on the same days:")
     for _, r in old.iterrows():
-        print(f"  {r['kind']:8s} by {r['evidence']}: recall {r['recall']:.1%}, honest flagged {r['honest_flagged']:.2%}")
+        print(f"  {r['kind']:8s} by {r['evidence']}: recall {r['recall']:.1%}, "
+              f"honest flagged {r['honest_flagged']:.2%}")
     print("\nsearch (the day's tracks; copy: all pairs; replay: each against its last 30 days):")
     for r in timings:
-        print(f"  {r['day']}: {r['tracks']:,} tracks; all evidence {r['evidence_s']:.1f} s wall / {r['evidence_cpu']:.1f} s CPU, "
+        print(f"  {r['day']}: {r['tracks']:,} tracks; all evidence {r['evidence_s']:.1f} s wall / "
+              f"{r['evidence_cpu']:.1f} s CPU, "
               f"of which copy search {r['copy_s']:.1f} s / {r['copy_cpu']:.1f} s CPU, replay search "
-              f"{r['replay_s']:.1f} s / {r['replay_cpu']:.1f} s CPU (machine load {r['load']:.1f} on {os.cpu_count()} cores); "
-              f"reading the 30 earlier days' samples ({r['size_mb']:.0f} MB) {r['load_s']:.1f} s / {r['load_cpu']:.1f} s CPU")
+              f"{r['replay_s']:.1f} s / {r['replay_cpu']:.1f} s CPU (machine load {r['load']:.1f} on "
+              f"{os.cpu_count()} cores); reading the 30 earlier days' samples ({r['size_mb']:.0f} MB) "
+              f"{r['load_s']:.1f} s / {r['load_cpu']:.1f} s CPU")
     last = timings[-1]
     search = last["copy_s"] + last["replay_s"]
-    print(f"  pairs over {len(labelled)} days: copy {stats.get('copy_pairs', 0):,} → cells {stats.get('copy_cells', 0):,}"
+    print(f"  pairs over {len(labelled)} days: copy {stats.get('copy_pairs', 0):,} → cells "
+          f"{stats.get('copy_cells', 0):,}"
           f" → exact {stats.get('copy_exact', 0):,}; replay {stats.get('replay_pairs', 0):,} → cells "
           f"{stats.get('replay_cells', 0):,} → exact {stats.get('replay_exact', 0):,}")
     print(f"  peer (exact measure on every pair and shift, no prefilter): ~{last['naive_s']:,.0f} s for one day "

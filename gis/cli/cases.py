@@ -9,7 +9,15 @@ import pandas as pd
 
 from gis.cli.options import data_dir_option, layers_option, user_option, workspace
 from gis.cli.tables import show_or_export
-from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, ORDER_KINDS, UTILITY_PROVIDERS
+from gis.schema import (
+    CASE_COLUMNS,
+    CASE_SOURCES,
+    CASE_STATUSES,
+    CONSTRUCTION_KINDS,
+    DUTIES,
+    ORDER_KINDS,
+    UTILITY_PROVIDERS,
+)
 
 LIST_FIELDS = ("case_id", "town", "grid_id", "category", "status", "reported_at", "deadline", "repeat_of")
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gis.atomic import replacing
-from gis.errors import InputError
+from gis.errors import InputError, NotFound
 from gis.ledger.cases import Cases
 from gis.localtime import local_text
 from gis.reports import reports_dir, write_excel
@@ -89,7 +89,7 @@ def changes(current: pd.DataFrame, previous: dict | None, cases: Cases) -> pd.Da
             reason = CASE_STATUSES.get(case["status"], case["status"])
             when = local_text(case.get("demolished_at") or case.get("closed_at") or case.get("updated_at"))
             town = case.get("town") or ""
-        except Exception:  # a case removed from the ledger by hand
+        except NotFound:  # a case removed from the ledger by hand
             reason, when, town = "台账中已无此案件", "", ""
         rows.append({"change": "移出", "case_id": case_id, "town": town, "village": "",
                      "reason": f"{reason} {when}".strip()})

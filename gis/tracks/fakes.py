@@ -242,7 +242,8 @@ def _vehicle(tr: Track) -> str | None:
     hours = time[fast].sum() / 3600
     if hours < t("vehicle_min_hours"):
         return None
-    return f"{hours:.1f} 小时时速超过 {t('vehicle_speed_ms') * 3.6:.0f} 公里（平均 {dist[fast].sum() / time[fast].sum() * 3.6:.0f} 公里/时），不是步行"
+    mean = dist[fast].sum() / time[fast].sum() * 3.6
+    return f"{hours:.1f} 小时时速超过 {t('vehicle_speed_ms') * 3.6:.0f} 公里（平均 {mean:.0f} 公里/时），不是步行"
 
 
 @dataclass
@@ -445,7 +446,10 @@ def _candidate_pairs(m_a: sparse.csr_matrix, m_b: sparse.csr_matrix, same: bool)
     return inter.row[keep].astype(np.int64), inter.col[keep].astype(np.int64)
 
 
-def copies(today: Samples, stats: dict | None = None) -> tuple[dict[str, list[tuple[float, str]]], dict[str, list[str]]]:
+Found = dict[str, list[tuple[float, str]]]  # per staff: (share, reason)
+
+
+def copies(today: Samples, stats: dict | None = None) -> tuple[Found, dict[str, list[str]]]:
     """Copied tracks among one day's: (evidence per copier: (share, reason)), (notes per source).
 
     ``stats`` (if given) counts the pairs at each stage."""
@@ -501,7 +505,8 @@ def replays(today: Samples, history: list[Samples], stats: dict | None = None) -
     row_of = {n: i for i, n in enumerate(names)}
     for old in history:
         old_slices = old.groups()
-        mine = [n for n in names if n in old_slices and old_slices[n].stop - old_slices[n].start >= t("match_min_minutes")]
+        mine = [n for n in names
+                if n in old_slices and old_slices[n].stop - old_slices[n].start >= t("match_min_minutes")]
         if not mine:
             continue
         rows = np.array([row_of[n] for n in mine])
@@ -615,7 +620,8 @@ def evidence(day: str, tracks: dict[str, Track], grid_of: dict[str, np.ndarray],
     for name, tr in tracks.items():
         found: dict[str, list[str]] = {}
         for kind, reason in (("teleport", _teleports(tr)), ("drawn", _drawn(tr)), ("still", _still(tr)),
-                             ("vehicle", _vehicle(tr)), ("edge", _edge(tr, grid_of.get(name, np.array([], int)), edges))):
+                             ("vehicle", _vehicle(tr)),
+                             ("edge", _edge(tr, grid_of.get(name, np.array([], int)), edges))):
             if reason:
                 found[kind] = [reason]
         mock = _mock((sensors or {}).get(name), tr.t)

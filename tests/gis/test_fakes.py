@@ -15,7 +15,6 @@ from gis.crs import to_web
 from gis.join import GridIndex
 from gis.schema import FAKE_KINDS, FAKE_THRESHOLDS
 from gis.tracks import fakes, inject
-from gis.tracks.daily import DayFixes
 from gis.tracks.importer import import_file
 from gis.tracks.pipeline import load_reference, run_daily
 
