@@ -14,6 +14,7 @@ from api.auth import authenticate
 from api.response_cache import ResponseCache
 from api.routes import (
     account,
+    archive,
     assign,
     cases,
     gates,
@@ -71,7 +72,7 @@ def create_app(workspace: Workspace | None = None) -> FastAPI:
     workspace.cache_dir.mkdir(parents=True, exist_ok=True)
     app.mount(f"{STATIC_PREFIX}/cache", StaticFiles(directory=workspace.cache_dir), name="static-cache")
     for module in (account, pages, ogc_routes, ogc_docs, assign, tracks, printouts, cases, reports, staff, patrols,
-                   gates, layers):
+                   gates, layers, archive):
         app.include_router(module.router)
     app.include_router(ingest.router)  # live fixes from tracker apps (device authentication)
     app.include_router(mobile.router)  # /m/: the mobile page for field staff

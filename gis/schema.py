@@ -508,6 +508,7 @@ DAILY_GRID_COLUMNS = {
     "gates_passed": "经过进出口数",
     "gates_total": "进出口总数",
     "staff_away": "多半时间不在本网格的保水员",
+    "fake_suspects": "虚假巡查疑点（本网格保水员，待核实）",
 }
 
 DAILY_STAFF_COLUMNS = {
@@ -655,6 +656,7 @@ OVERDUE_COLUMNS = {
     "days_overdue": "逾期天数",
     "next_action": "应办事项",
     "escalation": "应启动的督办措施",
+    "visits": "轨迹到场核查（现场 50 米内）",
 }
 MONTHLY_COLUMNS = {
     "town": "镇",
@@ -863,7 +865,7 @@ class Threshold:
 
 FAKE_THRESHOLDS = {t.name: t for t in (
     Threshold("teleport_min_m", 300.0, "米", "相邻两个有效定位点相距超过此距离、且速度超过 25 米/秒（单个漂移点已先剔除），记为一次瞬移"),
-    Threshold("teleport_stay_m", 100.0, "米", "瞬移后的下两个有效点都在落点此距离内（停留在新位置，而不是一闪而回的漂移）"),
+    Threshold("teleport_stay_m", 100.0, "米", "瞬移前两个有效点都在起点此距离内、瞬移后两个有效点都在落点此距离内（两边都停留过，而不是一闪而回的漂移）"),
     Threshold("drawn_window", 10, "步", "手绘路线的检验窗口：连续这么多步（约 2.5 分钟）"),
     Threshold("drawn_residual_m", 1.5, "米", "窗口内各点离最佳拟合直线的均方根偏差低于此值：真实定位误差一般 3 米以上"),
     Threshold("drawn_speed_cv", 0.10, "", "窗口内逐步速度的变异系数低于此值：人走路快慢不可能如此恒定"),
@@ -891,4 +893,19 @@ FAKE_THRESHOLDS = {t.name: t for t in (
 )}
 FAKE_WEIGHTS = {  # how strongly each kind alone suggests a fake patrol (score = 100 × (1 − Π(1 − w)))
     "teleport": 0.6, "drawn": 0.8, "mock": 0.9, "copy": 0.9, "replay": 0.9, "still": 0.8, "edge": 0.6, "vehicle": 0.7,
+}
+
+# --- utility block list (密政发〔2022〕19号 第八条、第十九条; gis/ledger/utility.py) ---------------
+UTILITY_PROVIDERS = ("供电", "供水", "燃气", "供热", "通讯")
+UTILITY_COLUMNS = {
+    "case_id": "案件编号",
+    "town": "镇",
+    "village": "村（最近村庄）",
+    "grid_id": "网格编号",
+    "lon": "经度",
+    "lat": "纬度",
+    "subtype": "违建类型",
+    "area_m2": "面积(平方米)",
+    "status": "办理状态",
+    "entered": "列入清单日期",
 }

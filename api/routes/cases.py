@@ -11,7 +11,8 @@ from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
-from api.state import case_store, data_dir, ledger
+from api.state import case_store, data_dir, layer_set, ledger
+from api.tables import Format, sheets_response
 from api.types import DAY_PATTERN, Offset, OptionalMonth, Version
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid, require_town, town_scope
@@ -146,6 +147,36 @@ def overdue_cases(user: CurrentUser,
     day: date = parse_day(on, field="date") if on else today_local()
     frame = _scoped_frame(user, overdue_on=day)
     return {"date": day.isoformat(), "count": len(frame), "items": _records(frame)}
+
+
+@router.get("/api/cases/utility-list", summary="水电气热通讯禁止接入清单（在办违建；较上次发布的变化）")
+def utility_list(user: CurrentUser,
+                 provider: Annotated[str, Query(description="供电、供水、燃气、供热、通讯")] = "供电",
+                 format: Format = "json"):
+    from gis.ledger.utility import block_list, changes, check_provider, last_issue, sheets
+
+    check_provider(provider)
+    town, grid = town_scope(user), grid_scope(user)
+    layers = layer_set()
+    current = block_list(case_store(), layers.frames.get("villages"), town=town, grid=grid)
+    previous = last_issue(get_settings().data_dir, provider)
+    changed = changes(current, previous, case_store())
+    if town:
+        changed = changed.loc[changed["town"] == town]
+    book = sheets(provider, current, changed, previous, layers.sample)
+    return sheets_response(book, format, f"utility-list-{provider}.xlsx", {"provider": provider, "count": len(current)})
+
+
+@router.get("/api/cases/{case_id}/visits", summary="通知书期限内轨迹到场核查（现场 50 米内，逐日）")
+def case_visits(case_id: str, user: CurrentUser,
+                on: Annotated[str | None, Query(alias="date", description="核查截至日期，默认今天")] = None) -> dict:
+    from gis.ledger.visits import case_visits as visits_of
+    from gis.ledger.visits import summary
+
+    case = _visible_case(user, case_id)
+    day: date = parse_day(on, field="date") if on else today_local()
+    result = visits_of(case_store(), get_settings().data_dir, case, day)
+    return {**result, "summary": summary(result)}
 
 
 @router.get("/api/cases/{case_id}", summary="案件详情、办理记录与照片")

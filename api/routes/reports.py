@@ -21,7 +21,8 @@ from gis.auth.rights import require, require_town, town_scope
 from gis.errors import NotFound
 from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
-from gis.localtime import parse_day, parse_month
+from gis.ledger.visits import month_sheet
+from gis.localtime import parse_day, parse_month, today_local
 from gis.reports import reports_dir
 
 router = APIRouter(tags=["reports 报表"])
@@ -39,6 +40,8 @@ def monthly(user: CurrentUser, month: Month,
     require(user, "read_reports")
     parse_month(month, field="month")
     sheets = monthly_report(case_store(), month, as_of=parse_day(as_of, field="as_of") if as_of else None)
+    sheets["通知书期限到场核查"] = month_sheet(case_store(), get_settings().data_dir, parse_month(month, field="month"),
+                                       parse_day(as_of, field="as_of") if as_of else today_local())
     sheets = town_rows(sheets, town_scope(user))
     return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month})
 

@@ -1,4 +1,4 @@
-"""Case ledger commands: ``cases add | update | show | list | overdue | evidence | export``."""
+"""Case ledger commands: ``cases add | update | show | list | overdue | evidence | export | utility-list``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ import pandas as pd
 from gis.cli.options import DAY, MONTH, RECORD_ID, pass_workspace
 from gis.cli.tables import show_or_export
 from gis.labels import CASE_LABELS, status_label
-from gis.schema import CASE_COLUMNS, CASE_SOURCES, CASE_STATUSES, CONSTRUCTION_KINDS, DUTIES, DUTIES_TITLE, ORDER_KINDS
+from gis.schema import (
+    CASE_COLUMNS,
+    CASE_SOURCES,
+    CASE_STATUSES,
+    CONSTRUCTION_KINDS,
+    DUTIES,
+    DUTIES_TITLE,
+    ORDER_KINDS,
+    UTILITY_PROVIDERS,
+    VILLAGES,
+)
 
 LIST_FIELDS = ("case_id", "town", "grid_id", "category", "status", "reported_at", "deadline", "repeat_of")
 
@@ -173,8 +183,10 @@ def overdue(ws, on, out) -> None:
     from gis.localtime import parse_day, today_local
     from gis.schema import OVERDUE_COLUMNS
 
+    from gis.ledger.visits import with_visits
+
     day = parse_day(on, field="--date") if on else today_local()
-    frame = ws.cases.overdue(day)
+    frame = with_visits(ws.cases, ws.data_dir, ws.cases.overdue(day), day)
     table = readable(frame[list(OVERDUE_COLUMNS)]).rename(columns=OVERDUE_COLUMNS)
     show_or_export(table, out, sheet="逾期案件", title=f"截至 {day} 逾期案件 {len(frame)} 件",
                    empty=f"截至 {day}，没有逾期案件。", unit="件")
@@ -189,3 +201,22 @@ def export(ws, out) -> None:
 
     count = export_cases(ws.cases, out)
     click.echo(f"{count} 件 → {out}")
+
+
+@cases.command("utility-list")
+@click.option("--provider", type=click.Choice(list(UTILITY_PROVIDERS)), default=None,
+              help="供应单位类别（默认全部，各出一份）。")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Excel 输出文件夹（默认 data/reports）。")
+@pass_workspace("layers", "data_dir")
+def utility_list(ws, provider, out_dir) -> None:
+    """水电气热通讯禁止接入清单（密政发〔2022〕19号第八、十九条）：在办违建，较上次的变化。"""
+    from gis import store
+    from gis.ledger.utility import issue
+
+    villages = store.read_layer(ws.layers, VILLAGES.name)
+    sample = store.is_sample(ws.layers)
+    for name in [provider] if provider else UTILITY_PROVIDERS:
+        out, current, changed = issue(ws.cases, ws.data_dir, name, villages, sample=sample, out_dir=out_dir)
+        added, gone = int((changed["change"] == "新增").sum()), int((changed["change"] == "移出").sum())
+        click.echo(f"{name}：禁止接入 {len(current)} 处；较上次新增 {added} 处、移出 {gone} 处 → {out}")

@@ -24,10 +24,13 @@ def monthly(ws, month, as_of, out) -> None:
     """各镇月度巡查发现违法用地违法建设情况（次月 20 日前报区规自分局）。"""
     from gis.cli.tables import show_table
     from gis.ledger.monthly import monthly_report
-    from gis.localtime import parse_day
+    from gis.ledger.visits import month_sheet
+    from gis.localtime import parse_day, parse_month, today_local
     from gis.reports import reports_dir, write_table
 
     sheets = monthly_report(ws.cases, month, as_of=parse_day(as_of, field="--as-of") if as_of else None)
+    sheets["通知书期限到场核查"] = month_sheet(ws.cases, ws.data_dir, parse_month(month),
+                                       parse_day(as_of, field="--as-of") if as_of else today_local())
     out = out or reports_dir(ws.data_dir) / f"monthly-{month}.xlsx"
     write_table(out, sheets)
     show_table(next(iter(sheets.values())), f"{month} 各镇月报")

@@ -90,7 +90,9 @@ def daily_(ws, day, until, engine, scheduler, quiet) -> None:
         grid, staff, paths = run_daily(d, ref, data)
         if not quiet:
             watched = int((grid["uncovered_hours"] == 0).sum())
+            suspects = int((staff["fake_score"] > 0).sum()) if "fake_score" in staff else 0
             click.echo(f"{d}：{len(staff)} 名保水员有轨迹；{watched}/{len(grid)} 个网格 24 小时有人；"
+                       f"虚假巡查疑点 {suspects} 人（待核实，不自动扣分）；"
                        f"报表 {', '.join(str(p) for p in paths)}")
             live = day_status(data, d)
             if live and live["note"]:

@@ -341,6 +341,8 @@ def grid_figures(day: str, good: DayFixes, segs: Segments, ref: Reference,
     coverage = _coverage(ref, segs) if len(segs) else np.zeros(n)
     away = staff_table[staff_table["share_own_grid"] < 0.5].groupby("own_grid")["staff_id"].agg(
         lambda s: "，".join(sorted(s)))
+    suspects = staff_table[staff_table["fake_score"] > 0].groupby("own_grid")["staff_id"].agg(
+        lambda s: "，".join(sorted(s))) if "fake_score" in staff_table else pd.Series(dtype=object)
     empty = [[int(h) for h in np.flatnonzero(~seen)] for seen in seen_hours]
     return pd.DataFrame({
         "date": day, "grid_id": grids["grid_id"].to_numpy(), "town": grids["town"].to_numpy(),
@@ -353,6 +355,7 @@ def grid_figures(day: str, good: DayFixes, segs: Segments, ref: Reference,
         "gates_passed": _per(ref.gate_grid, n, gates_ok.astype(float)).astype(int),
         "gates_total": _per(ref.gate_grid, n).astype(int),
         "staff_away": away.reindex(grids["grid_id"]).fillna("").to_numpy(),
+        "fake_suspects": suspects.reindex(grids["grid_id"]).fillna("").to_numpy(),
     })
 
 

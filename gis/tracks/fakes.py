@@ -84,6 +84,12 @@ class Samples:
     y: np.ndarray
 
     def groups(self) -> dict[str, slice]:
+        """Where each staff member's samples are (computed once)."""
+        if getattr(self, "_groups", None) is None:
+            self._groups = self._find_groups()
+        return self._groups
+
+    def _find_groups(self) -> dict[str, slice]:
         if not len(self.staff):
             return {}
         bounds = np.r_[0, np.flatnonzero(self.staff[1:] != self.staff[:-1]) + 1, len(self.staff)]
@@ -95,7 +101,15 @@ class Samples:
 
     @classmethod
     def from_frame(cls, day: str, frame: pd.DataFrame) -> "Samples":
-        frame = frame.sort_values(["staff_id", "minute"], kind="stable")
+        staff = frame["staff_id"].astype(str) if not isinstance(frame["staff_id"].dtype, pd.CategoricalDtype) \
+            else frame["staff_id"]
+        codes = staff.cat.codes.to_numpy() if isinstance(staff.dtype, pd.CategoricalDtype) \
+            and staff.cat.categories.is_monotonic_increasing else None
+        minute = frame["minute"].to_numpy(np.int64)
+        in_order = codes is not None and (len(codes) < 2 or (
+            (np.diff(codes) >= 0).all() and ((np.diff(minute) > 0) | (np.diff(codes) > 0)).all()))
+        if not in_order:  # as saved they are; anything else is sorted here
+            frame = frame.sort_values(["staff_id", "minute"], kind="stable")
         return cls(day, frame["staff_id"].astype(object).to_numpy(), frame["minute"].to_numpy(np.int64),
                    frame["x"].to_numpy(float), frame["y"].to_numpy(float))
 
@@ -142,8 +156,11 @@ def _teleports(tr: Track) -> str | None:
     dt = np.diff(tr.t)
     jump = np.flatnonzero((d > t("teleport_min_m")) & (d > MAX_SPEED_MS * np.maximum(dt, 1e-9)))
     stay = t("teleport_stay_m")
-    kept = [j for j in jump if j + 3 < len(tr.t)
-            and np.hypot(tr.x[j + 2:j + 4] - tr.x[j + 1], tr.y[j + 2:j + 4] - tr.y[j + 1]).max() <= stay]
+    # both sides persist: two more fixes near the landing, two before near the take-off (an unflagged
+    # spike at the very start of a track is no teleport)
+    kept = [j for j in jump if 2 <= j and j + 3 < len(tr.t)
+            and np.hypot(tr.x[j + 2:j + 4] - tr.x[j + 1], tr.y[j + 2:j + 4] - tr.y[j + 1]).max() <= stay
+            and np.hypot(tr.x[j - 2:j] - tr.x[j], tr.y[j - 2:j] - tr.y[j]).max() <= stay]
     if not kept:
         return None
     worst = max(kept, key=lambda j: d[j])
@@ -225,7 +242,8 @@ def _vehicle(tr: Track) -> str | None:
     hours = time[fast].sum() / 3600
     if hours < t("vehicle_min_hours"):
         return None
-    return f"{hours:.1f} 小时时速超过 {t('vehicle_speed_ms') * 3.6:.0f} 公里（平均 {dist[fast].sum() / time[fast].sum() * 3.6:.0f} 公里/时），不是步行"
+    mean = dist[fast].sum() / time[fast].sum() * 3.6
+    return f"{hours:.1f} 小时时速超过 {t('vehicle_speed_ms') * 3.6:.0f} 公里（平均 {mean:.0f} 公里/时），不是步行"
 
 
 @dataclass
@@ -329,8 +347,17 @@ def _select(samples: Samples, slices: dict[str, slice], names: list[str]) -> tup
 
 
 def _cell_keys(samples: Samples, pos: np.ndarray) -> np.ndarray:
-    return (np.floor(samples.x[pos] / CELL_M).astype(np.int64) * 1_000_003
-            + np.floor(samples.y[pos] / CELL_M).astype(np.int64))
+    """A non-negative key per sample's 100 m cell (storage CRS: x, y within 0…10,000 km)."""
+    return (np.clip(np.floor(samples.x[pos] / CELL_M), 0, 99_999).astype(np.int64) * 100_003
+            + np.clip(np.floor(samples.y[pos] / CELL_M), 0, 99_999).astype(np.int64))
+
+
+ROW_SHIFT = 36  # a cell key (< 2**36) and its track's row in one int64
+
+
+def _cell_codes(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The distinct (row, cell) of samples as sorted int64 codes: row << ROW_SHIFT | cell key."""
+    return np.unique((rows.astype(np.int64) << ROW_SHIFT) | keys)
 
 
 def _cell_matrices(*sets: tuple[np.ndarray, np.ndarray, int]) -> list[sparse.csr_matrix]:
@@ -419,8 +446,14 @@ def _candidate_pairs(m_a: sparse.csr_matrix, m_b: sparse.csr_matrix, same: bool)
     return inter.row[keep].astype(np.int64), inter.col[keep].astype(np.int64)
 
 
-def copies(today: Samples) -> tuple[dict[str, list[tuple[float, str]]], dict[str, list[str]]]:
-    """Copied tracks among one day's: (evidence per copier: (share, reason)), (notes per source)."""
+Found = dict[str, list[tuple[float, str]]]  # per staff: (share, reason)
+
+
+def copies(today: Samples, stats: dict | None = None) -> tuple[Found, dict[str, list[str]]]:
+    """Copied tracks among one day's: (evidence per copier: (share, reason)), (notes per source).
+
+    ``stats`` (if given) counts the pairs at each stage."""
+    stats = {} if stats is None else stats
     slices = today.groups()
     names = [n for n, s in slices.items() if s.stop - s.start >= t("match_min_minutes")]
     found: dict[str, list[tuple[float, str]]] = {}
@@ -432,6 +465,9 @@ def copies(today: Samples) -> tuple[dict[str, list[tuple[float, str]]], dict[str
     ia, ib = _candidate_pairs(cells, cells, same=True)
     f, e = _series_fft(today, pos, rows, len(names))
     rho, shift = _best_shifts(f, e, f, e, ia, ib)
+    _count(stats, "copy_pairs", len(names) * (len(names) - 1) // 2)
+    _count(stats, "copy_cells", len(ia))
+    _count(stats, "copy_exact", int((rho >= t("prefilter_correlation")).sum()))
     for i, j, r, k in zip(ia, ib, rho, shift):
         if r < t("prefilter_correlation"):
             continue
@@ -450,8 +486,13 @@ def copies(today: Samples) -> tuple[dict[str, list[tuple[float, str]]], dict[str
     return found, notes
 
 
-def replays(today: Samples, history: list[Samples]) -> dict[str, list[tuple[float, str]]]:
+def _count(stats: dict, key: str, n: int) -> None:
+    stats[key] = stats.get(key, 0) + int(n)
+
+
+def replays(today: Samples, history: list[Samples], stats: dict | None = None) -> dict[str, list[tuple[float, str]]]:
     """Tracks that repeat one of the staff member's earlier days (shift and noise allowed)."""
+    stats = {} if stats is None else stats
     slices = today.groups()
     names = [n for n, s in slices.items() if s.stop - s.start >= t("match_min_minutes")]
     found: dict[str, list[tuple[float, str]]] = {}
@@ -459,27 +500,31 @@ def replays(today: Samples, history: list[Samples]) -> dict[str, list[tuple[floa
         return found
     pos, rows_all = _select(today, slices, names)
     f, e = _series_fft(today, pos, rows_all, len(names))
-    today_keys = _cell_keys(today, pos)
+    today_sets = _cell_codes(_cell_keys(today, pos), rows_all)
+    today_size = np.bincount(today_sets >> ROW_SHIFT, minlength=len(names))
     row_of = {n: i for i, n in enumerate(names)}
     for old in history:
         old_slices = old.groups()
-        mine = [n for n in names if n in old_slices and old_slices[n].stop - old_slices[n].start >= t("match_min_minutes")]
+        mine = [n for n in names
+                if n in old_slices and old_slices[n].stop - old_slices[n].start >= t("match_min_minutes")]
         if not mine:
             continue
         rows = np.array([row_of[n] for n in mine])
         old_pos, old_rows = _select(old, old_slices, mine)
-        a_cells, old_cells = _cell_matrices((today_keys, rows_all, len(names)),
-                                            (_cell_keys(old, old_pos), old_rows, len(mine)))
-        a_cells = a_cells[rows]
-        inter = np.asarray(a_cells.multiply(old_cells).sum(axis=1)).ravel()
-        union = np.asarray(a_cells.sum(axis=1)).ravel() + np.asarray(old_cells.sum(axis=1)).ravel() - inter
+        old_sets = _cell_codes(_cell_keys(old, old_pos), rows[old_rows])  # keyed by today's rows
+        shared = np.intersect1d(today_sets, old_sets, assume_unique=True)
+        inter = np.bincount(shared >> ROW_SHIFT, minlength=len(names))[rows]
+        union = today_size[rows] + np.bincount(old_sets >> ROW_SHIFT, minlength=len(names))[rows] - inter
         keep = np.flatnonzero(inter / np.maximum(union, 1) >= t("prefilter_jaccard"))
+        _count(stats, "replay_pairs", len(mine))
+        _count(stats, "replay_cells", len(keep))
         if not len(keep):
             continue
         sel_pos, sel_rows = _select(old, old_slices, [mine[k] for k in keep])
         fo, eo = _series_fft(old, sel_pos, sel_rows, len(keep))
         rho, shift = _best_shifts(f, e, fo, eo, rows[keep], np.arange(len(keep)))
         day_gap = (_day_start_minute(today.day) - _day_start_minute(old.day)) * 60.0
+        _count(stats, "replay_exact", int((rho >= t("prefilter_correlation")).sum()))
         for k, r, s in zip(keep, rho, shift):
             if r < t("prefilter_correlation"):
                 continue
@@ -531,13 +576,26 @@ def history(data_dir: Path | None, day: str) -> list[Samples]:
 
 
 def stored_sensors(data_dir: Path, day: str) -> pd.DataFrame | None:
-    """The sensor columns a day's stored fixes carry (accuracy, and what tracker apps add), or None."""
-    files = day_files(data_dir, day)
-    if not files:
-        return None
-    present = set(pq.read_schema(files[0]).names)
-    wanted = [c for c in SENSOR_COLUMNS if c in present]
-    return read_day(data_dir, day, ["staff_id", "time", *wanted]) if wanted else None
+    """The sensor columns a day's stored fixes carry (accuracy, and what tracker apps add), or None.
+
+    Files imported from different apps carry different columns: each is read for what it has."""
+    frames = []
+    for path in day_files(data_dir, day):
+        names = set(pq.read_schema(path).names)
+        wanted = [c for c in SENSOR_COLUMNS if c in names]
+        if wanted:
+            frames.append(pq.read_table(path, columns=["staff_id", "time", *wanted]).to_pandas())
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _flags(values: pd.Series) -> np.ndarray:
+    """A mock-location column as 1.0 / 0.0 / NaN, whether apps send booleans, numbers or words."""
+    if values.dtype == bool:
+        return values.to_numpy(float)
+    text = values.astype(str).str.strip().str.lower()
+    out = np.where(text.isin(["true", "1", "1.0", "yes", "y", "t", "是"]), 1.0,
+                   np.where(text.isin(["false", "0", "0.0", "no", "n", "f", "否"]), 0.0, np.nan))
+    return out
 
 
 # --- the evidence ----------------------------------------------------------------------------------
@@ -562,7 +620,8 @@ def evidence(day: str, tracks: dict[str, Track], grid_of: dict[str, np.ndarray],
     for name, tr in tracks.items():
         found: dict[str, list[str]] = {}
         for kind, reason in (("teleport", _teleports(tr)), ("drawn", _drawn(tr)), ("still", _still(tr)),
-                             ("vehicle", _vehicle(tr)), ("edge", _edge(tr, grid_of.get(name, np.array([], int)), edges))):
+                             ("vehicle", _vehicle(tr)),
+                             ("edge", _edge(tr, grid_of.get(name, np.array([], int)), edges))):
             if reason:
                 found[kind] = [reason]
         mock = _mock((sensors or {}).get(name), tr.t)
@@ -586,8 +645,8 @@ def _sensors_by_staff(sensors: pd.DataFrame | None, keys: pd.DataFrame) -> dict[
                              time=pd.to_datetime(sensors["time"], utc=True).astype("datetime64[ns, UTC]"))
     keys = keys.assign(time=keys["time"].astype("datetime64[ns, UTC]"))
     merged = keys.merge(sensors.drop_duplicates(["staff_id", "time"]), on=["staff_id", "time"], how="left")
-    columns = {c: pd.to_numeric(merged[c].astype(object), errors="coerce").to_numpy(float)
-               for c in SENSOR_COLUMNS if c in merged}
+    columns = {c: _flags(merged[c]) if c == "mock" else pd.to_numeric(merged[c].astype(object), errors="coerce")
+               .to_numpy(float) for c in SENSOR_COLUMNS if c in merged}
     staff = merged["staff_id"].to_numpy(object)
     bounds = np.r_[0, np.flatnonzero(staff[1:] != staff[:-1]) + 1, len(staff)] if len(staff) else np.array([0])
     return {staff[lo]: {c: v[lo:hi] for c, v in columns.items()} for lo, hi in zip(bounds[:-1], bounds[1:])}

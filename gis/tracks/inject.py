@@ -151,18 +151,21 @@ def inject(world: World, kind: str, staff_id: str, day: str, honest: dict[str, p
         return track
     if kind == "copy":
         mates = world.roster[(world.roster["grid_id"] == grid_id) & (world.roster["staff_id"] != staff_id)
-                             & (world.roster["shift"] <= shift) & world.roster["staff_id"].isin(set(honest) - set(avoid))]
+                             & (world.roster["shift"] <= shift)
+                             & world.roster["staff_id"].isin(set(honest) - set(avoid))]
         if mates.empty:
             return None
         mate = mates.iloc[int(rng.integers(len(mates)))]
-        delta = pd.Timedelta(hours=SHIFT_HOURS * (shift - int(mate["shift"]))) + pd.Timedelta(minutes=rng.uniform(5, 40))
+        delta = pd.Timedelta(hours=SHIFT_HOURS * (shift - int(mate["shift"]))) \
+            + pd.Timedelta(minutes=rng.uniform(5, 40))
         source = honest[mate["staff_id"]]
         track = source.assign(time=source["time"] + delta, x=source["x"] + rng.normal(0, 3, len(source)),
                               y=source["y"] + rng.normal(0, 3, len(source)))
         end = pd.Timestamp(day).tz_localize(LOCAL_TZ).tz_convert("UTC") + pd.Timedelta(days=1)
         return track[track["time"] < end].reset_index(drop=True)
     if kind == "replay":
-        back = [d for d in (earlier or {}) if staff_id in earlier[d] and 2 <= (pd.Timestamp(day) - pd.Timestamp(d)).days <= 30]
+        back = [d for d in (earlier or {})
+                if staff_id in earlier[d] and 2 <= (pd.Timestamp(day) - pd.Timestamp(d)).days <= 30]
         if not back:
             return None
         old_day = back[int(rng.integers(len(back)))]
@@ -184,10 +187,12 @@ def inject(world: World, kind: str, staff_id: str, day: str, honest: dict[str, p
         road = world.villages if world.villages is not None and len(world.villages) else \
             np.array([loop.centroid.coords[0]])
         vertices = shapely.get_coordinates(loop)
-        nearest = road[np.argmin(np.hypot(road[:, 0, None] - vertices[None, :, 0], road[:, 1, None] - vertices[None, :, 1]).min(axis=1))]
+        gap = np.hypot(road[:, 0, None] - vertices[None, :, 0], road[:, 1, None] - vertices[None, :, 1])
+        nearest = road[np.argmin(gap.min(axis=1))]
         s0 = loop.project(shapely.Point(nearest))
         stretch = min(600.0, 0.3 * loop.length)
-        path = shapely.get_coordinates(shapely.line_interpolate_point(loop, np.mod(s0 + np.linspace(0, stretch, 60), loop.length)))
+        along = np.mod(s0 + np.linspace(0, stretch, 60), loop.length)
+        path = shapely.get_coordinates(shapely.line_interpolate_point(loop, along))
         t = _times(start, seconds, rng)
         moving = np.repeat(rng.random(len(t) // 40 + 1) > 0.15, 40)[: len(t)]
         s = np.cumsum(np.diff(t, prepend=t[0]) * rng.uniform(0.9, 1.4) * moving)

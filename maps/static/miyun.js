@@ -165,13 +165,13 @@
 
   /* -- cases ------------------------------------------------------------------------------------ */
   function caseDue(p) { return p.due || p.deadline; }
-  function casePopup(p) {
+  function casePopup(p, visits) {
     var late = p.days_overdue > 0;
     return (late ? "<div class='miyun-overdue'>已逾期 " + esc(p.days_overdue) + " 天</div>" : "") +
       table([["案件编号", p.case_id], ["类别", p.category_cn], ["状态", p.status_cn], ["镇", p.town],
              ["网格", p.grid_id || "网格外"], ["上报时间", p.reported_local], ["上报人", p.reporter],
              ["期限", caseDue(p), late ? "miyun-late" : ""], ["逾期天数", late ? p.days_overdue : null, "miyun-late"],
-             ["应办事项", p.next_action], ["应启动督办", p.escalation], ["屡拆屡建", p.repeat_of], ["情况", p.description]]);
+             ["应办事项", p.next_action], ["应启动督办", p.escalation], ["轨迹到场核查", visits], ["屡拆屡建", p.repeat_of], ["情况", p.description]]);
   }
   var LIST_COLUMNS = [["case_id", "编号"], ["category_cn", "类别"], ["status_cn", "状态"], ["due", "期限"],
                       ["days_overdue", "逾期(天)"], ["grid_id", "网格"]];
@@ -223,6 +223,14 @@
     rows.forEach(function (r) { r.marker.on("click popupopen", function () { select(r.p.case_id); }); });
     draw();
   }
+
+  function visitsInto(popup, p) {  /* a construction case under a deadline: who came to the site (tracks, 50 m) */
+    if (!p.self_due || popup.miyunVisits) { return; }
+    popup.miyunVisits = true;
+    getJSON("/api/cases/" + encodeURIComponent(p.case_id) + "/visits").then(function (v) {
+      popup.setContent(casePopup(p, v.summary));
+    }).catch(function () { popup.miyunVisits = false; });
+  }
   function cases(map, control, opts) {
     var query = opts.passQuery ? window.location.search.replace(/^\?/, "") : "";
     var url = opts.url + (query ? (opts.url.indexOf("?") >= 0 ? "&" : "?") + query : "");
@@ -241,7 +249,8 @@
         var colour = (opts.colours || {})[p.category] || "#d7191c";
         var marker = L.circleMarker([c[1], c[0]], {radius: 7, color: p.days_overdue > 0 ? "#c00" : "#222",
           weight: p.days_overdue > 0 ? 3 : 1, fillColor: colour, fillOpacity: 0.95, pane: "miyunCases", renderer: renderer})
-          .bindPopup(casePopup(p), {maxWidth: 320}).addTo(group.layer);
+          .bindPopup(casePopup(p), {maxWidth: 320}).on("popupopen", function (e) { visitsInto(e.popup, p); })
+          .addTo(group.layer);
         rows.push({p: p, marker: marker, group: opts.cluster ? group.layer : null});
         heat.push([c[1], c[0], 1]);
       });
@@ -284,7 +293,7 @@
                   ["无人时段", f.uncovered_list],
                   ["轨迹50米覆盖率", blank(f.coverage_50m) ? null : Math.round(f.coverage_50m * 100) + "%"],
                   ["经过界桩", ratio(f.markers_passed, f.markers_total)], ["经过进出口", ratio(f.gates_passed, f.gates_total)],
-                  ["多半时间不在本网格", f.staff_away]]);
+                  ["多半时间不在本网格", f.staff_away], ["虚假巡查疑点（待核实）", f.fake_suspects]]);
   }
 
   function patrols(map, control, opts) {

@@ -15,7 +15,6 @@ from gis.crs import to_web
 from gis.join import GridIndex
 from gis.schema import FAKE_KINDS, FAKE_THRESHOLDS
 from gis.tracks import fakes, inject
-from gis.tracks.daily import DayFixes
 from gis.tracks.importer import import_file
 from gis.tracks.pipeline import load_reference, run_daily
 
@@ -85,8 +84,9 @@ def test_daily_report_carries_the_evidence(tmp_path, world, index, sample_layers
     result = import_file(path, index, data)
     assert result.stored > 0 and not result.failed
     ref = load_reference(sample_layers)
-    _, staff, paths = run_daily(DAY, ref, data)
+    grid, staff, paths = run_daily(DAY, ref, data)
     people = staff.set_index("staff_id")
+    assert grid.set_index("grid_id").loc[grid_id, "fake_suspects"] == f"{b}，{c}"  # the grid's page and popup
     assert people.loc[a, "fake_kinds"] == "" and people.loc[a, "fake_score"] == 0
     assert "copy" in people.loc[b, "fake_kinds"] and f"与 {a} 轨迹重合" in people.loc[b, "fake_reasons"]
     assert f"轨迹被 {b} 复制" in people.loc[a, "fake_reasons"]  # a note for the manager, no score
@@ -120,3 +120,14 @@ def test_stored_mock_flags_feed_the_evidence(index):
     row = found.iloc[0]
     assert row["fake_kinds"] == "mock" and "5 个定位点带模拟位置标记" in row["fake_reasons"]
     assert "定位精度恒为 5" in row["fake_reasons"] and row["fake_score"] == 90
+
+
+def test_tracker_app_columns_whatever_their_type():
+    """Apps send the mock flag as booleans, numbers or words; unknown words count as neither."""
+    times = pd.date_range("2026-11-20T01:00Z", periods=4, freq="15s")
+    sensors = pd.DataFrame({"staff_id": "S-1", "time": times, "mock": ["true", "0", "是", "maybe"],
+                            "accuracy": ["5", "5.0", "x", None]})
+    keys = pd.DataFrame({"staff_id": "S-1", "time": times.as_unit("us")})
+    got = fakes._sensors_by_staff(sensors, keys)["S-1"]
+    assert np.array_equal(got["mock"][:3], [1.0, 0.0, 1.0]) and np.isnan(got["mock"][3])
+    assert got["accuracy"][0] == 5.0 and np.isnan(got["accuracy"][2])
