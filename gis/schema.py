@@ -827,16 +827,9 @@ DEVICE_APPS = {
 DEVICE_SECRET_BITS = 130  # 26 base32 characters
 MOBILE_CLUE_PREFIX = "mobile:"  # a report from /m/ is the case whose clue_id is this + the phone's client id
 MOBILE_APP = "mobile"  # the inbox's app of fixes recorded by the mobile page
-# what the apps send that is evidence, kept per fix in the inbox beside time, position and accuracy
-FIX_EVIDENCE = {
-    "speed_ms": "速度（米/秒）", "bearing_deg": "方向（度）", "altitude_m": "海拔（米）",
-    "battery_pct": "电量（%）", "charging": "充电中", "activity": "活动类型", "moving": "移动中",
-    "mock": "模拟位置", "valid": "定位有效", "app": "来源应用",
-}
 MAX_REPORTED_SPEED_MS = 100.0  # a reported speed above 360 km/h is not a patrol on the ground
 MAX_FIXES_PER_REQUEST = 1000  # an offline queue is sent in requests of at most this many fixes
 MAX_INGEST_BYTES = 1024 * 1024
-COMPACT_EVERY_S = 300.0  # the server folds the inbox into the track store at least this often
 
 # --- evidence of fake patrols (虚假巡查; gis/tracks/fakes.py) ---------------------------------
 # Evidence for a manager to confirm, as deductions are confirmed: it never deducts by itself.

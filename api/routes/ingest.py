@@ -44,7 +44,7 @@ def inbox() -> Inbox:
     return _inbox_at(Path(get_settings().data_dir).resolve())
 
 
-async def _body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
     """The request body, refused as soon as it passes :data:`MAX_INGEST_BYTES`."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_INGEST_BYTES:
@@ -58,7 +58,7 @@ async def _body(request: Request) -> bytes:
     return b"".join(parts)
 
 
-def _json(body: bytes):
+def parse_json(body: bytes):
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -75,14 +75,17 @@ def _store(fixes, *, app: str, default_secret: str | None = None, name: str | No
 
 @router.api_route("/ingest/osmand", methods=["GET", "POST"], summary="OsmAnd 协议（Traccar Client、OsmAnd）定位上报")
 async def osmand(request: Request) -> Response:
-    body = await _body(request)
+    body = await read_body(request)
     query = dict(request.query_params)
     text = body.lstrip()[:1]
     if text in (b"{", b"[") or "json" in request.headers.get("content-type", ""):
-        fixes = protocols.traccar_json(_json(body))
-        if not fixes:
-            raise Malformed("JSON 中没有定位", field="body")
-        await run_in_threadpool(_store, fixes, app="osmand", default_secret=query.get("id") or query.get("deviceid"))
+        def from_json():  # a queue of a thousand fixes is parsed off the event loop
+            fixes = protocols.traccar_json(parse_json(body))
+            if not fixes:
+                raise Malformed("JSON 中没有定位", field="body")
+            _store(fixes, app="osmand", default_secret=query.get("id") or query.get("deviceid"))
+
+        await run_in_threadpool(from_json)
         return Response(status_code=200)
     params = dict(query)
     if body:
@@ -112,11 +115,11 @@ def _basic(request: Request) -> tuple[str, str]:
 @router.post("/ingest/owntracks", summary="OwnTracks（HTTP 模式）定位上报，答复 JSON 数组")
 async def owntracks(request: Request) -> JSONResponse:
     user, password = _basic(request)
-    body = await _body(request)
+    body = await read_body(request)
     if not body.strip():  # OwnTracks posts an empty payload when a friend is deleted
         await run_in_threadpool(lambda: one_device(ledger(), [], default_secret=password, name=user))
         return JSONResponse([])
-    fix = protocols.owntracks(_json(body))
+    fix = protocols.owntracks(parse_json(body))
     if fix is None:  # other message types (lwt, transition, status …) carry no position
         await run_in_threadpool(lambda: one_device(ledger(), [], default_secret=password, name=user))
         return JSONResponse([])

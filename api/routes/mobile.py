@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from api.auth import CurrentUser
-from api.routes.ingest import _body, _json, inbox
+from api.routes.ingest import inbox, parse_json, read_body
 from api.state import cached, case_store, layer_set, ledger
 from api.uploads import read_limited
 from gis.auth.rights import require, require_grid
@@ -201,7 +201,7 @@ def _batch_fixes(body) -> tuple[str, list[LiveFix]]:
 @router.post("/api/mobile/patrols/batches", summary="移动页面巡查轨迹（分批上传，按批次编号去重）")
 async def mobile_batch(request: Request, user: CurrentUser) -> JSONResponse:
     require(user, "upload_tracks")
-    batch, fixes = _batch_fixes(_json(await _body(request)))
+    batch, fixes = _batch_fixes(parse_json(await read_body(request)))
     if not fixes:
         raise InputError("批次中没有定位点", field="fixes")
 

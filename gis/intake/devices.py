@@ -57,9 +57,16 @@ def new_secret() -> str:
     return base64.b32encode(raw).decode().rstrip("=").lower()[: (DEVICE_SECRET_BITS + 4) // 5]
 
 
+_ENSURED: set[str] = set()
+
+
 def ensure_table(ledger: Ledger) -> None:
-    ledger.connection.execute(_TABLE)
-    ledger.connection.execute(_INDEX)
+    """The device table in this ledger (made once per ledger file and process)."""
+    key = str(ledger.path.resolve())
+    if key not in _ENSURED:
+        ledger.connection.execute(_TABLE)
+        ledger.connection.execute(_INDEX)
+        _ENSURED.add(key)
 
 
 def known_staff(ledger: Ledger, staff_id: str, grid_ids: set[str]) -> str:
