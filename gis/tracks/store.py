@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +42,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyproj import CRS
 
-from gis.atomic import replacing, sweep
+from gis.atomic import STALE_AFTER_S, replacing, sweep
 from gis.errors import InputError
 from gis.schema import LOCAL_TZ, STAFF_CODE, STORAGE_CRS
 from gis.tracks.clean import AREA_OF_USE, sorted_categorical
@@ -355,7 +356,30 @@ def write_import(data_dir: Path, fixes: pd.DataFrame, import_id: str, *, file_na
         db.close()
     for path in set(old) - set(paths):  # the replaced import's files, no longer in the manifest
         (root / path).unlink(missing_ok=True)
+    _sweep_unlisted(data_dir, {p.parent for p in written})
     return Written(import_id, files=written, stored=True, replaced=replaced)
+
+
+def _sweep_unlisted(data_dir: Path, folders: set[Path], older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Remove the files of imports killed before they were listed (never part of the store) from
+    ``folders``, once they are older than any write takes: this only gives the space back."""
+    root = tracks_dir(data_dir)
+    limit = time.time() - older_than_s
+    db = _registry(data_dir)
+    try:
+        listed = {r[0] for r in db.execute("select path from manifest")}
+    finally:
+        db.close()
+    gone = []
+    for folder in folders:
+        for path in folder.glob("*.parquet"):
+            try:
+                if str(path.relative_to(root)) not in listed and path.stat().st_mtime < limit:
+                    path.unlink()
+                    gone.append(path)
+            except FileNotFoundError:
+                continue
+    return gone
 
 
 def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str, *,

@@ -156,3 +156,19 @@ def test_geojson_with_a_utf8_bom_is_read(tmp_path, grid_index):
     path = tmp_path / "bom.geojson"
     path.write_bytes(b"\xef\xbb\xbf" + f'{{"type":"FeatureCollection","features":[{features}]}}'.encode())
     assert import_file(path, grid_index, tmp_path / "data").stored == 30
+
+
+def test_files_of_an_import_killed_long_ago_are_swept(tmp_path, grid_index):
+    """Unlisted files never were part of the store; once older than any write takes, the next import into
+    their partition gives the space back (a fresh one may be a write in progress and stays)."""
+    import time
+
+    assert not import_file(BAD / "tricky_latlon_swapped.csv", grid_index, tmp_path).failed
+    folder = day_files(tmp_path, DAY)[0].parent
+    stale, fresh = folder / "0123456789abcdef.parquet", folder / "fedcba9876543210.parquet"
+    for leftover in (stale, fresh):
+        leftover.write_bytes(day_files(tmp_path, DAY)[0].read_bytes())
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    assert not import_file(BAD / "tricky_utf16_bom.csv", grid_index, tmp_path).failed
+    assert not stale.exists() and fresh.exists()
+    assert len(read_day(tmp_path, DAY)) == 60  # the two imports, nothing of the leftovers
