@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from _common import machine, sample_layers, serve
+from _common import machine, sample_layers, serve, warm_index_cache
 
 ROUTES = ["/", "/collections/grids/items?limit=200"]
 ITEMS = "/collections/grids/items?limit=200"
@@ -186,6 +186,7 @@ def main() -> None:
                         help="seconds between storing the day and opening its map (the background warm-up)")
     args = parser.parse_args()
     layers = sample_layers()
+    warm_index_cache(layers)
     server, base, token, data = serve(layers)
     peer = None if args.only_day else start_pygeoapi(layers)
     auth = {"Authorization": f"Bearer {token}"}
