@@ -26,6 +26,7 @@ LAYER = "tracks"
 EXTENT = 4096
 HALF_WORLD = 20037508.342789244  # EPSG:3857
 BUFFER_PX = 4  # of 256: lines run on past the tile edge so that joins do not show
+KEEP_UP_TO_ZOOM = 12
 _LOCK = threading.Lock()
 _DAYS: dict[tuple[str, str | None], tuple[tuple, "DayTracks"]] = {}
 
@@ -37,6 +38,7 @@ class DayTracks:
         self.staff = staff
         self.lines = lines
         self._levels: dict[int, tuple[np.ndarray, shapely.STRtree]] = {}
+        self._tiles: dict[tuple[int, int, int], bytes] = {}  # the encoded tiles of the low zooms
         self._lock = threading.Lock()
 
     @classmethod
@@ -63,7 +65,27 @@ class DayTracks:
             return self._levels[z]
 
     def tile(self, z: int, x: int, y: int) -> bytes:
-        """The MVT of tile z/x/y (XYZ scheme, as Leaflet asks): layer ``tracks``, ``staff_id`` per line."""
+        """The MVT of tile z/x/y (XYZ scheme, as Leaflet asks): layer ``tracks``, ``staff_id`` per line.
+
+        Tiles up to zoom :data:`KEEP_UP_TO_ZOOM` (few, and each holding many tracks) are kept once encoded."""
+        if z > KEEP_UP_TO_ZOOM:
+            return self._encode(z, x, y)
+        if (z, x, y) not in self._tiles:
+            self._tiles[(z, x, y)] = self._encode(z, x, y)
+        return self._tiles[(z, x, y)]
+
+    def warm(self, zooms) -> None:
+        """Encode beforehand the tiles over all the tracks at ``zooms`` (the views the patrol map opens at)."""
+        if not len(self.lines):
+            return
+        minx, miny, maxx, maxy = shapely.total_bounds(self.lines)
+        for z in zooms:
+            size = 2 * HALF_WORLD / 2**z
+            for x in range(int((minx + HALF_WORLD) // size), int((maxx + HALF_WORLD) // size) + 1):
+                for y in range(int((HALF_WORLD - maxy) // size), int((HALF_WORLD - miny) // size) + 1):
+                    self.tile(z, x, y)
+
+    def _encode(self, z: int, x: int, y: int) -> bytes:
         size = 2 * HALF_WORLD / 2**z
         minx, maxy = -HALF_WORLD + x * size, HALF_WORLD - y * size
         miny, maxx = maxy - size, minx + size

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 
 import httpx
 import numpy as np
-from _common import machine, peak_rss_mb, process_tree, sample_layers, serve
+from _common import machine, peak_rss_mb, process_tree, sample_layers, serve, warm_index_cache
 
 from gis.schema import GRIDS
 
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     args = parser.parse_args()
     layers = sample_layers()
+    warm_index_cache(layers)
     points = grid_points(layers)
     server, base, token, data = serve(layers, workers=args.workers)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; {args.workers} worker(s)")

@@ -34,7 +34,7 @@ router = APIRouter(tags=["patrols 巡查"])
 _LOCK = threading.Lock()
 _FIGURES: dict[tuple[str, tuple], tuple[pd.DataFrame, pd.DataFrame]] = {}
 DEGREES_PER_M = 1 / 111_000
-WARM_ZOOMS = (9, 10, 11, 12)
+WARM_ZOOMS = (9, 10, 11)
 
 
 def _signature(data_dir: Path, day: str) -> tuple:
@@ -76,9 +76,7 @@ def warm(day: str) -> None:
     from api.track_tiles import day_tracks
 
     figures(day)
-    tracks = day_tracks(day, None)
-    for z in WARM_ZOOMS:  # the zoom levels the patrol map opens at
-        tracks.level(z)
+    day_tracks(day, None).warm(WARM_ZOOMS)  # the tiles of the views the patrol map opens at
 
 
 def start_warming(every: float = 5.0) -> threading.Thread:
