@@ -130,12 +130,12 @@ def _mark_sample(workbook) -> None:
     props.title = f"{SAMPLE_MARK} {props.title or ''}".strip()
     props.subject = props.keywords = props.category = SAMPLE_MARK
     props.description = f"{SAMPLE_MARK}：由示例图层（合成数据）生成，不是真实数据。"
-    for sheet in workbook.worksheets:
-        sheet.oddHeader.center.text = sheet.evenHeader.center.text = SAMPLE_MARK
     note = workbook.create_sheet(SAMPLE_SHEET)
     note["A1"] = SAMPLE_MARK
     note["A2"] = "本文件由示例图层（合成数据）生成，仅供演示，不是真实数据。"
     note.column_dimensions["A"].width = 60
+    for sheet in workbook.worksheets:
+        sheet.oddHeader.center.text = sheet.evenHeader.center.text = SAMPLE_MARK
 
 
 def write_excel(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, sample: bool | None = None) -> Path:
