@@ -355,6 +355,27 @@ def test_device_routes_store_nothing_for_user_accounts(as_user, accounts, ctx, r
     assert inbox.count() == before
 
 
+def test_a_resent_mobile_report_of_another_town_is_refused(client, as_user, grid_points):
+    """A mobile report is found again by its client id: a resend by 溪翁庄's accounts of 太师屯's report
+    (even with a point of their own grid) is refused before it names that case or adds a photo to it."""
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(photo, format="PNG")
+    lon, lat = grid_points[OTHER_TOWN_GRID]
+    made = client.post("/api/mobile/reports", data={"client_id": "scope-resent-0001", "category": "fire",
+                                                    "lon": lon, "lat": lat})
+    assert made.status_code == 201 and made.json()["town"] == OTHER_TOWN, made.text
+    own_lon, own_lat = grid_points[OWN_GRID]
+    for account in BOUND:
+        again = as_user(account).post("/api/mobile/reports", data={
+            "client_id": "scope-resent-0001", "category": "fire", "lon": own_lon, "lat": own_lat},
+            files={"photo": ("p.png", io.BytesIO(photo.getvalue()), "image/png")})
+        assert again.status_code == 403, again.text
+        assert made.json()["case_id"] not in again.text and "duplicate" not in again.text
+    assert client.get(f"/api/cases/{made.json()['case_id']}").json()["evidence"] == []
+
+
 def test_rights_are_checked_before_already_imported(client, as_user, grid_points):
     """Fault 6: an upload of a file already imported answered "already imported, at <time>" before
     the caller's rights were checked."""
