@@ -161,8 +161,8 @@ def utility_list(user: CurrentUser,
     current = block_list(case_store(), layers.frames.get("villages"), town=town, grid=grid)
     previous = last_issue(data_dir(), provider)
     changed = changes(current, previous, case_store())
-    if town:
-        changed = changed.loc[changed["town"] == town]
+    if town or grid:  # the last issue was the district's: only the changes of the caller's own cases
+        changed = changed.loc[changed["case_id"].isin(case_store().frame(town=town, grid=grid)["case_id"])]
     book = sheets(provider, current, changed, previous, layers.sample)
     return sheets_response(book, format, f"utility-list-{provider}.xlsx", {"provider": provider, "count": len(current)})
 

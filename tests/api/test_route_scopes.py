@@ -20,6 +20,8 @@ from fastapi.routing import APIRoute
 
 from conftest import ACCOUNTS
 
+from gis.schema import CONSTRUCTION_KINDS
+
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 OWN_TOWN, OTHER_TOWN, OWN_GRID, OTHER_GRID, OTHER_TOWN_GRID = "溪翁庄", "太师屯", "XWZ-K05", "XWZ-K06", "TST-K01"
 ALL = frozenset(role for role, _, _ in ACCOUNTS.values())
@@ -374,6 +376,33 @@ def test_a_resent_mobile_report_of_another_town_is_refused(client, as_user, grid
         assert again.status_code == 403, again.text
         assert made.json()["case_id"] not in again.text and "duplicate" not in again.text
     assert client.get(f"/api/cases/{made.json()['case_id']}").json()["evidence"] == []
+
+
+def test_utility_list_changes_name_only_the_callers_cases(client, as_user, accounts, sample_layers, grid_points):
+    """The last list issued (by the district, ``miyun-gis cases utility-list``) holds every town's cases: a
+    case of another grid is not "gone" (移出) from XWZ-K05's list, nor another town's from 溪翁庄's."""
+    import os
+    import subprocess
+    import sys
+
+    made = {}
+    for grid in (OWN_GRID, OTHER_GRID, OTHER_TOWN_GRID):
+        lon, lat = grid_points[grid]
+        answer = client.post("/api/cases", json={"category": "construction", "reporter": "scope", "lon": lon,
+                                                 "lat": lat, "subtype": next(iter(CONSTRUCTION_KINDS))})
+        assert answer.status_code == 201, answer.text
+        made[grid] = answer.json()["case_id"]
+    cli = Path(sys.executable).with_name("miyun-gis")
+    issued = subprocess.run([str(cli), "cases", "utility-list", "--provider", "燃气"], capture_output=True,
+                            text=True, env={**os.environ, "MIYUN_LAYERS": str(sample_layers),
+                                            "MIYUN_DATA_DIR": str(accounts[0])})
+    assert issued.returncode == 0, issued.stderr
+    for account, own in (("xwz_k05", {made[OWN_GRID]}), ("xwz_op", {made[OWN_GRID], made[OTHER_GRID]})):
+        book = as_user(account).get("/api/cases/utility-list", params={"provider": "燃气"})
+        assert book.status_code == 200, book.text
+        listed = {r["案件编号"] for r in book.json()["sheets"]["禁止接入清单"]}
+        changed = {r["案件编号"] for r in book.json()["sheets"]["较上次变化"]}
+        assert own <= listed and not changed and not (set(made.values()) - own) & listed, (account, book.text)
 
 
 def test_rights_are_checked_before_already_imported(client, as_user, grid_points):
