@@ -5,7 +5,8 @@ A route missing from ``ROUTES`` fails the test: a new route states its rule here
 account: a role that may not call it gets 403; a role that may gets neither 401 nor 403 nor a 5xx (writes
 and slow printouts are not sent as those: other tests make them), and no JSON answer to a town operator
 or field staff names another town; ``other`` asks for another town's (or grid's) record and must be
-refused (403) to 溪翁庄's operator and to the field staff of XWZ-K05.
+refused (403) to 溪翁庄's operator and to the field staff of XWZ-K05.  The tracker routes (``device``)
+authenticate a registered device, not a user: every user account gets 401 or 403 there and no fix is stored.
 """
 
 from __future__ import annotations
