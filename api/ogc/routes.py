@@ -358,8 +358,6 @@ def item(collectionId: str, featureId: str, request: Request, user: CurrentUser,
     params.check_known(request, {"f", "crs", "datetime"})
     fmt = params.check_format(f)
     c = collection(collectionId)
-    if c.guard is not None:
-        c.guard(user, featureId)
     out_crs = params.crs(crs)
     interval = params.interval(datetime_)
     if c.by_day and interval is None and ":" in featureId:  # ids of the day's collections carry their day

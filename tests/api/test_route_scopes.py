@@ -5,8 +5,9 @@ A route missing from ``ROUTES`` fails the test: a new route states its rule here
 account: a role that may not call it gets 403; a role that may gets neither 401 nor 403 nor a 5xx (writes
 and slow printouts are not sent as those: other tests make them), and no JSON answer to a town operator
 or field staff names another town; ``other`` asks for another town's (or grid's) record and must be
-refused (403) to 溪翁庄's operator and to the field staff of XWZ-K05.  The tracker routes (``device``)
-authenticate a registered device, not a user: every user account gets 401 or 403 there and no fix is stored.
+refused (403; 404 where it is ``hidden``: not in the caller's OGC collection) to 溪翁庄's operator and to the
+field staff of XWZ-K05.  The tracker routes (``device``) authenticate a registered device, not a user: every
+user account gets 401 or 403 there and no fix is stored.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Rule:
     layers: bool = False  # reference layers, the same for everyone: no town check on the answer
     record: bool = False  # ``own`` names one 溪翁庄 record (not a listing the server scopes)
     device: bool = False  # authenticates a tracker device, not a user: every user account gets 401 or 403
+    hidden: bool = False  # ``other`` is not in the caller's collection: 404 (OGC API), not 403
 
 
 def get(url, **kw):
@@ -94,9 +96,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # the reference layers are everyone's; the cases collection is limited as /api/cases (f=json: checked here)
     ("GET", "/collections/{collectionId}/items"): Rule(ALL, get("/collections/cases/items",
                                                                 params={"f": "json", "limit": 1000})),
+    # one feature of the caller's collection: another town's case is not in it (404, tests/api/test_ogc.py)
     ("GET", "/collections/{collectionId}/items/{featureId}"): Rule(
         ALL, get("/collections/cases/items/{own_case}", params={"f": "json"}),
-        other=get("/collections/cases/items/{other_case}", params={"f": "json"}), record=True),
+        other=get("/collections/cases/items/{other_case}", params={"f": "json"}), record=True, hidden=True),
     ("GET", "/docs"): Rule(ALL, get("/docs")),
     ("GET", "/docs/assets/{name}"): Rule(ALL, get("/docs/assets/swagger-ui.css")),
     ("POST", "/api/assign"): Rule(ALL, send("POST", "/api/assign", json={"lon": [116.95], "lat": [40.51]}),
@@ -306,7 +309,7 @@ def test_each_role_gets_what_the_table_says(as_user, ctx, routes, account):
         answer = call(as_user, account, rule.own(ctx))
         if account == "tst_op" and rule.record:  # 太师屯's operator: the 溪翁庄 record is another town's
             allowed = False
-        refused = (401, 403) if rule.device else (403,)
+        refused = (401, 403) if rule.device else (404,) if rule.hidden else (403,)
         if not allowed and answer.status_code not in refused:
             problems.append(f"{key}: {answer.status_code}, expected {refused} for {role}")
         if allowed:
@@ -328,7 +331,7 @@ def test_another_towns_records_are_refused_on_every_route(as_user, ctx, routes, 
         if rule.other is None:
             continue
         answer = call(as_user, account, rule.other(ctx))
-        if answer.status_code != 403:
+        if answer.status_code != (404 if rule.hidden else 403):
             problems.append(f"{key}: {answer.status_code} for {account}: {answer.text[:120]}")
     assert not problems, "\n".join(problems)
 
