@@ -22,7 +22,7 @@ from api.auth import CurrentUser
 from api.routes.ingest import inbox, parse_json, read_body
 from api.state import cached, case_store, layer_set, ledger
 from api.uploads import read_limited
-from gis.auth.rights import require, require_grid
+from gis.auth.rights import grid_scope, require, require_grid
 from gis.auth.users import User
 from gis.errors import InputError, NotFound
 from gis.intake.mobile import add_report, client_id, require_staff, staff_of
@@ -63,8 +63,7 @@ def mobile_file(name: str, _user: CurrentUser) -> FileResponse:
 
 
 def _grid_of(user: User, grid: str | None) -> str:
-    if user.role == "field_staff":
-        return user.grid_id
+    grid = grid_scope(user, grid)  # field staff: their own grid (another one asked for is refused)
     if not grid:
         raise InputError("请给出网格编号 grid（保水员账号自动为本网格）", field="grid")
     return grid
@@ -159,9 +158,8 @@ async def mobile_report(user: CurrentUser,
     if accuracy is not None:
         description = f"{description}（手机定位，精度约 {accuracy:.0f} 米）".lstrip()
 
-    def authorise(placed: dict) -> None:
-        if user.role == "field_staff":
-            require_grid(user, placed["grid_id"], placed["town"])
+    def authorise(placed: dict) -> None:  # field staff: their grid; town operators: their town
+        require_grid(user, placed["grid_id"], placed["town"])
 
     def save() -> tuple[dict, bool]:
         reporter = staff_of(ledger(), user) or user.username

@@ -53,10 +53,14 @@ def case_of_report(ledger: Ledger, client: str) -> str | None:
     return row["case_id"] if row else None
 
 
-def add_report(cases: Cases, client: str, *, user: str, **fields) -> tuple[dict, bool]:
-    """The case of this report: made now (``True``) or found from an earlier send (``False``)."""
+def add_report(cases: Cases, client: str, *, user: str, authorise=None, **fields) -> tuple[dict, bool]:
+    """The case of this report: made now (``True``) or found from an earlier send (``False``);
+    ``authorise(case)`` refuses the caller a case outside their grid or town, new or found."""
     with _REPORTS:
         existing = case_of_report(cases.ledger, client)
         if existing:
-            return cases.get(existing), False
-        return cases.add(user=user, clue_id=MOBILE_CLUE_PREFIX + client, **fields), True
+            case = cases.get(existing)
+            if authorise is not None:
+                authorise(case)
+            return case, False
+        return cases.add(user=user, clue_id=MOBILE_CLUE_PREFIX + client, authorise=authorise, **fields), True

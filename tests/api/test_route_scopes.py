@@ -5,7 +5,9 @@ A route missing from ``ROUTES`` fails the test: a new route states its rule here
 account: a role that may not call it gets 403; a role that may gets neither 401 nor 403 nor a 5xx (writes
 and slow printouts are not sent as those: other tests make them), and no JSON answer to a town operator
 or field staff names another town; ``other`` asks for another town's (or grid's) record and must be
-refused (403) to 溪翁庄's operator and to the field staff of XWZ-K05.
+refused (403; 404 where it is ``hidden``: not in the caller's OGC collection) to 溪翁庄's operator and to the
+field staff of XWZ-K05.  The tracker routes (``device``) authenticate a registered device, not a user: every
+user account gets 401 or 403 there and no fix is stored.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from conftest import ACCOUNTS
+
+from gis.schema import CONSTRUCTION_KINDS
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 OWN_TOWN, OTHER_TOWN, OWN_GRID, OTHER_GRID, OTHER_TOWN_GRID = "溪翁庄", "太师屯", "XWZ-K05", "XWZ-K06", "TST-K01"
@@ -46,6 +50,8 @@ class Rule:
     slow: bool = False  # a printout: the allowed answer is checked in tests/api/test_printouts.py
     layers: bool = False  # reference layers, the same for everyone: no town check on the answer
     record: bool = False  # ``own`` names one 溪翁庄 record (not a listing the server scopes)
+    device: bool = False  # authenticates a tracker device, not a user: every user account gets 401 or 403
+    hidden: bool = False  # ``other`` is not in the caller's collection: 404 (OGC API), not 403
 
 
 def get(url, **kw):
@@ -63,6 +69,7 @@ PLAN = {"plan_year": 2027, "village": "测试村", "kind": "hazard", "mode": "me
         "new_houses": 2, "old_houses": 2}
 SQUARE = {"type": "Polygon", "coordinates": [[[116.95, 40.51], [116.951, 40.51], [116.951, 40.511],
                                               [116.95, 40.511], [116.95, 40.51]]]}
+LIVE_FIX = {"id": "scope-no-device", "lat": "40.51", "lon": "116.95", "timestamp": "1795075200"}
 PASS = {"pass_no": "SCOPE-1", "holder": "h", "kind": "vehicle", "office": "reservoir_office",
         "valid_from": "2026-01-01", "valid_to": "2026-12-31"}
 
@@ -83,8 +90,18 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/maps/cases"): Rule(OFFICES, get("/maps/cases")),
     ("GET", "/maps/patrols"): Rule(OFFICES, get("/maps/patrols")),
     ("GET", "/collections"): Rule(ALL, get("/collections"), layers=True),
-    ("GET", "/collections/{layer}/items"): Rule(ALL, get("/collections/towns/items", params={"limit": 2}),
-                                                layers=True),
+    ("GET", "/conformance"): Rule(ALL, get("/conformance"), layers=True),
+    ("GET", "/collections/{collectionId}"): Rule(ALL, get("/collections/cases"), layers=True),
+    ("GET", "/collections/{collectionId}/queryables"): Rule(ALL, get("/collections/cases/queryables"), layers=True),
+    # the reference layers are everyone's; the cases collection is limited as /api/cases (f=json: checked here)
+    ("GET", "/collections/{collectionId}/items"): Rule(ALL, get("/collections/cases/items",
+                                                                params={"f": "json", "limit": 1000})),
+    # one feature of the caller's collection: another town's case is not in it (404, tests/api/test_ogc.py)
+    ("GET", "/collections/{collectionId}/items/{featureId}"): Rule(
+        ALL, get("/collections/cases/items/{own_case}", params={"f": "json"}),
+        other=get("/collections/cases/items/{other_case}", params={"f": "json"}), record=True, hidden=True),
+    ("GET", "/docs"): Rule(ALL, get("/docs")),
+    ("GET", "/docs/assets/{name}"): Rule(ALL, get("/docs/assets/swagger-ui.css")),
     ("POST", "/api/assign"): Rule(ALL, send("POST", "/api/assign", json={"lon": [116.95], "lat": [40.51]}),
                                   layers=True),
     ("POST", "/api/tracks"): Rule(
@@ -106,6 +123,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
             "category": "fire", "reporter": "r", "lon": c["points"][OTHER_TOWN_GRID][0],
             "lat": c["points"][OTHER_TOWN_GRID][1]}), write=True),
     ("GET", "/api/cases/overdue"): Rule(ALL, get("/api/cases/overdue")),
+    ("GET", "/api/cases/utility-list"): Rule(ALL, get("/api/cases/utility-list", params={"provider": "供电"})),
+    ("GET", "/api/cases/{case_id}/visits"): Rule(ALL, get("/api/cases/{own_case}/visits"),
+                                                  other=get("/api/cases/{other_case}/visits"), record=True),
     ("GET", "/api/cases/{case_id}"): Rule(ALL, get("/api/cases/{own_case}"), other=get("/api/cases/{other_case}"),
                                            record=True),
     ("PATCH", "/api/cases/{case_id}"): Rule(WORKERS, send("PATCH", "/api/cases/{own_case}", json={"version": 1}),
@@ -158,6 +178,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/patrols/{day}/tracks"): Rule(ALL, get("/api/patrols/2026-11-19/tracks"),
                                                other=get("/api/patrols/2026-11-19/tracks",
                                                          params={"town": OTHER_TOWN, "grid": OTHER_TOWN_GRID})),
+    ("GET", "/api/patrols/{day}/tiles/{z}/{x}/{y}.pbf"): Rule(  # tiles of the caller's town (binary: not read here)
+        OFFICES, get("/api/patrols/2026-11-19/tiles/12/3378/1543.pbf")),
     ("POST", "/api/gates/passes"): Rule(DESK, send("POST", "/api/gates/passes", json=PASS), write=True),
     ("POST", "/api/gates/passes/{pass_no}/revoke"): Rule(DESK, send("POST", "/api/gates/passes/SCOPE-1/revoke"),
                                                          write=True),
@@ -169,6 +191,34 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/gates/entries"): Rule(OFFICES, get("/api/gates/entries", params={"date": "2026-11-19"})),
     ("POST", "/api/layers/{layer}"): Rule(frozenset({"admin", "gis_officer"}), send(
         "POST", "/api/layers/villages", files={"file": ("v.geojson", b"{}")}), write=True),
+    ("GET", "/grids/{grid_id}/archive.pdf"): Rule(OFFICES, get(f"/grids/{OWN_GRID}/archive.pdf"),
+                                                  other=get(f"/grids/{OTHER_TOWN_GRID}/archive.pdf"), slow=True),
+    # the mobile page: any account (the page itself asks /api/mobile/me who it is)
+    ("GET", "/m"): Rule(ALL, get("/m")),
+    ("GET", "/m/"): Rule(ALL, get("/m/")),
+    ("GET", "/m/{name}"): Rule(ALL, get("/m/app.js")),
+    ("GET", "/api/mobile/me"): Rule(ALL, get("/api/mobile/me")),
+    # the grid and its neighbours with the reference layers near it (the neighbours may be another town's:
+    # they are the grids layer everyone reads); another grid is refused to field staff, another town's to
+    # town operators
+    ("GET", "/api/mobile/map"): Rule(ALL, get("/api/mobile/map", params={"grid": OWN_GRID}),
+                                     other=get("/api/mobile/map", params={"grid": OTHER_TOWN_GRID}),
+                                     layers=True, record=True),
+    ("POST", "/api/mobile/reports"): Rule(ALL - {"gis_officer"}, send("POST", "/api/mobile/reports", data=lambda c: {
+        "client_id": "scope-own-0001", "category": "fire", "lon": c["points"][OWN_GRID][0],
+        "lat": c["points"][OWN_GRID][1]}),
+        other=send("POST", "/api/mobile/reports", data=lambda c: {
+            "client_id": "scope-other-0001", "category": "fire", "lon": c["points"][OTHER_TOWN_GRID][0],
+            "lat": c["points"][OTHER_TOWN_GRID][1]}), write=True),
+    # the fixes are always the caller's own staff code's (an account not named for a staff member of its grid: 403)
+    ("POST", "/api/mobile/patrols/batches"): Rule(ALL - {"gis_officer"}, send(
+        "POST", "/api/mobile/patrols/batches", json={"batch_id": "scope-batch-0001", "fixes": [
+            {"time": "2026-11-19T08:00:00Z", "lat": 40.51, "lon": 116.95}]}), write=True),
+    # tracker apps: the device's secret, never a user account (tests/api/test_ingest.py sends real devices)
+    ("GET", "/ingest/osmand"): Rule(frozenset(), get("/ingest/osmand", params=LIVE_FIX), device=True),
+    ("POST", "/ingest/osmand"): Rule(frozenset(), send("POST", "/ingest/osmand", data=LIVE_FIX), device=True),
+    ("POST", "/ingest/owntracks"): Rule(frozenset(), send("POST", "/ingest/owntracks", json={
+        "_type": "location", "lat": 40.51, "lon": 116.95, "tst": 1795075200, "tid": "sc"}), device=True),
 }
 
 
@@ -259,8 +309,9 @@ def test_each_role_gets_what_the_table_says(as_user, ctx, routes, account):
         answer = call(as_user, account, rule.own(ctx))
         if account == "tst_op" and rule.record:  # 太师屯's operator: the 溪翁庄 record is another town's
             allowed = False
-        if not allowed and answer.status_code != 403:
-            problems.append(f"{key}: {answer.status_code}, expected 403 for {role}")
+        refused = (401, 403) if rule.device else (404,) if rule.hidden else (403,)
+        if not allowed and answer.status_code not in refused:
+            problems.append(f"{key}: {answer.status_code}, expected {refused} for {role}")
         if allowed:
             if answer.status_code in (401, 403) or answer.status_code >= 500:
                 problems.append(f"{key}: {answer.status_code} for {role}: {answer.text[:200]}")
@@ -280,9 +331,82 @@ def test_another_towns_records_are_refused_on_every_route(as_user, ctx, routes, 
         if rule.other is None:
             continue
         answer = call(as_user, account, rule.other(ctx))
-        if answer.status_code != 403:
+        if answer.status_code != (404 if rule.hidden else 403):
             problems.append(f"{key}: {answer.status_code} for {account}: {answer.text[:120]}")
     assert not problems, "\n".join(problems)
+
+
+def test_device_routes_store_nothing_for_user_accounts(as_user, accounts, ctx, routes):
+    """The tracker routes take a registered device's secret: a user account's bearer token, or its API token
+    as OwnTracks' Basic password, is 401/403 and the inbox gets no fix."""
+    import base64
+
+    from gis.intake.inbox import Inbox
+
+    inbox = Inbox(accounts[0])
+    before = inbox.count()
+    problems = []
+    for account, token in accounts[1].items():
+        basic = base64.b64encode(f"{account}:{token}".encode()).decode()
+        requests = [ROUTES[key].own(ctx) for key in routes if ROUTES[key].device]
+        requests.append(("POST", "/ingest/owntracks", {"headers": {"Authorization": f"Basic {basic}"},
+                                                       "json": {"_type": "location", "lat": 40.51, "lon": 116.95,
+                                                                "tst": 1795075200}}))
+        requests.append(("GET", "/ingest/osmand", {"params": {**LIVE_FIX, "id": token}}))
+        for request in requests:
+            answer = call(as_user, account, request)
+            if answer.status_code not in (401, 403):
+                problems.append(f"{request[:2]}: {answer.status_code} for {account}: {answer.text[:120]}")
+    assert not problems, "\n".join(problems)
+    assert inbox.count() == before
+
+
+def test_a_resent_mobile_report_of_another_town_is_refused(client, as_user, grid_points):
+    """A mobile report is found again by its client id: a resend by 溪翁庄's accounts of 太师屯's report
+    (even with a point of their own grid) is refused before it names that case or adds a photo to it."""
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(photo, format="PNG")
+    lon, lat = grid_points[OTHER_TOWN_GRID]
+    made = client.post("/api/mobile/reports", data={"client_id": "scope-resent-0001", "category": "fire",
+                                                    "lon": lon, "lat": lat})
+    assert made.status_code == 201 and made.json()["town"] == OTHER_TOWN, made.text
+    own_lon, own_lat = grid_points[OWN_GRID]
+    for account in BOUND:
+        again = as_user(account).post("/api/mobile/reports", data={
+            "client_id": "scope-resent-0001", "category": "fire", "lon": own_lon, "lat": own_lat},
+            files={"photo": ("p.png", io.BytesIO(photo.getvalue()), "image/png")})
+        assert again.status_code == 403, again.text
+        assert made.json()["case_id"] not in again.text and "duplicate" not in again.text
+    assert client.get(f"/api/cases/{made.json()['case_id']}").json()["evidence"] == []
+
+
+def test_utility_list_changes_name_only_the_callers_cases(client, as_user, accounts, sample_layers, grid_points):
+    """The last list issued (by the district, ``miyun-gis cases utility-list``) holds every town's cases: a
+    case of another grid is not "gone" (移出) from XWZ-K05's list, nor another town's from 溪翁庄's."""
+    import os
+    import subprocess
+    import sys
+
+    made = {}
+    for grid in (OWN_GRID, OTHER_GRID, OTHER_TOWN_GRID):
+        lon, lat = grid_points[grid]
+        answer = client.post("/api/cases", json={"category": "construction", "reporter": "scope", "lon": lon,
+                                                 "lat": lat, "subtype": next(iter(CONSTRUCTION_KINDS))})
+        assert answer.status_code == 201, answer.text
+        made[grid] = answer.json()["case_id"]
+    cli = Path(sys.executable).with_name("miyun-gis")
+    issued = subprocess.run([str(cli), "cases", "utility-list", "--provider", "燃气"], capture_output=True,
+                            text=True, env={**os.environ, "MIYUN_LAYERS": str(sample_layers),
+                                            "MIYUN_DATA_DIR": str(accounts[0])})
+    assert issued.returncode == 0, issued.stderr
+    for account, own in (("xwz_k05", {made[OWN_GRID]}), ("xwz_op", {made[OWN_GRID], made[OTHER_GRID]})):
+        book = as_user(account).get("/api/cases/utility-list", params={"provider": "燃气"})
+        assert book.status_code == 200, book.text
+        listed = {r["案件编号"] for r in book.json()["sheets"]["禁止接入清单"]}
+        changed = {r["案件编号"] for r in book.json()["sheets"]["较上次变化"]}
+        assert own <= listed and not changed and not (set(made.values()) - own) & listed, (account, book.text)
 
 
 def test_rights_are_checked_before_already_imported(client, as_user, grid_points):
