@@ -159,7 +159,7 @@ def utility_list(user: CurrentUser,
     town, grid = town_scope(user), grid_scope(user)
     layers = layer_set()
     current = block_list(case_store(), layers.frames.get("villages"), town=town, grid=grid)
-    previous = last_issue(get_settings().data_dir, provider)
+    previous = last_issue(data_dir(), provider)
     changed = changes(current, previous, case_store())
     if town:
         changed = changed.loc[changed["town"] == town]
@@ -175,7 +175,7 @@ def case_visits(case_id: str, user: CurrentUser,
 
     case = _visible_case(user, case_id)
     day: date = parse_day(on, field="date") if on else today_local()
-    result = visits_of(case_store(), get_settings().data_dir, case, day)
+    result = visits_of(case_store(), data_dir(), case, day)
     return {**result, "summary": summary(result)}
 
 

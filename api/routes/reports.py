@@ -40,7 +40,7 @@ def monthly(user: CurrentUser, month: Month,
     require(user, "read_reports")
     parse_month(month, field="month")
     sheets = monthly_report(case_store(), month, as_of=parse_day(as_of, field="as_of") if as_of else None)
-    sheets["通知书期限到场核查"] = month_sheet(case_store(), get_settings().data_dir, parse_month(month, field="month"),
+    sheets["通知书期限到场核查"] = month_sheet(case_store(), data_dir(), parse_month(month, field="month"),
                                        parse_day(as_of, field="as_of") if as_of else today_local())
     sheets = town_rows(sheets, town_scope(user))
     return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month})
