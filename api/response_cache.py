@@ -3,9 +3,11 @@
 Pages (``/``, ``/maps/…``), layer collections (``/collections…``) and a day's patrol figures, tracks
 and tiles (``/api/patrols/{date}…``) are answered from memory while what they are built from is
 unchanged: the layer file (and the local date, for pages) or the day's track files.  Each entry
-has a weak ``ETag`` (a hash of the body), so a client that sends ``If-None-Match`` gets ``304 Not
-Modified``; the body is compressed once per encoding (Brotli where the client accepts it and the
-``brotli`` package is installed, else gzip) instead of on every request.
+has a weak ``ETag`` (a hash of its key: the request and the version of what it is built from, so that
+every worker gives the same one although bodies name their build time, OGC ``timeStamp``), so a
+client that sends ``If-None-Match`` gets ``304 Not Modified``; the body is compressed once per
+encoding (Brotli where the client accepts it and the ``brotli`` package is installed, else gzip)
+instead of on every request.
 
 The key holds the path, the query, the ``Accept`` and ``Host`` headers (JSON or HTML; the links'
 host) and the asking user's role and scope (town, grid), so what one user may see is never served
@@ -111,8 +113,8 @@ class Entry:
         return len(self.body) + sum(len(b) for b in self.encoded.values())
 
 
-def _etag(body: bytes) -> str:
-    return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+def _etag(basis: bytes) -> str:
+    return 'W/"' + hashlib.blake2b(basis, digest_size=12).hexdigest() + '"'
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -180,7 +182,7 @@ class ResponseCache:
             async with lock:  # one build per key; the others wait for it
                 entry = self._get(key)
                 if entry is None:
-                    entry, passed = await self._build(scope, receive)
+                    entry, passed = await self._build(scope, receive, key)
                     if entry is None:  # not a 200: answered as it came, not kept
                         for message in passed:
                             await send(message)
@@ -206,7 +208,7 @@ class ResponseCache:
             _, old = self.entries.popitem(last=False)
             self.size -= old.size
 
-    async def _build(self, scope: Scope, receive: Receive) -> tuple[Entry | None, list[Message]]:
+    async def _build(self, scope: Scope, receive: Receive, key: tuple) -> tuple[Entry | None, list[Message]]:
         messages: list[Message] = []
 
         async def capture(message: Message) -> None:
@@ -220,7 +222,7 @@ class ResponseCache:
             return None, messages
         body = b"".join(m.get("body", b"") for m in messages[1:])
         kept = [(k, v) for k, v in start["headers"] if k.lower() not in _DROPPED]
-        return Entry(200, kept, body, _etag(body)), []
+        return Entry(200, kept, body, _etag(repr(key).encode())), []
 
     async def _answer(self, entry: Entry, scope: Scope, send: Send) -> None:
         request = Headers(scope=scope)

@@ -42,10 +42,12 @@ def _signature(data_dir: Path, day: str) -> tuple:
 
 
 def day_version(day: str) -> tuple:
-    """The state of a day's track files (empty when the day has none): what its answers are built from."""
+    """The state of a day's track files (empty when the day has none, or is no valid day: the route then
+    answers why): what its answers are built from."""
     try:
+        parse_day(day, field="date")  # validated before any store lookup: a bad day is the route's 4xx
         return _signature(current().data_dir, day)
-    except FileNotFoundError:  # a file replaced between listing and stat: the next request sees it
+    except (FileNotFoundError, ValueError):  # a file replaced between listing and stat: the next request sees it
         return ()
 
 
