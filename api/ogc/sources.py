@@ -27,6 +27,7 @@ from gis.localtime import LOCAL, today_local
 from gis.schema import (
     CASE_COLUMNS,
     DAILY_GRID_COLUMNS,
+    GRIDS,
     LAYERS,
     OGC,
     STORAGE_CRS,
@@ -187,7 +188,7 @@ def _patrol_grids(request: Request) -> gpd.GeoDataFrame:
     require(request.user, "read_reports")
     day = one_day(request.interval)
     town = town_scope(request.user)
-    grids = layer_set().frames["grids"][["grid_id", "geometry"]]
+    grids = layer_set().frames[GRIDS.name][["grid_id", "geometry"]]
     try:
         grid_figures, _staff = figures(day)
     except NotFound:  # no tracks that day: an empty collection, as for the tracks

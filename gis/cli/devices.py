@@ -83,7 +83,7 @@ def list_(staff_id, data_dir) -> None:
         return
     inbox = Inbox(ws.data_dir)
     frame = pd.DataFrame(rows)
-    frame["app"] = frame["app"].map(lambda a: DEVICE_APPS.get(a, a).split("（")[0])
+    frame["app"] = frame["app"].map(lambda a: DEVICE_APPS.short.get(a, a))
     frame["state"] = frame["revoked_at"].map(lambda r: f"已停用 {r}" if r else "使用中")
     frame["last_fix"] = frame["staff_id"].map(lambda s: inbox.last_fix(s) or "")
     headers = {"device_id": "设备", "staff_id": "保水员", "app": "应用", "label": "备注", "created_at": "登记时间",
