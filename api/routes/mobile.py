@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from api.auth import CurrentUser
 from api.routes.ingest import inbox, parse_json, read_body
-from api.state import cached, case_store, layer_set, ledger
+from api.state import cached, case_store, current, layer_set, ledger
 from api.uploads import read_limited
 from gis.auth.rights import require, require_grid
 from gis.auth.users import User
@@ -42,7 +42,6 @@ from gis.schema import (
     SAMPLE_MARK,
     WEB_CRS,
 )
-from gis.settings import get_settings
 
 router = APIRouter(tags=["mobile 移动页面"])
 STATIC = Path(__file__).resolve().parents[1] / "static_mobile"
@@ -181,7 +180,7 @@ async def mobile_report(user: CurrentUser,
                                reporter=reporter, lon=lon, lat=lat, reported_at=reported_at,
                                description=description, authorise=authorise)
         if data is not None:
-            add_evidence(ledger(), evidence_dir(get_settings().data_dir), case["case_id"], photo.filename, data,
+            add_evidence(ledger(), evidence_dir(current().data_dir), case["case_id"], photo.filename, data,
                          user=user.username)
         return case, new
 

@@ -44,7 +44,7 @@ def _signature(data_dir: Path, day: str) -> tuple:
 def day_version(day: str) -> tuple:
     """The state of a day's track files (empty when the day has none): what its answers are built from."""
     try:
-        return _signature(Path(get_settings().data_dir), day)
+        return _signature(current().data_dir, day)
     except FileNotFoundError:  # a file replaced between listing and stat: the next request sees it
         return ()
 
@@ -85,7 +85,7 @@ def start_warming(every: float = 5.0) -> threading.Thread:
         seen: tuple = ()
         while True:
             try:
-                data_dir = Path(get_settings().data_dir)
+                data_dir = current().data_dir
                 day = newest_day(data_dir)
                 state = (day, _signature(data_dir, day)) if day else ()
                 if day and state != seen:
@@ -113,7 +113,7 @@ def patrol_day(day: DayPath, user: CurrentUser) -> dict:
         grid, staff = grid.loc[grid["town"] == town], staff.loc[staff["town"] == town]
     present = int((staff["fixes"] > 0).sum()) if len(staff) else 0
     return {"date": day, "staff": present, "grids": _records(grid),  # not a layer
-            "live": day_status(Path(get_settings().data_dir), day)}  # live fixes folded in; late ones said so
+            "live": day_status(current().data_dir, day)}  # live fixes folded in; late ones said so
 
 
 @router.get("/api/patrols/{day}/staff", summary="某日各保水员巡查情况与虚假巡查线索")
@@ -162,6 +162,6 @@ def patrol_tiles(day: str, user: CurrentUser, z: Annotated[int, PathParam(ge=0, 
     parse_day(day, field="date")
     if x >= 2**z or y >= 2**z:
         raise NotFound(f"切片 {z}/{x}/{y} 不存在", field="tile", value=f"{z}/{x}/{y}")
-    if not day_files(Path(get_settings().data_dir), day):
+    if not day_files(current().data_dir, day):
         raise NotFound(f"{day} 没有巡查轨迹", field="date", value=day)
     return Response(day_tracks(day, town_scope(user)).tile(z, x, y), media_type="application/vnd.mapbox-vector-tile")
