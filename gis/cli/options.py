@@ -81,7 +81,11 @@ def pass_workspace(*which: str):
         @functools.wraps(f)
         def run(*args, **kwargs):
             overrides = {name: kwargs.pop(name, None) for name in names}
-            return f(current_workspace(**overrides), *args, **kwargs)
+            ws = current_workspace(**overrides)
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.obj = ws  # what the command writes (workbooks' sample mark …) follows its own options
+            return f(ws, *args, **kwargs)
 
         for name in reversed(names):
             run = WORKSPACE_OPTIONS[name](run)
