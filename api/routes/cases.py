@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
-from api.state import case_store, current, data_dir, layer_set, ledger
+from api.state import case_store, data_dir, layer_set, ledger
 from api.tables import Format, sheets_response
 from api.types import DAY_PATTERN, Offset, OptionalMonth, Version
 from api.uploads import read_limited
@@ -160,7 +160,7 @@ def utility_list(user: CurrentUser,
     town, grid = town_scope(user), grid_scope(user)
     layers = layer_set()
     current = block_list(case_store(), layers.frames.get(VILLAGES.name), town=town, grid=grid)
-    previous = last_issue(current().data_dir, provider)
+    previous = last_issue(data_dir(), provider)
     changed = changes(current, previous, case_store())
     if town:
         changed = changed.loc[changed["town"] == town]
@@ -176,7 +176,7 @@ def case_visits(case_id: str, user: CurrentUser,
 
     case = _visible_case(user, case_id)
     day: date = parse_day(on, field="date") if on else today_local()
-    result = visits_of(case_store(), current().data_dir, case, day)
+    result = visits_of(case_store(), data_dir(), case, day)
     return {**result, "summary": summary(result)}
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.auth import CurrentUser
-from api.state import case_store, current, data_dir, grid_index
+from api.state import case_store, data_dir, grid_index
 from api.tables import Format, sheets_response, town_rows
 from api.types import Month, OptionalDay
 from api.uploads import safe_name, save_limited
@@ -40,7 +40,7 @@ def monthly(user: CurrentUser, month: Month,
     require(user, "read_reports")
     parse_month(month, field="month")
     sheets = monthly_report(case_store(), month, as_of=parse_day(as_of, field="as_of") if as_of else None)
-    sheets["通知书期限到场核查"] = month_sheet(case_store(), current().data_dir, parse_month(month, field="month"),
+    sheets["通知书期限到场核查"] = month_sheet(case_store(), data_dir(), parse_month(month, field="month"),
                                        parse_day(as_of, field="as_of") if as_of else today_local())
     sheets = town_rows(sheets, town_scope(user))
     return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month})
