@@ -17,10 +17,9 @@ from contextlib import asynccontextmanager
 
 from fastapi.concurrency import run_in_threadpool
 
-from api.state import layers_path
+from api.state import current
 from gis.intake.compact import pending
 from gis.intake.inbox import Inbox
-from gis.settings import get_settings
 
 FOLD_BACKLOG = 200_000  # fixes waiting: fold now rather than at the next interval
 LOG = logging.getLogger("miyun.folding")
@@ -32,10 +31,10 @@ def _lower_priority() -> None:
 
 async def fold_once() -> int:
     """Run one fold in a child process; its exit code."""
-    settings = get_settings()
+    served = current()  # the served workspace, not the environment's
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gis.cli.main", "tracks", "compact", "--quiet", "--layers", str(layers_path()),
-        "--data-dir", str(settings.data_dir), preexec_fn=_lower_priority, stdout=asyncio.subprocess.DEVNULL)
+        sys.executable, "-m", "gis.cli.main", "tracks", "compact", "--quiet", "--layers", str(served.layers),
+        "--data-dir", str(served.data_dir), preexec_fn=_lower_priority, stdout=asyncio.subprocess.DEVNULL)
     try:
         code = await proc.wait()
     except asyncio.CancelledError:
@@ -49,7 +48,7 @@ async def fold_once() -> int:
 async def fold_forever(every: float) -> None:
     check = min(10.0, every)
     last = time.monotonic()
-    inbox = Inbox(get_settings().data_dir)
+    inbox = Inbox(current().data_dir)
     while True:
         await asyncio.sleep(check)
         try:
@@ -64,7 +63,7 @@ async def fold_forever(every: float) -> None:
 
 @asynccontextmanager
 async def folding(_app):
-    every = get_settings().compact_seconds
+    every = current().settings.compact_seconds
     task = asyncio.create_task(fold_forever(every)) if every > 0 else None
     try:
         yield

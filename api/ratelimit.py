@@ -19,7 +19,6 @@ from pathlib import Path
 
 from gis.errors import TooManyRequests
 from gis.schema import LOGIN_MAX_FAILURES, LOGIN_WINDOW_MINUTES
-from gis.settings import get_settings
 
 ADDRESS_FACTOR = 20  # failures per address = 20 × per (name, address): 100 in 15 minutes
 FIRST_DELAY_S = 60.0
@@ -33,7 +32,9 @@ class LoginLimiter:
         self._path = path
 
     def _db(self) -> sqlite3.Connection:
-        path = self._path or Path(get_settings().data_dir) / "logins.sqlite"
+        from api.state import current  # the served workspace's data directory
+
+        path = self._path or current().data_dir / "logins.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
         db.execute("pragma journal_mode=wal")

@@ -55,10 +55,10 @@ def _layers_version() -> tuple:
 def _tracks_version() -> tuple:
     """The state of the track store's manifest (every import and fold changes it): pages name the
     latest day with tracks."""
-    from gis.settings import get_settings
+    from api.state import current
     from gis.tracks.store import tracks_dir
 
-    registry = tracks_dir(get_settings().data_dir) / "imports.sqlite"
+    registry = tracks_dir(current().data_dir) / "imports.sqlite"
     state = []
     for path in (registry, registry.with_name(registry.name + "-wal")):
         try:

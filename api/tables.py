@@ -19,8 +19,11 @@ Format = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]
 
 def sheets_response(sheets: dict[str, pd.DataFrame], fmt: str, filename: str, extra: dict | None = None):
     if fmt == "xlsx":
+        from api.state import current
+
+        sample = current().layer_set().sample  # the served layers', not the environment's
         with tempfile.TemporaryDirectory() as folder:
-            content = write_excel(Path(folder) / filename, sheets).read_bytes()
+            content = write_excel(Path(folder) / filename, sheets, sample=sample).read_bytes()
         return Response(content, media_type=XLSX,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
     tables = {name: frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -12,14 +12,12 @@ simplified lines and their STRtree once, on the first tile of that zoom.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import mapbox_vector_tile
 import numpy as np
 import shapely
 
 from gis.crs import transformer
-from gis.settings import get_settings
 from gis.tracks.store import read_day
 
 LAYER = "tracks"
@@ -106,6 +104,7 @@ class DayTracks:
 def day_tracks(day: str, town: str | None) -> DayTracks:
     """The tracks of ``day`` (of one town's fixes when ``town``), built once per state of its files."""
     from api.routes.patrols import day_version
+    from api.state import current
 
     version = day_version(day)
     key = (day, town)
@@ -113,7 +112,7 @@ def day_tracks(day: str, town: str | None) -> DayTracks:
         known = _DAYS.get(key)
         if known and known[0] == version:
             return known[1]
-        fixes = read_day(Path(get_settings().data_dir), day, columns=["staff_id", "time", "lon", "lat", "town", "flag"])
+        fixes = read_day(current().data_dir, day, columns=["staff_id", "time", "lon", "lat", "town", "flag"])
         if town:
             fixes = fixes.loc[fixes["town"] == town]
         tracks = DayTracks.from_fixes(fixes)

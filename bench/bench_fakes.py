@@ -29,7 +29,7 @@ from _common import machine, peak_rss_mb, sample_layers
 
 from gis import store
 from gis.join import GridIndex
-from gis.schema import FAKE_KINDS
+from gis.schema import FAKE_KINDS, GRIDS, VILLAGES
 from gis.tracks import daily, fakes, inject
 
 LAST = "2026-11-30"
@@ -87,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     layers = sample_layers()
     print(f"machine: {machine()}")
-    world = inject.World(store.read_layer(layers, "grids"), store.read_layer(layers, "villages"))
+    world = inject.World(store.read_layer(layers, GRIDS.name), store.read_layer(layers, VILLAGES.name))
     index = GridIndex.from_layers(layers)
     edges = fakes.grid_edges(index.grids)
     staff = None
@@ -159,7 +159,7 @@ def main() -> None:
     print("\n| kind | injected | caught | recall | flagged | precision | of which other fakes | honest |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for kind, r in per_kind.iterrows():
-        print(f"| {kind} ({FAKE_KINDS[kind].split('（')[0]}) | {int(r['injected'])} | {int(r['caught'])} | "
+        print(f"| {kind} ({FAKE_KINDS.short[kind]}) | {int(r['injected'])} | {int(r['caught'])} | "
               f"{r['recall']:.1%} | {int(r['flagged'])} | {r['precision']:.1%} | {int(r['other_fakes_flagged'])} | "
               f"{int(r['honest_flagged'])} |")
     print(f"honest staff-days: {honest_days:,}; flagged with any kind: {honest_any} "

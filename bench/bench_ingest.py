@@ -46,8 +46,9 @@ def register(data: Path, layers: Path, n: int) -> list[tuple[str, str, float, fl
     from gis.intake.devices import add_device
     from gis.ledger.db import Ledger
     from gis.roster import roster_from_grids
+    from gis.schema import GRIDS
 
-    grids = store.read_layer(layers, "grids")
+    grids = store.read_layer(layers, GRIDS.name)
     roster = roster_from_grids(grids).head(n)
     shrunk = grids.set_index("grid_id").geometry.buffer(-30)
     inner = shrunk.where(~shrunk.is_empty, grids.set_index("grid_id").geometry).representative_point().to_crs(

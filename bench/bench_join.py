@@ -47,7 +47,7 @@ def district_day_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def district_day_lonlat(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` GPS fixes (all when 0) of a simulated district day, in WGS84 as they arrive."""
-    fixes = simulate_day(store.read_layer(layers, "grids"), "2026-11-20")
+    fixes = simulate_day(store.read_layer(layers, GRIDS.name), "2026-11-20")
     n = n or len(fixes)
     return fixes["lon"].to_numpy()[:n], fixes["lat"].to_numpy()[:n]
 

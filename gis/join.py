@@ -602,7 +602,16 @@ class GridIndex:
 
     def layers(self) -> dict[str, tuple[PolygonIndex, bool]]:
         """The polygon index behind each answer of :meth:`assign_xy`, and whether it answers a
-        polygon (grid, town) or a flag."""
+        polygon (grid, town) or a flag.
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> {name: answers_polygon for name, (_, answers_polygon) in index.layers().items()}["grid_id"]
+        True
+        >>> sorted(name for name, (_, answers_polygon) in index.layers().items() if not answers_polygon)
+        ['in_hazard_zone', 'in_river_corridor', 'in_zone_l1', 'inside_district', 'inside_fence']
+        """
         return {"grid_id": (self.grid_index, True), "town": (self.town_index, True),
                 "in_zone_l1": (self.zone_index, False), "in_river_corridor": (self.corridor_index, False),
                 "in_hazard_zone": (self.hazard_index, False), "inside_fence": (self.fence_index, False),

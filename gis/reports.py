@@ -108,12 +108,23 @@ _SAMPLE_CACHE: dict[tuple, bool] = {}
 
 def configured_layers_are_sample() -> bool:
     """Whether the layers this installation uses (``MIYUN_LAYERS``) are the sample (cached per file version)."""
-    from gis import store
     from gis.errors import MiyunError
     from gis.settings import get_settings
 
     try:
-        path = Path(get_settings().layers)
+        path = get_settings().layers
+    except MiyunError:
+        return False
+    return layers_are_sample(path)
+
+
+def layers_are_sample(path: str | Path) -> bool:
+    """Whether the layers at ``path`` (a workspace's) are the sample (cached per file version)."""
+    from gis import store
+    from gis.errors import MiyunError
+
+    try:
+        path = Path(path)
         key = (str(path), path.stat().st_mtime_ns)
         if key not in _SAMPLE_CACHE:
             _SAMPLE_CACHE[key] = store.is_sample(path)
@@ -171,11 +182,11 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-def write_table(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
-    """By the file's suffix: ``.xlsx`` gets every sheet, ``.csv`` the first."""
+def write_table(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, sample: bool | None = None) -> Path:
+    """By the file's suffix: ``.xlsx`` gets every sheet (marked as in :func:`write_excel`), ``.csv`` the first."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        return write_excel(path, sheets)
+        return write_excel(path, sheets, sample=sample)
     if path.suffix.lower() == ".csv":
         return write_csv(path, next(iter(sheets.values())))
     raise InputError("输出文件应为 .xlsx 或 .csv", file=str(path))

@@ -820,10 +820,10 @@ TRACK_LINE_COLUMNS = {"staff_id": "保水员编号", "date": "日期", "grid_id"
 INTAKE_DIRNAME = "intake"  # in the data directory: the inbox of live fixes and its lock
 INBOX_FILENAME = "inbox.sqlite"
 DEVICES_TABLE = "devices"  # in the ledger: a phone bound to one staff member (only the secret's hash)
-DEVICE_APPS = {
-    "osmand": "Traccar Client / OsmAnd（OsmAnd 协议）",
-    "owntracks": "OwnTracks（HTTP 模式）",
-}
+DEVICE_APPS = Vocabulary(  # key → app with its protocol; .short the app's name
+    Term("osmand", "Traccar Client / OsmAnd（OsmAnd 协议）", "Traccar Client / OsmAnd"),
+    Term("owntracks", "OwnTracks（HTTP 模式）", "OwnTracks"),
+)
 DEVICE_SECRET_BITS = 130  # 26 base32 characters
 MOBILE_CLUE_PREFIX = "mobile:"  # a report from /m/ is the case whose clue_id is this + the phone's client id
 MOBILE_APP = "mobile"  # the inbox's app of fixes recorded by the mobile page
@@ -834,16 +834,16 @@ MAX_INGEST_BYTES = 1024 * 1024
 # --- evidence of fake patrols (虚假巡查; gis/tracks/fakes.py) ---------------------------------
 # Evidence for a manager to confirm, as deductions are confirmed: it never deducts by itself.
 
-FAKE_KINDS = {
-    "teleport": "瞬移（轨迹跳到别处后停留）",
-    "drawn": "手绘路线（匀速直线，几乎无定位误差）",
-    "mock": "模拟定位（模拟位置标记、定值精度/海拔/方向或绝对等间隔）",
-    "copy": "复制他人轨迹（时移加噪）",
-    "replay": "重放本人往日轨迹",
-    "still": "手机静置（长时间原地微动）",
-    "edge": "只在网格一侧边缘往返",
-    "vehicle": "车速巡查（长时间远超步行速度）",
-}
+FAKE_KINDS = Vocabulary(  # key → kind with how it shows; .short the kind's name
+    Term("teleport", "瞬移（轨迹跳到别处后停留）", "瞬移"),
+    Term("drawn", "手绘路线（匀速直线，几乎无定位误差）", "手绘路线"),
+    Term("mock", "模拟定位（模拟位置标记、定值精度/海拔/方向或绝对等间隔）", "模拟定位"),
+    Term("copy", "复制他人轨迹（时移加噪）", "复制他人轨迹"),
+    Term("replay", "重放本人往日轨迹"),
+    Term("still", "手机静置（长时间原地微动）", "手机静置"),
+    Term("edge", "只在网格一侧边缘往返"),
+    Term("vehicle", "车速巡查（长时间远超步行速度）", "车速巡查"),
+)
 
 
 @dataclass(frozen=True)

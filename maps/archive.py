@@ -16,7 +16,7 @@ import click
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from gis.cli.options import data_dir_option, layers_option, quiet_option, resolve_data_dir, resolve_layers
+from gis.cli.options import pass_workspace, quiet_option
 from gis.fourbounds import four_boundaries
 from gis.ledger.grid_archive import cases_of_year, patrol_month, staff_history
 from gis.schema import GRID_KINDS, LOCAL_TZ
@@ -118,14 +118,13 @@ def print_archive(atlas: Atlas, grid_id: str, out: Path, month: str | None = Non
 @click.option("--month", default=None, help="档案月份 YYYY-MM（默认本月；案件取该年）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出 PDF（默认 data/printouts/网格档案-ID-YYYY-MM.pdf）。")
-@layers_option
-@data_dir_option
+@pass_workspace("layers", "data_dir")
 @quiet_option
-def archive(grid_id, month, out, layers, data_dir, quiet) -> None:
+def archive(ws, grid_id, month, out, quiet) -> None:
     """网格档案 PDF：四至、地图、保水员及履历、本年案件、本月巡查情况。"""
     month = _month(month)
-    data = resolve_data_dir(data_dir)
-    atlas = Atlas(resolve_layers(layers), data_dir=data)
+    data = ws.data_dir
+    atlas = Atlas(ws.layers, data_dir=data)
     path = print_archive(atlas, grid_id, out or data / "printouts" / f"网格档案-{grid_id}-{month}.pdf", month)
     if not quiet:
         click.echo(str(path))

@@ -29,7 +29,7 @@ from api.ogc.sources import COLLECTIONS, Collection, collection
 from api.ogc.sources import Request as SourceRequest
 from api.state import cached, layer_set
 from gis.errors import NotFound
-from gis.schema import PROGRAMME_START
+from gis.schema import DISTRICT, PROGRAMME_START
 
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -168,7 +168,7 @@ def _reference_frame(c: Collection):
 
 def _district_bounds() -> tuple[float, float, float, float]:
     def build(_path):
-        return tuple(layer_set().frames["district"].geometry.to_crs("OGC:CRS84").total_bounds)
+        return tuple(layer_set().frames[DISTRICT.name].geometry.to_crs("OGC:CRS84").total_bounds)
 
     return cached("ogc:district_bounds", build)
 

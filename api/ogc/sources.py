@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +26,7 @@ from gis.localtime import LOCAL, today_local
 from gis.schema import (
     CASE_COLUMNS,
     DAILY_GRID_COLUMNS,
+    GRIDS,
     LAYERS,
     OGC,
     STORAGE_CRS,
@@ -148,13 +148,13 @@ def _cases(request: Request) -> gpd.GeoDataFrame:
 
 def _tracks(request: Request) -> gpd.GeoDataFrame:
     """The day's tracks, one simplified line per staff member (limited like ``/api/patrols/{day}/tracks``)."""
-    from gis.settings import get_settings
+    from api.state import current
     from gis.tracks.store import read_day
 
     day = one_day(request.interval)
     user = request.user
     grid, town = grid_scope(user), town_scope(user)
-    fixes = read_day(Path(get_settings().data_dir), day,
+    fixes = read_day(current().data_dir, day,
                      columns=["staff_id", "time", "x", "y", "grid_id", "town", "flag"])
     fixes = fixes.loc[fixes["flag"] == ""]
     if grid:
@@ -187,7 +187,7 @@ def _patrol_grids(request: Request) -> gpd.GeoDataFrame:
     require(request.user, "read_reports")
     day = one_day(request.interval)
     town = town_scope(request.user)
-    grids = layer_set().frames["grids"][["grid_id", "geometry"]]
+    grids = layer_set().frames[GRIDS.name][["grid_id", "geometry"]]
     try:
         grid_figures, _staff = figures(day)
     except NotFound:  # no tracks that day: an empty collection, as for the tracks

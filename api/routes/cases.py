@@ -30,6 +30,7 @@ from gis.schema import (
     EVIDENCE_MAX_BYTES,
     FINAL_STATUSES,
     ORDER_KINDS,
+    VILLAGES,
 )
 
 router = APIRouter(tags=["cases 案件台账"])
@@ -158,7 +159,7 @@ def utility_list(user: CurrentUser,
     check_provider(provider)
     town, grid = town_scope(user), grid_scope(user)
     layers = layer_set()
-    current = block_list(case_store(), layers.frames.get("villages"), town=town, grid=grid)
+    current = block_list(case_store(), layers.frames.get(VILLAGES.name), town=town, grid=grid)
     previous = last_issue(data_dir(), provider)
     changed = changes(current, previous, case_store())
     if town or grid:  # the last issue was the district's: only the changes of the caller's own cases

@@ -24,13 +24,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.folding import folding
-from api.state import ledger
+from api.state import current, ledger
 from gis.errors import TooLarge, Unauthorized
 from gis.intake import protocols
 from gis.intake.inbox import Inbox
 from gis.intake.receive import Malformed, accept, one_device
 from gis.schema import MAX_INGEST_BYTES
-from gis.settings import get_settings
 
 router = APIRouter(tags=["ingest 定位接收"], lifespan=folding)  # and the fold into the track store
 
@@ -41,7 +40,7 @@ def _inbox_at(data_dir: Path) -> Inbox:
 
 
 def inbox() -> Inbox:
-    return _inbox_at(Path(get_settings().data_dir).resolve())
+    return _inbox_at(current().data_dir.resolve())
 
 
 async def read_body(request: Request) -> bytes:

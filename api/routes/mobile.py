@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from api.auth import CurrentUser
 from api.routes.ingest import inbox, parse_json, read_body
-from api.state import cached, case_store, layer_set, ledger
+from api.state import cached, case_store, current, layer_set, ledger
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid
 from gis.auth.users import User
@@ -31,8 +31,17 @@ from gis.intake.receive import Malformed, accept
 from gis.ledger.evidence import add_evidence, check_image, evidence_dir
 from gis.localtime import today_local
 from gis.lookup import one_grid
-from gis.schema import DUTIES, EVIDENCE_MAX_BYTES, MOBILE_APP, SAMPLE_MARK, WEB_CRS
-from gis.settings import get_settings
+from gis.schema import (
+    BOUNDARY_MARKERS,
+    CONTOUR_155,
+    DUTIES,
+    EVIDENCE_MAX_BYTES,
+    FENCE_GATES,
+    GRIDS,
+    MOBILE_APP,
+    SAMPLE_MARK,
+    WEB_CRS,
+)
 
 router = APIRouter(tags=["mobile 移动页面"])
 STATIC = Path(__file__).resolve().parents[1] / "static_mobile"
@@ -87,17 +96,19 @@ def grid_map(grid_id: str) -> dict:
     def build(_path):
         layers = layer_set()
         frames = layers.frames
-        grids = frames["grids"]
+        grids = frames[GRIDS.name]
         own = one_grid(grids, grid_id)
         area = own.geometry.iloc[0].buffer(NEIGHBOUR_M)
         near = grids.loc[grids.intersects(area)]
         box = near.total_bounds
         clip = area.envelope.union(near.geometry.union_all().envelope).envelope
         collections = {
-            "grids": _features(near.assign(own=near["grid_id"] == grid_id), ["grid_id", "town", "kind", "own"]),
-            "contour_155m": _features(frames["contour_155m"].clip(clip), []) if "contour_155m" in frames else [],
-            "markers": _features(frames["boundary_markers"].clip(clip), ["marker_id", "number"]),
-            "gates": _features(frames["fence_gates"].clip(clip), ["gate_id", "name"]),
+            "grids": _features(near.assign(own=near["grid_id"] == grid_id),  # not a layer: the page's key
+                               ["grid_id", "town", "kind", "own"]),
+            "contour_155m": (_features(frames[CONTOUR_155.name].clip(clip), [])  # not a layer: the page's key
+                             if CONTOUR_155.name in frames else []),
+            "markers": _features(frames[BOUNDARY_MARKERS.name].clip(clip), ["marker_id", "number"]),
+            "gates": _features(frames[FENCE_GATES.name].clip(clip), ["gate_id", "name"]),
         }
         return {"grid_id": grid_id, "town": own["town"].iloc[0], "sample": layers.sample,
                 "sample_mark": SAMPLE_MARK if layers.sample else "", "bounds_4548": [float(b) for b in box],
@@ -110,7 +121,7 @@ def grid_map(grid_id: str) -> dict:
 @router.get("/api/mobile/map", summary="移动页面：本网格及相邻网格、155 米线、界桩、进出口（WGS84）")
 def mobile_map(user: CurrentUser, grid: str | None = None) -> dict:
     grid_id = _grid_of(user, grid)
-    require_grid(user, grid_id, one_grid(layer_set().frames["grids"], grid_id)["town"].iloc[0])
+    require_grid(user, grid_id, one_grid(layer_set().frames[GRIDS.name], grid_id)["town"].iloc[0])
     return grid_map(grid_id)
 
 
@@ -136,7 +147,7 @@ def mobile_me(user: CurrentUser) -> dict:
     grid_id = user.grid_id
     return {"username": user.username, "label": user.label, "role": user.role, "staff_id": staff_id,
             "grid_id": grid_id, "town": user.town,
-            "duties": [{"code": k, "label": v.split("：")[0], "detail": v} for k, v in DUTIES.items()],
+            "duties": [{"code": k, "label": DUTIES.short[k], "detail": v} for k, v in DUTIES.items()],
             "today": _today(staff_id, grid_id) if grid_id else None}
 
 
@@ -167,7 +178,7 @@ async def mobile_report(user: CurrentUser,
                                reporter=reporter, lon=lon, lat=lat, reported_at=reported_at,
                                description=description, authorise=authorise)
         if data is not None:
-            add_evidence(ledger(), evidence_dir(get_settings().data_dir), case["case_id"], photo.filename, data,
+            add_evidence(ledger(), evidence_dir(current().data_dir), case["case_id"], photo.filename, data,
                          user=user.username)
         return case, new
 

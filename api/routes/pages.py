@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,7 +21,6 @@ from gis.errors import MiyunError
 from gis.localtime import parse_day, today_local
 from gis.lookup import one_grid, town_grids
 from gis.schema import CASE_STATUSES, DUTIES, GRIDS, Vocabulary
-from gis.settings import get_settings
 
 router = APIRouter(tags=["pages 页面"])
 
@@ -61,7 +59,7 @@ def latest_day() -> str | None:
     """The latest Asia/Shanghai day with stored tracks, if any."""
     from gis.tracks.store import stored_days
 
-    days = stored_days(Path(get_settings().data_dir))
+    days = stored_days(current().data_dir)
     return days[-1] if days else None
 
 

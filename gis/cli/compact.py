@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, quiet_option, workspace
+from gis.cli.options import pass_workspace, quiet_option
 
 
 @click.command("compact")
 @click.option("--all", "refold_all", is_flag=True, help="重新归并收件箱中的每一天（例如换了图层之后）。")
-@layers_option
-@data_dir_option
+@pass_workspace("layers", "data_dir")
 @quiet_option
-def compact(refold_all, layers, data_dir, quiet) -> None:
+def compact(ws, refold_all, quiet) -> None:
     """把手机实时上报的定位归并进轨迹库（网页服务每隔几分钟自动执行）。"""
     from gis.intake.compact import compact as fold
 
-    ws = workspace(layers, data_dir)
     result = fold(ws.data_dir, ws.index, refold_all=refold_all)
     for day in result.days:
         for notice in day.notices:

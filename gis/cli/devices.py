@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from gis.cli.options import data_dir_option, layers_option, user_option, workspace
+from gis.cli.options import pass_workspace
 from gis.schema import DEVICE_APPS
 
 SERVER_URL_HELP = "手机访问本服务的地址（默认取环境变量 MIYUN_PUBLIC_URL，否则 http://127.0.0.1:8000）。"
@@ -46,19 +46,16 @@ def devices() -> None:
               help="；".join(f"{k} {v}" for k, v in DEVICE_APPS.items()))
 @click.option("--label", default="", help="备注（如手机型号）。")
 @click.option("--server-url", default=None, help=SERVER_URL_HELP)
-@layers_option
-@data_dir_option
-@user_option
-def add(staff_id, app, label, server_url, layers, data_dir, user) -> None:
+@pass_workspace
+def add(ws, staff_id, app, label, server_url) -> None:
     """为保水员登记一台手机，打印一次应在应用中填写的内容。"""
     from gis import store
     from gis.intake.devices import add_device, known_staff
     from gis.schema import GRIDS
 
-    ws = workspace(layers, data_dir)
     grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id"], read_geometry=False)
     staff = known_staff(ws.ledger, staff_id, set(grids["grid_id"]))
-    device, secret = add_device(ws.ledger, staff, app, by=user, label=label)
+    device, secret = add_device(ws.ledger, staff, app, by=ws.user, label=label)
     click.echo(f"设备 {device.device_id} 已登记给保水员 {staff}（{DEVICE_APPS[app]}）。")
     click.echo("请在手机上填写（密钥只显示这一次，服务器只保存其摘要）：")
     for line in instructions(app, _server_url(server_url), device.device_id, secret):
@@ -67,8 +64,8 @@ def add(staff_id, app, label, server_url, layers, data_dir, user) -> None:
 
 @devices.command("list")
 @click.option("--staff", "staff_id", default=None, help="只列此保水员的设备。")
-@data_dir_option
-def list_(staff_id, data_dir) -> None:
+@pass_workspace("data_dir")
+def list_(ws, staff_id) -> None:
     """列出设备（不含密钥）及最近一次定位。"""
     import pandas as pd
 
@@ -76,14 +73,13 @@ def list_(staff_id, data_dir) -> None:
     from gis.intake.devices import list_devices
     from gis.intake.inbox import Inbox
 
-    ws = workspace(None, data_dir)
     rows = list_devices(ws.ledger, staff_id)
     if not rows:
         click.echo("尚无设备；用 miyun-gis devices add 保水员编号 登记。")
         return
     inbox = Inbox(ws.data_dir)
     frame = pd.DataFrame(rows)
-    frame["app"] = frame["app"].map(lambda a: DEVICE_APPS.get(a, a).split("（")[0])
+    frame["app"] = frame["app"].map(lambda a: DEVICE_APPS.short.get(a, a))
     frame["state"] = frame["revoked_at"].map(lambda r: f"已停用 {r}" if r else "使用中")
     frame["last_fix"] = frame["staff_id"].map(lambda s: inbox.last_fix(s) or "")
     headers = {"device_id": "设备", "staff_id": "保水员", "app": "应用", "label": "备注", "created_at": "登记时间",
@@ -93,11 +89,10 @@ def list_(staff_id, data_dir) -> None:
 
 @devices.command("revoke")
 @click.argument("device_id")
-@data_dir_option
-@user_option
-def revoke(device_id, data_dir, user) -> None:
+@pass_workspace("data_dir", "user")
+def revoke(ws, device_id) -> None:
     """停用设备：立即不再接收它的定位（已收到的保留）。"""
     from gis.intake.devices import revoke_device
 
-    revoke_device(workspace(None, data_dir).ledger, device_id, by=user)
+    revoke_device(ws.ledger, device_id, by=ws.user)
     click.echo(f"设备 {device_id} 已停用。")

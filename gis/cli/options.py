@@ -81,7 +81,11 @@ def pass_workspace(*which: str):
         @functools.wraps(f)
         def run(*args, **kwargs):
             overrides = {name: kwargs.pop(name, None) for name in names}
-            return f(current_workspace(**overrides), *args, **kwargs)
+            ws = current_workspace(**overrides)
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.obj = ws  # what the command writes (workbooks' sample mark …) follows its own options
+            return f(ws, *args, **kwargs)
 
         for name in reversed(names):
             run = WORKSPACE_OPTIONS[name](run)
@@ -110,6 +114,17 @@ class _Bounded(click.ParamType):
             return value
         field = param.opts[0] if param is not None and param.opts else (param.name if param else self.name)
         return self._parse(value, field)
+
+
+class _BoundedInteger(_Bounded):
+    """A bounded whole number: text that is no integer at all is refused in Click's own (Chinese) words,
+    "'--year' 的值无效：'abc' 不是有效的整数。" with the help hint, like every other option; an integer
+    out of the product's bounds is the product's one-line error."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            value = click.INT.convert(value, param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def _day(value, field):
@@ -146,6 +161,6 @@ def _limits():
 
 DAY = _Bounded("YYYY-MM-DD", _day)  # ISO days only: 01-12-2026 is refused, never read as 2026-01-12
 MONTH = _Bounded("YYYY-MM", _month)
-YEAR = _Bounded("YYYY", _integer(_limits().YEAR_MIN, _limits().YEAR_MAX, "年份"))
-RECORD_ID = _Bounded("ID", _integer(1, _limits().MAX_ID, "编号"))
-COUNT = _Bounded("N", _integer(0, _limits().MAX_COUNT, "数量"))
+YEAR = _BoundedInteger("YYYY", _integer(_limits().YEAR_MIN, _limits().YEAR_MAX, "年份"))
+RECORD_ID = _BoundedInteger("ID", _integer(1, _limits().MAX_ID, "编号"))
+COUNT = _BoundedInteger("N", _integer(0, _limits().MAX_COUNT, "数量"))

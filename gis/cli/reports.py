@@ -22,7 +22,7 @@ def report() -> None:
 @pass_workspace("data_dir")
 def monthly(ws, month, as_of, out) -> None:
     """各镇月度巡查发现违法用地违法建设情况（次月 20 日前报区规自分局）。"""
-    from gis.cli.tables import show_table
+    from gis.cli.tables import show_table, workspace_is_sample
     from gis.ledger.monthly import monthly_report
     from gis.ledger.visits import month_sheet
     from gis.localtime import parse_day, parse_month, today_local
@@ -32,7 +32,7 @@ def monthly(ws, month, as_of, out) -> None:
     sheets["通知书期限到场核查"] = month_sheet(ws.cases, ws.data_dir, parse_month(month),
                                        parse_day(as_of, field="--as-of") if as_of else today_local())
     out = out or reports_dir(ws.data_dir) / f"monthly-{month}.xlsx"
-    write_table(out, sheets)
+    write_table(out, sheets, sample=workspace_is_sample())
     show_table(next(iter(sheets.values())), f"{month} 各镇月报")
     late = sheets["逾期未报"]
     if len(late):
@@ -66,7 +66,7 @@ def submit(ws, town, month, at) -> None:
 @pass_workspace("layers", "data_dir")
 def reconcile(ws, month, clues_file, crs, tolerance, threshold, out) -> None:
     """卫片线索与各镇巡查台账比对。"""
-    from gis.cli.tables import show_table
+    from gis.cli.tables import show_table, workspace_is_sample
     from gis.ledger.reconcile import read_clues
     from gis.ledger.reconcile import reconcile as compare
     from gis.localtime import parse_month
@@ -77,7 +77,7 @@ def reconcile(ws, month, clues_file, crs, tolerance, threshold, out) -> None:
                      threshold=threshold)
     out = out or reports_dir(ws.data_dir) / f"reconcile-{month}.xlsx"
     sheets = result.sheets()
-    write_excel(out, sheets)
+    write_excel(out, sheets, sample=workspace_is_sample())
     layer = result.write_layer(out.with_suffix(".gpkg"))
     show_table(sheets["比对汇总"], f"{month} 卫片线索比对")
     click.echo(f"→ {out}\n→ {layer}（QGIS 图层）")

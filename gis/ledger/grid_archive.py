@@ -73,7 +73,7 @@ def cases_of_year(ledger: Ledger | None, grid_id: str, year: int) -> pd.DataFram
             outcome = f"在办，期限 {c['deadline']}"
         else:
             outcome = "在办"
-        rows.append([c["case_id"], DUTIES.get(c["category"], c["category"]).split("：")[0],
+        rows.append([c["case_id"], DUTIES.short.get(c["category"], c["category"]),
                      local_text(c["reported_at"]), CASE_STATUSES.get(c["status"], c["status"]), outcome])
     return pd.DataFrame(rows, columns=CASE_HEADERS)
 
@@ -93,7 +93,7 @@ def patrol_month(data_dir: Path | None, grid_id: str, month: str) -> pd.DataFram
     for day in pd.date_range(f"{month}-01", periods=31).strftime("%Y-%m-%d"):
         if not day.startswith(month):
             break
-        grids = _daily(data_dir, day, "grids", DAILY_GRID_COLUMNS)
+        grids = _daily(data_dir, day, "grids", DAILY_GRID_COLUMNS)  # not a layer: the daily report's file
         if grids is None:
             continue
         mine = grids[grids["grid_id"] == grid_id]

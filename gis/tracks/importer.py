@@ -145,7 +145,15 @@ def prepare(frame: pd.DataFrame, index: GridIndex, *, name: str, crs: str | None
 
 def import_options(*, staff: str | None, crs: str | None, max_speed: float, synthetic: bool) -> dict:
     """What decides a file's fixes besides its bytes (defaults left out, so that a store written before
-    options were recorded still knows its files)."""
+    options were recorded still knows its files).
+
+    Examples
+    --------
+    >>> import_options(staff=None, crs=" GCJ02 ", max_speed=clean.MAX_SPEED_MS, synthetic=False)
+    {'staff': None, 'crs': 'gcj02', 'max_speed': None, 'synthetic': None}
+    >>> import_options(staff="XWZ-K01-01", crs="", max_speed=5, synthetic=True)
+    {'staff': 'XWZ-K01-01', 'crs': None, 'max_speed': 5.0, 'synthetic': True}
+    """
     return {"staff": staff or None, "crs": None if crs is None or str(crs).strip() == "" else str(crs).strip().lower(),
             "max_speed": None if max_speed == clean.MAX_SPEED_MS else float(max_speed),
             "synthetic": True if synthetic else None}

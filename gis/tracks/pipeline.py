@@ -160,7 +160,7 @@ def simulate_and_store(day: str, layers: Path, data_dir: Path, n_staff: int | No
     >>> folder = Path(tempfile.mkdtemp())
     >>> _example_frames()[GRIDS.name].assign(staff_quota=2).to_file(folder / "toy.gpkg", layer=GRIDS.name)
     >>> count, _ = simulate_and_store("2026-11-21", folder / "toy.gpkg", folder, out=folder / "day.csv")
-    >>> count > 0, (folder / "day.csv").read_text().splitlines()[0]
+    >>> count > 0, (folder / "day.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     (True, 'staff_id,time,lon,lat,accuracy')
     """
     grids = store.read_layer(layers, GRIDS.name)

@@ -358,6 +358,20 @@ READERS = {".gpx": read_gpx, ".csv": read_csv, ".geojson": read_geojson, ".json"
 
 
 def read_kml(path: Path, staff: str | None, notices: Notices) -> pd.DataFrame:
+    """Read a KML or KMZ track (``gx:Track``, timed points, a timed line): see :mod:`gis.tracks.kml`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "k01.kml"
+    >>> _ = path.write_text('''<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">
+    ... <Placemark><name>XWZ-K01-01</name><gx:Track>
+    ... <when>2026-11-21T00:00:00Z</when><when>2026-11-21T00:01:00Z</when>
+    ... <gx:coord>116.85 40.38 150</gx:coord><gx:coord>116.851 40.381 150</gx:coord>
+    ... </gx:Track></Placemark></kml>''', encoding="utf-8")
+    >>> read_kml(path, "XWZ-K01-01", Notices())[["lon", "lat"]].values.tolist()
+    [[116.85, 40.38], [116.851, 40.381]]
+    """
     from gis.tracks.kml import read_kml as read  # KML/KMZ through fastkml: its own module
 
     return read(path, staff, notices)

@@ -116,7 +116,15 @@ def _adopt_legacy_files(db: sqlite3.Connection, root: Path) -> None:
 
 
 def options_key(options: dict | None) -> str:
-    """A short stable key of the options an import was made with (empty for none)."""
+    """A short stable key of the options an import was made with (empty for none).
+
+    Examples
+    --------
+    >>> options_key(None), options_key({"crs": None})
+    ('', '')
+    >>> len(options_key({"crs": "gcj02"})), options_key({"crs": "gcj02", "staff": None}) == options_key({"crs": "gcj02"})
+    (8, True)
+    """
     if not options:
         return ""
     text = json.dumps({k: v for k, v in sorted(options.items()) if v is not None}, sort_keys=True, default=str)
@@ -134,7 +142,19 @@ class ImportRecord:
 
 
 def import_record(data_dir: Path, import_id: str) -> ImportRecord | None:
-    """The registered import with this id (a source file's sha256), or None."""
+    """The registered import with this id (a source file's sha256), or None.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> import_record(data, "ab" * 32) is None
+    True
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")
+    >>> record = import_record(data, "ab" * 32)
+    >>> record.file_name, record.fixes, record.options
+    ('a.csv', 3, '')
+    """
     db = _registry(data_dir)
     try:
         row = db.execute("select sha256, file_name, imported_at_utc, fixes, options from imports where sha256 = ?",
@@ -216,6 +236,15 @@ def check_fixes(fixes: pd.DataFrame, file_name: str) -> None:
       of use (:data:`AREA_OF_USE`), where EPSG:4548 coordinates mean something;
     * each fix has one staff code (not missing, of the form ``gis.schema.STAFF_CODE``);
     * ``time`` is a UTC time, never missing.
+
+    Examples
+    --------
+    >>> check_fixes(_example_fixes(), "a.csv") is None
+    True
+    >>> check_fixes(_example_fixes().assign(lon=float("nan")), "a.csv")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: ...3 个轨迹点坐标不是有限值...
     """
     missing = [c for c in STORED_COLUMNS if c not in fixes.columns]
     if missing:
@@ -314,6 +343,20 @@ def write_import(data_dir: Path, fixes: pd.DataFrame, import_id: str, *, file_na
       counts), then the earlier files are removed.
     * Readers (:func:`day_files`, :func:`read_day`) see only manifested files: a process killed at any
       moment leaves the import wholly visible or not at all; writing it again completes it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> first = write_import(data, _example_fixes(), "day-1", file_name="a.csv")
+    >>> first.stored, len(first.files)
+    (True, 3)
+    >>> again = write_import(data, _example_fixes(), "day-1", file_name="a.csv")
+    >>> again.stored, again.already.fixes
+    (False, 3)
+    >>> other = write_import(data, _example_fixes(), "day-1", file_name="a.csv", options={"crs": "gcj02"})
+    >>> other.stored, other.replaced.options
+    (True, '')
     """
     data_dir = Path(data_dir)
     root = tracks_dir(data_dir)
@@ -384,12 +427,32 @@ def _sweep_unlisted(data_dir: Path, folders: set[Path], older_than_s: float = ST
 
 def write_fixes(data_dir: Path, fixes: pd.DataFrame, sha256: str, file_name: str, *,
                 options: dict | None = None, user: str = "system") -> list[Path]:
-    """Store one file's fixes (see :func:`write_import`, which this calls); returns the files written."""
+    """Store one file's fixes (see :func:`write_import`, which this calls); returns the files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> [p.suffix for p in write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")]
+    ['.parquet', '.parquet', '.parquet']
+    >>> write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")  # the same import again: nothing written
+    []
+    """
     return write_import(data_dir, fixes, sha256, file_name=file_name, options=options, user=user).files
 
 
 def import_audit(data_dir: Path) -> list[dict]:
-    """Every import and replacement, oldest first: at_utc, user, import_id, file_name, action, old, new."""
+    """Every import and replacement, oldest first: at_utc, user, import_id, file_name, action, old, new.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp())
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv")
+    >>> _ = write_fixes(data, _example_fixes(), "ab" * 32, "a.csv", options={"crs": "gcj02"}, user="admin")
+    >>> [(a["user"], a["action"]) for a in import_audit(data)]
+    [('system', 'imported'), ('admin', 'replaced')]
+    """
     db = _registry(data_dir)
     db.row_factory = sqlite3.Row
     try:
