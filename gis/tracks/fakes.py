@@ -588,6 +588,13 @@ def stored_sensors(data_dir: Path, day: str) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A sensor column as floats (NaN where it is not a number)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(float, na_value=np.nan)
+    return pd.to_numeric(values.astype(object), errors="coerce").to_numpy(float)
+
+
 def _flags(values: pd.Series) -> np.ndarray:
     """A mock-location column as 1.0 / 0.0 / NaN, whether apps send booleans, numbers or words."""
     if values.dtype == bool:
@@ -637,19 +644,28 @@ def evidence(day: str, tracks: dict[str, Track], grid_of: dict[str, np.ndarray],
     return pd.DataFrame(rows, columns=["staff_id", *EVIDENCE_COLUMNS])
 
 
-def _sensors_by_staff(sensors: pd.DataFrame | None, keys: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
-    """The sensor values of the good fixes (``keys``: staff and time, grouped by staff), per staff."""
-    if sensors is None or sensors.empty:
+def _sensors_by_staff(sensors: pd.DataFrame | None, names: np.ndarray, staff: np.ndarray,
+                      instant_ns: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """The sensor values of the good fixes (staff codes into ``names``, grouped; times in ns), per staff,
+    matched on staff and time (integer keys: a district day's millions of fixes join in a second)."""
+    if sensors is None or sensors.empty or not len(staff):
         return {}
-    sensors = sensors.assign(staff_id=sensors["staff_id"].astype(str),
-                             time=pd.to_datetime(sensors["time"], utc=True).astype("datetime64[ns, UTC]"))
-    keys = keys.assign(time=keys["time"].astype("datetime64[ns, UTC]"))
-    merged = keys.merge(sensors.drop_duplicates(["staff_id", "time"]), on=["staff_id", "time"], how="left")
-    columns = {c: _flags(merged[c]) if c == "mock" else pd.to_numeric(merged[c].astype(object), errors="coerce")
-               .to_numpy(float) for c in SENSOR_COLUMNS if c in merged}
-    staff = merged["staff_id"].to_numpy(object)
-    bounds = np.r_[0, np.flatnonzero(staff[1:] != staff[:-1]) + 1, len(staff)] if len(staff) else np.array([0])
-    return {staff[lo]: {c: v[lo:hi] for c, v in columns.items()} for lo, hi in zip(bounds[:-1], bounds[1:])}
+    index = pd.Index(np.asarray(names, dtype=object))
+    given = sensors["staff_id"]
+    if isinstance(given.dtype, pd.CategoricalDtype):  # as the store gives it: look up each name once
+        code = np.r_[index.get_indexer(given.cat.categories.astype(object)), -1][given.cat.codes.to_numpy()]
+    else:
+        code = index.get_indexer(given.astype(object).to_numpy())
+    when = pd.to_datetime(sensors["time"], utc=True).astype("datetime64[ns, UTC]").array.asi8
+    right = pd.DataFrame({"code": code, "ns": when}).assign(
+        **{c: sensors[c].to_numpy() for c in SENSOR_COLUMNS if c in sensors})
+    right = right[right["code"] >= 0].drop_duplicates(["code", "ns"])
+    merged = pd.DataFrame({"code": staff.astype(np.int64), "ns": instant_ns}).merge(right, on=["code", "ns"],
+                                                                                     how="left")
+    columns = {c: _flags(merged[c]) if c == "mock" else _numbers(merged[c]) for c in SENSOR_COLUMNS if c in merged}
+    bounds = np.searchsorted(staff, np.arange(len(names) + 1))
+    return {names[k]: {c: v[lo:hi] for c, v in columns.items()}
+            for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])) if hi > lo}
 
 
 def day_evidence(day: str, good, edges: list[Edge], sensors: pd.DataFrame | None = None,
@@ -663,9 +679,8 @@ def day_evidence(day: str, good, edges: list[Edge], sensors: pd.DataFrame | None
     grid_of = {good.staff_names[c]: good.grid[lo:hi] for c, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))}
     by_staff = {}
     if sensors is not None and tracks:
-        keys = pd.DataFrame({"staff_id": good.staff_names[good.staff].astype(str),
-                             "time": pd.to_datetime(good.instant, unit=good.unit, utc=True)})
-        by_staff = _sensors_by_staff(sensors, keys)
+        instant_ns = pd.to_datetime(good.instant, unit=good.unit, utc=True).as_unit("ns").asi8
+        by_staff = _sensors_by_staff(sensors, good.staff_names, good.staff, instant_ns)
     samples = minute_samples(day, tracks)
     return evidence(day, tracks, grid_of, edges, by_staff, earlier, samples), samples
 

@@ -127,7 +127,7 @@ def test_tracker_app_columns_whatever_their_type():
     times = pd.date_range("2026-11-20T01:00Z", periods=4, freq="15s")
     sensors = pd.DataFrame({"staff_id": "S-1", "time": times, "mock": ["true", "0", "是", "maybe"],
                             "accuracy": ["5", "5.0", "x", None]})
-    keys = pd.DataFrame({"staff_id": "S-1", "time": times.as_unit("us")})
-    got = fakes._sensors_by_staff(sensors, keys)["S-1"]
+    got = fakes._sensors_by_staff(sensors, np.array(["R-0", "S-1"], dtype=object), np.ones(4, np.int32),
+                                  times.as_unit("ns").asi8)["S-1"]
     assert np.array_equal(got["mock"][:3], [1.0, 0.0, 1.0]) and np.isnan(got["mock"][3])
     assert got["accuracy"][0] == 5.0 and np.isnan(got["accuracy"][2])
