@@ -114,7 +114,8 @@ def test_case_layers_on_the_overview_grid_and_cases_pages(client, browser, serve
     assert any("/collections/grids/items?limit=1000&bbox=" in u and "simplify=" in u for u in browser.requested())
     assert re.search(r"本网格保水员（\d+ 人）", grid)
     filtered = dump_dom(browser, f"{server}/maps/cases?category=grazing")
-    assert status_line(filtered) == "筛选结果：1 件" and "案件热力图" in filtered
+    grazing = client.get(f"{server}/api/cases", params={"category": "grazing"}).json()["count"]  # other tests add some
+    assert grazing >= 1 and status_line(filtered) == f"筛选结果：{grazing} 件" and "案件热力图" in filtered
     assert "onerror=alert" not in filtered
 
 
