@@ -44,7 +44,7 @@ def serve(ws, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from api.app import create_app
-    from gis.validate import ensure_valid
+    from gis.layers.validate import ensure_valid
 
     served = ws.but(layers=ensure_valid(ws.layers))
     check_port_free(host, port)

@@ -19,12 +19,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import LayerError
 from gis.join import GridIndex
 from gis.ledger.cases import Cases
 from gis.ledger.db import Ledger
-from gis.validate import ensure_valid
+from gis.layers.validate import ensure_valid
 from gis.workspace import Workspace
 from maps.printout import Atlas
 
@@ -93,13 +93,13 @@ class ServedWorkspace:
     def _load(self, path: Path) -> LayerSet:
         from maps.web import STATIC_PREFIX, hillshade_png
 
-        frames = store.read_layers(ensure_valid(path))
-        dem = store.dem_path(path)
+        frames = gpkg.read_layers(ensure_valid(path))
+        dem = gpkg.dem_path(path)
         hillshade = None
         if dem.exists():
             bounds = hillshade_png(dem, self.cache_dir / "hillshade.png")
             hillshade = (f"{STATIC_PREFIX}/cache/hillshade.png", bounds)
-        return LayerSet(frames, any(store.is_synthetic(f) for f in frames.values()), hillshade)
+        return LayerSet(frames, any(gpkg.is_synthetic(f) for f in frames.values()), hillshade)
 
     def layer_set(self) -> LayerSet:
         return self.cached("layers", self._load)

@@ -11,7 +11,7 @@ import pandas as pd
 from fastapi import Query
 from fastapi.responses import Response
 
-from gis.reports import write_excel
+from gis.reports.writers import write_excel
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Format = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from _common import machine, peak_rss_mb, sample_layers
 
-from gis import store
+from gis.layers import gpkg
 from gis.join import GridIndex
 from gis.schema import FAKE_KINDS, GRIDS, VILLAGES
 from gis.tracks import daily, fakes, inject
@@ -87,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     layers = sample_layers()
     print(f"machine: {machine()}")
-    world = inject.World(store.read_layer(layers, GRIDS.name), store.read_layer(layers, VILLAGES.name))
+    world = inject.World(gpkg.read_layer(layers, GRIDS.name), gpkg.read_layer(layers, VILLAGES.name))
     index = GridIndex.from_layers(layers)
     edges = fakes.grid_edges(index.grids)
     staff = None

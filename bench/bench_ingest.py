@@ -42,13 +42,13 @@ def rss_mb(pid: int) -> float:
 
 def register(data: Path, layers: Path, n: int) -> list[tuple[str, str, float, float]]:
     """(staff, secret, lon, lat) of ``n`` devices, one per staff member of the sample roster."""
-    from gis import store
+    from gis.layers import gpkg
     from gis.intake.devices import add_device
     from gis.ledger.db import Ledger
-    from gis.roster import roster_from_grids
+    from gis.staff.codes import roster_from_grids
     from gis.schema import GRIDS
 
-    grids = store.read_layer(layers, GRIDS.name)
+    grids = gpkg.read_layer(layers, GRIDS.name)
     roster = roster_from_grids(grids).head(n)
     shrunk = grids.set_index("grid_id").geometry.buffer(-30)
     inner = shrunk.where(~shrunk.is_empty, grids.set_index("grid_id").geometry).representative_point().to_crs(

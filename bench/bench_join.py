@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from _common import machine, sample_layers, timed
 
-from gis import store
+from gis.layers import gpkg
 from gis.join import GridIndex
 from gis.schema import DISTRICT, GRIDS
 from gis.tracks.simulate import simulate_day
@@ -36,7 +36,7 @@ def district_day_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
     """A simulated district day (every staff member, a fix every 10–20 s), jittered copies up to ``n``."""
     from gis.crs import to_storage
 
-    fixes = simulate_day(store.read_layer(layers, GRIDS.name), "2026-11-20")
+    fixes = simulate_day(gpkg.read_layer(layers, GRIDS.name), "2026-11-20")
     x, y = to_storage(fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
     rng = np.random.default_rng(0)
     reps = int(np.ceil(n / len(x)))
@@ -47,7 +47,7 @@ def district_day_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def district_day_lonlat(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` GPS fixes (all when 0) of a simulated district day, in WGS84 as they arrive."""
-    fixes = simulate_day(store.read_layer(layers, GRIDS.name), "2026-11-20")
+    fixes = simulate_day(gpkg.read_layer(layers, GRIDS.name), "2026-11-20")
     n = n or len(fixes)
     return fixes["lon"].to_numpy()[:n], fixes["lat"].to_numpy()[:n]
 
@@ -100,7 +100,7 @@ def run_lonlat(lon, lat, index: GridIndex, grids: gpd.GeoDataFrame) -> dict[str,
 
 
 def uniform_points(layers, n: int) -> tuple[np.ndarray, np.ndarray]:
-    minx, miny, maxx, maxy = store.read_layer(layers, DISTRICT.name).total_bounds
+    minx, miny, maxx, maxy = gpkg.read_layer(layers, DISTRICT.name).total_bounds
     rng = np.random.default_rng(1)
     return rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)
 

@@ -31,9 +31,9 @@ MIX = (("grids", 0.45), ("cases", 0.15), ("page", 0.08),  # not a layer
 
 
 def grid_points(layers) -> list[tuple[float, float]]:
-    from gis import store
+    from gis.layers import gpkg
 
-    grids = store.read_layer(layers, GRIDS.name)
+    grids = gpkg.read_layer(layers, GRIDS.name)
     inner = grids.geometry.buffer(-30)
     inner = inner.where(~inner.is_empty, grids.geometry).representative_point().to_crs("EPSG:4326")
     return [(p.x, p.y) for p in inner]

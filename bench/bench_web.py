@@ -144,13 +144,13 @@ def tiles_of(bounds, z: int) -> list[tuple[int, int]]:
 
 def patrol_map(client: httpx.Client, base: str, layers: Path) -> None:
     """Bytes the patrol map of a full district day moves, and how long its data take once the page is in."""
-    from gis import store
+    from gis.layers import gpkg
     from gis.schema import DISTRICT
 
     page_url = f"{base}/maps/patrols?date={DAY}"
     page = client.get(page_url).text
     assets = sorted(set(re.findall(r'(?:src|href)="(/static/[^"]+)"', page)))
-    district = store.read_layer(layers, DISTRICT.name).to_crs("EPSG:4326").total_bounds
+    district = gpkg.read_layer(layers, DISTRICT.name).to_crs("EPSG:4326").total_bounds
     sizes = {"page": transferred(client, page_url),
              f"{len(assets)} scripts and styles": sum(transferred(client, base + a) for a in assets)}
     start = time.perf_counter()

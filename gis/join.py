@@ -33,7 +33,8 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from scipy.ndimage import distance_transform_edt
 
-from gis import index_cache, store
+from gis import join_cache
+from gis.layers import gpkg
 from gis.composite import LonLatComposite
 from gis.crs import to_storage
 from gis.schema import (
@@ -50,7 +51,7 @@ from gis.schema import (
     TOWNS,
     ZONE_L1,
 )
-from gis.validate import ensure_valid
+from gis.layers.validate import ensure_valid
 
 INDEXED_LAYERS = (GRIDS, TOWNS, ZONE_L1, RIVER_CORRIDORS, HAZARD_ZONES, FENCE, DISTRICT, CONTOUR_155)
 
@@ -536,7 +537,7 @@ class GridIndex:
     @classmethod
     def from_layers(cls, path: str | Path, *, grid_cell: float = GRID_CELL_M, cache: bool = True) -> "GridIndex":
         """The index of a validated layer set (the GeoPackage at ``path``); with ``cache``, kept on disk
-        per file content and code (:mod:`gis.index_cache`) and loaded from there next time.
+        per file content and code (:mod:`gis.join_cache`) and loaded from there next time.
 
         Examples
         --------
@@ -544,18 +545,18 @@ class GridIndex:
         160
         """
         """Build from a validated layer set (raises :class:`~gis.errors.LayerError` otherwise), or load
-        the index built before from the same file (see :mod:`gis.index_cache`) unless ``cache`` is false."""
+        the index built before from the same file (see :mod:`gis.join_cache`) unless ``cache`` is false."""
         key = None
-        if cache and index_cache.enabled() and Path(path).is_file():
-            key = index_cache.key_of(Path(path), grid_cell=grid_cell)
-            index = index_cache.load(key)
+        if cache and join_cache.enabled() and Path(path).is_file():
+            key = join_cache.key_of(Path(path), grid_cell=grid_cell)
+            index = join_cache.load(key)
             if isinstance(index, cls):
                 return index
         path = ensure_valid(path)
-        frames = store.read_layers(path, [layer.name for layer in INDEXED_LAYERS])
+        frames = gpkg.read_layers(path, [layer.name for layer in INDEXED_LAYERS])
         index = cls.from_frames(frames, grid_cell=grid_cell)
         if key is not None:
-            index_cache.save(key, index)
+            join_cache.save(key, index)
         return index
 
     @classmethod

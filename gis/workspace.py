@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gis import store
+from gis.layers import gpkg
 from gis.schema import FENCE_GATES
 from gis.settings import Settings, get_settings
 
@@ -81,4 +81,4 @@ class Workspace:
         return Path(self.data_dir) / "cache"
 
     def gate_ids(self) -> set[str]:
-        return set(store.read_layer(self.layers, FENCE_GATES.name, columns=["gate_id"], read_geometry=False)["gate_id"])
+        return set(gpkg.read_layer(self.layers, FENCE_GATES.name, columns=["gate_id"], read_geometry=False)["gate_id"])

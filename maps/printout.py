@@ -32,7 +32,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from rasterio.windows import Window, from_bounds  # noqa: E402
 
-from gis import store, terrain  # noqa: E402
+from gis.layers import gpkg, terrain  # noqa: E402
 from gis.atomic import replacing  # noqa: E402
 from gis.crs import to_storage, to_web  # noqa: E402
 from gis.errors import InputError  # noqa: E402
@@ -41,7 +41,7 @@ from gis.ledger import lifecycle  # noqa: E402
 from gis.ledger.db import Ledger  # noqa: E402
 from gis.ledger.staff import active_staff_of_grid  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
-from gis.roster import roster_from_grids  # noqa: E402
+from gis.staff.codes import roster_from_grids  # noqa: E402
 from gis.schema import (  # noqa: E402
     DUTIES,
     FINAL_STATUSES,
@@ -56,8 +56,8 @@ from gis.schema import (  # noqa: E402
     QUOTA_BY_TOWN,
     SAMPLE_MARK,
 )
-from gis.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: E402
-from gis.validate import ensure_valid  # noqa: E402
+from gis.layers.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: E402
+from gis.layers.validate import ensure_valid  # noqa: E402
 from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
 from maps.placement import GAP_PT, Placer  # noqa: E402
@@ -114,8 +114,8 @@ class Atlas:
         ``data_dir``: where the ledger is — its roster names the staff and its open cases are drawn,
         read afresh for every page."""
         self.layers = ensure_valid(layers)
-        self.frames = frames if frames is not None else store.read_layers(self.layers)
-        self.sample = any(store.is_synthetic(f) for f in self.frames.values())
+        self.frames = frames if frames is not None else gpkg.read_layers(self.layers)
+        self.sample = any(gpkg.is_synthetic(f) for f in self.frames.values())
         self.grids = self.frames["grids"].sort_values("grid_id").reset_index(drop=True)
         self.by_id = self.grids.set_index("grid_id")
         self.roster = roster_from_grids(self.grids)
@@ -125,7 +125,7 @@ class Atlas:
         self.fence = shapely.union_all(fence.array) if len(fence) else None
         contour = self.frames["contour_155m"].geometry
         self.contour = shapely.union_all(contour.array) if len(contour) else None
-        self.dem_path = store.dem_path(self.layers)
+        self.dem_path = gpkg.dem_path(self.layers)
         self.markers_of = self._near(self.frames["boundary_markers"], MARKER_NEAR_M)
         self.gates_of = self._near(self.frames["fence_gates"], GATE_NEAR_M)
         self._overview: dict[str, tuple] = {}

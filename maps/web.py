@@ -5,7 +5,7 @@ plugins from CDNs and draw OpenStreetMap tiles; an office network with no
 internet would show a blank page.  Here every asset is served by the app
 from the XStatic packages (Leaflet 1.9.3, jQuery, Leaflet.markercluster) and
 folium's own wheel; the basemap is a hillshade rendered from the DEM.
-Colours come from :mod:`gis.styles`, shared with QGIS and the printouts.
+Colours come from :mod:`gis.layers.styles`, shared with QGIS and the printouts.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from jinja2 import Template
 
 from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LAYERS, SAMPLE_MARK, WEB, WEB_CRS, Layer
 from gis.settings import Settings, get_settings
-from gis.styles import LAYER_STYLES
+from gis.layers.styles import LAYER_STYLES
 from maps.basemap import add_basemap
 
 STATIC_PREFIX = "/static"
@@ -428,7 +428,7 @@ def hillshade_png(dem_path: Path, out: Path, max_size: int = 1600) -> list[list[
     from matplotlib.image import imsave
     from rasterio.enums import Resampling
 
-    from gis import terrain
+    from gis.layers import terrain
     from gis.crs import to_web
 
     with rasterio.open(dem_path) as src:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gis import store
+from gis.layers import gpkg
 
 # what makes a test slow: the sample built for real (~15 s), a real server, headless Chromium, real QGIS
 SLOW_FIXTURES = {"sample_layers", "server", "accounts", "browser"}
@@ -36,7 +36,7 @@ def layers_copy(sample_layers, tmp_path) -> Path:
     """A private copy of the sample layers (with the DEM) that a test may change."""
     target = tmp_path / "miyun.gpkg"
     shutil.copy2(sample_layers, target)
-    shutil.copy2(store.dem_path(sample_layers), store.dem_path(target))
+    shutil.copy2(gpkg.dem_path(sample_layers), gpkg.dem_path(target))
     return target
 
 
@@ -51,7 +51,7 @@ def grid_index(sample_layers):
 @pytest.fixture(scope="session")
 def grid_points(sample_layers) -> dict[str, tuple[float, float]]:
     """A WGS84 point well inside each sample grid, by grid id."""
-    grids = store.read_layer(sample_layers, "grids")
+    grids = gpkg.read_layer(sample_layers, "grids")
     shrunk = grids.geometry.buffer(-30)
     inner = shrunk.where(~shrunk.is_empty, grids.geometry).representative_point().to_crs("EPSG:4326")
     return {g: (p.x, p.y) for g, p in zip(grids["grid_id"], inner)}

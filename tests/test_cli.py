@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyogrio
 
-from gis import store
+from gis.layers import gpkg
 
 MIYUN = str(Path(sys.executable).with_name("miyun-gis"))
 
@@ -32,7 +32,7 @@ def test_layers_found_through_the_environment(sample_layers):
 
 
 def test_validate_lists_problems_and_exits_1(layers_copy):
-    grids = store.read_layer(layers_copy, "grids")
+    grids = gpkg.read_layer(layers_copy, "grids")
     grids.loc[grids.index[0], "town"] = "古北口"
     pyogrio.write_dataframe(grids, layers_copy, layer="grids", promote_to_multi=True,
                             layer_options={"OVERWRITE": "YES"})

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from gis import store
-from gis.validate import validate
+from gis.layers import gpkg
+from gis.layers.validate import validate
 
 MIYUN = str(Path(sys.executable).with_name("miyun-gis"))
 ROUNDS = 6
@@ -31,7 +31,7 @@ def run_and_kill(args: list[str], env: dict, delay: float) -> bool:
 
 
 def test_killed_layer_imports_leave_valid_layers(layers_copy, tmp_path):
-    villages = store.read_layer(layers_copy, "villages")
+    villages = gpkg.read_layer(layers_copy, "villages")
     source = tmp_path / "villages.geojson"
     villages.to_file(source, driver="GeoJSON")
     rng = random.Random(7)
@@ -40,7 +40,7 @@ def test_killed_layer_imports_leave_valid_layers(layers_copy, tmp_path):
         killed += run_and_kill([MIYUN, "import-layer", "villages", str(source), "--layers", str(layers_copy)],
                                {}, rng.uniform(0.3, 2.5))
         assert validate(layers_copy) == []
-        assert len(store.read_layer(layers_copy, "villages")) == len(villages)
+        assert len(gpkg.read_layer(layers_copy, "villages")) == len(villages)
     assert killed >= ROUNDS // 2  # most rounds really were cut short
 
 

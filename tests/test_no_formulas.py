@@ -1,5 +1,5 @@
 """User text never becomes a formula in a sheet (issue 14, fault 9): every Excel and CSV the product
-writes goes through one writer (``gis.reports``) that keeps formula-like text as text; numbers stay
+writes goes through one writer (``gis.reports.writers``) that keeps formula-like text as text; numbers stay
 numbers.  The texts are the corpus file ``tests/data/bad/case_formula_texts.json`` (OWASP CSV injection)."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_cases_list_keeps_formula_text_as_text(tmp_path, sample_layers, grid_poi
 
 
 def test_the_writer_keeps_numbers_and_leaves_plain_text(tmp_path):
-    from gis.reports import write_csv, write_excel
+    from gis.reports.writers import write_csv, write_excel
 
     frame = pd.DataFrame({"名称": ["=1+1", "正常", "-5", "\t=1", "\r@A1"], "数量": [-5, 3, 0, 1, 2],
                           "金额": [-1.5, 2.0, 0.0, 1.0, 1.0]})

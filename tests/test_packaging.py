@@ -42,6 +42,6 @@ def test_sources_carry_their_licences():
 
 
 def test_layer_catalogue_is_generated_from_the_schema():
-    from gis.catalogue import catalogue_markdown
+    from gis.layers.catalogue import catalogue_markdown
 
     assert catalogue_markdown() in (ROOT / "layers" / "README.md").read_text()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gis import store, styles
-from gis.qgis_styles import qml
+from gis.layers import gpkg, styles
+from gis.layers.qgis_styles import qml
 from gis.schema import (
     DUTIES,
     DUTIES_TITLE,
@@ -28,7 +28,7 @@ from gis.schema import (
     Term,
     Vocabulary,
 )
-from gis.validate import check_structure
+from gis.layers.validate import check_structure
 
 ROOT = Path(__file__).resolve().parents[1]
 # files that still type layer names, with why; every entry is a debt (see the issue 18 note)
@@ -119,7 +119,7 @@ PARCELS = Layer("parcels", "MultiPolygon", "地块", "区保水办 GIS", "Parcel
 
 
 def test_an_older_geopackage_lacking_an_optional_layer_passes_with_a_warning(sample_layers):
-    present = store.list_layers(sample_layers)
+    present = gpkg.list_layers(sample_layers)
     problems = check_structure(sample_layers, present, (*LAYERS, PARCELS))
     assert [(p.layer, p.warning) for p in problems] == [("parcels", True)]
     assert "缺少可选图层「地块」" in str(problems[0])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gis import index_cache
+from gis import join_cache
 from gis.errors import InputError
 from gis.settings import SOURCES_DIR, Settings
 
@@ -54,9 +54,9 @@ def test_values_are_normalised_and_typed(monkeypatch):
     s = Settings()
     assert s.basemap_crs == "gcj02" and s.basemap == "http://tiles.office.local/{z}/{x}/{y}.png"
     assert s.operator == "gis-officer" and s.index_cache is False
-    assert index_cache.enabled() is False
+    assert join_cache.enabled() is False
     monkeypatch.setenv("MIYUN_INDEX_CACHE", "1")
-    assert index_cache.enabled() is True
+    assert join_cache.enabled() is True
 
 
 def test_every_miyun_variable_the_code_reads_is_a_setting():

@@ -14,7 +14,7 @@ from api.state import layers_path, ledger
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require
 from gis.errors import InputError, MiyunError
-from gis.importer import import_layer, parse_mapping
+from gis.layers.replace import import_layer, parse_mapping
 
 router = APIRouter(tags=["layers 图层"])
 MAX_LAYER_BYTES = 100 * 1024 * 1024

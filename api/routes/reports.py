@@ -23,7 +23,7 @@ from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
 from gis.ledger.visits import month_sheet
 from gis.localtime import parse_day, parse_month, today_local
-from gis.reports import reports_dir
+from gis.reports.writers import reports_dir
 
 router = APIRouter(tags=["reports 报表"])
 MAX_CLUES_BYTES = 50 * 1024 * 1024

@@ -15,18 +15,18 @@ from api.tables import Format, sheets_response, town_rows
 from api.types import DAY_PATTERN, Count, Offset, OptionalDay, OptionalMonth, RecordId, YearQuery
 from api.types import Year as PlanYear
 from api.uploads import safe_name, save_limited
-from gis import store
+from gis.layers import gpkg
 from gis.auth.rights import grid_scope, require, require_town, town_scope
 from gis.ledger.location import to_storage_geometry
 from gis.ledger.staff import deduction_town, staff_town
 from gis.localtime import parse_day, parse_month, today_local
 from gis.relocation.plans import add_plan, get_plan, payments, record_progress, subsidies
-from gis.relocation.reports import relocation_sheets
+from gis.reports.relocation import relocation_sheets
 from gis.relocation.site import check_site
-from gis.roster import roster_from_grids
+from gis.staff.codes import roster_from_grids
 from gis.schema import DEDUCTION_KINDS, GRIDS, STAFF_COLUMNS
 from gis.staff import deductions as staff_deductions
-from gis.staff.reports import assessment_sheets, funds_sheets, quarterly_sheets
+from gis.reports.staff import assessment_sheets, funds_sheets, quarterly_sheets
 from gis.staff.roster import load_roster, read_roster_file, reevaluations_due, roster
 
 router = APIRouter(tags=["staff 保水员、考核与资金"])
@@ -61,7 +61,7 @@ async def import_roster(user: CurrentUser, file: Annotated[UploadFile, File(desc
         target = Path(folder) / name
         await save_limited(file, target, MAX_ROSTER_BYTES)
         frame = read_roster_file(target)
-    grids = store.read_layer(layers_path(), GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
+    grids = gpkg.read_layer(layers_path(), GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
     count = load_roster(ledger(), frame, dict(zip(grids["grid_id"], grids["town"])), user=user.username,
                         source=f"import: {name}", file=name)
     return {"file": name, "staff": count}

@@ -94,7 +94,7 @@ def staff_checker(user: User, ledger, grids) -> Callable[[set[str]], None] | Non
     if user.role not in ("field_staff", "town_operator"):
         return None
     from gis.ledger.staff import staff_places
-    from gis.roster import grid_of_staff
+    from gis.staff.codes import grid_of_staff
 
     roster = staff_places(ledger)
     grid_towns = dict(zip(grids["grid_id"], grids["town"]))

@@ -23,10 +23,10 @@ DEMO_STAFF = 300  # staff whose day is simulated: enough for every page, quick o
 @click.pass_context
 def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host: str, port: int) -> None:
     """在示例数据上运行：生成并校验图层，载入示例花名册，模拟昨日巡查并出日报，编制年度资金；--serve 启动网页。"""
-    from gis import store
+    from gis.layers import gpkg
     from gis.localtime import today_local
     from gis.sample.build import build_sample
-    from gis.staff.reports import funds_sheets
+    from gis.reports.staff import funds_sheets
     from gis.staff.roster import SAMPLE_SOURCE, load_roster, roster, sample_roster
     from gis.tracks.pipeline import load_reference, run_daily, simulate_and_store
     from gis.tracks.store import read_day
@@ -39,11 +39,11 @@ def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host:
     if not report_validation(path, quiet=False):
         raise SystemExit(1)
     print_summary(path)
-    if not store.is_sample(path):
+    if not gpkg.is_sample(path):
         click.echo("图层不是示例数据：不载入示例花名册、不模拟轨迹。")
     else:
         if roster(ws.ledger).empty:
-            grids = store.read_layer(path, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
+            grids = gpkg.read_layer(path, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
             count = load_roster(ws.ledger, sample_roster(path), dict(zip(grids["grid_id"], grids["town"])),
                                 user="demo", source=SAMPLE_SOURCE)
             click.echo(f"示例花名册：{count} 人（编号，无姓名）")
@@ -70,7 +70,7 @@ def demo(ctx: click.Context, ws, rebuild: bool, n_staff: int, serve: bool, host:
 
 def _sample_cases(ws, path: Path) -> None:
     """A handful of sample cases, once; a second run says which it kept."""
-    from gis import store
+    from gis.layers import gpkg
     from gis.crs import to_web
     from gis.localtime import today_local
     from gis.sample.cases import add_sample_cases, sample_cases_in
@@ -79,7 +79,7 @@ def _sample_cases(ws, path: Path) -> None:
     if kept:
         click.echo(f"示例案件已有 {len(kept)} 件，保留（{kept[0]} 至 {kept[-1]}）")
         return
-    grids = store.read_layer(path, GRIDS.name, columns=["grid_id"])
+    grids = gpkg.read_layer(path, GRIDS.name, columns=["grid_id"])
     inner = grids.geometry.buffer(-30)
     inner = inner.where(~inner.is_empty, grids.geometry).representative_point()
     lon, lat = to_web(inner.x.to_numpy(), inner.y.to_numpy())

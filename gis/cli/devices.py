@@ -49,11 +49,11 @@ def devices() -> None:
 @pass_workspace
 def add(ws, staff_id, app, label, server_url) -> None:
     """为保水员登记一台手机，打印一次应在应用中填写的内容。"""
-    from gis import store
+    from gis.layers import gpkg
     from gis.intake.devices import add_device, known_staff
     from gis.schema import GRIDS
 
-    grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id"], read_geometry=False)
+    grids = gpkg.read_layer(ws.layers, GRIDS.name, columns=["grid_id"], read_geometry=False)
     staff = known_staff(ws.ledger, staff_id, set(grids["grid_id"]))
     device, secret = add_device(ws.ledger, staff, app, by=ws.user, label=label)
     click.echo(f"设备 {device.device_id} 已登记给保水员 {staff}（{DEVICE_APPS[app]}）。")

@@ -28,7 +28,7 @@ def print_counts(counts: dict[str, int], title: str) -> None:
 
 def report_validation(path: Path, quiet: bool) -> bool:
     """Print every problem (or a pass line); True when the layers are fit for use."""
-    from gis.validate import validate as run_validation
+    from gis.layers.validate import validate as run_validation
 
     found = run_validation(path, warnings=True)
     for warning in (p for p in found if p.warning):
@@ -86,8 +86,8 @@ def validate(ws, path: Path | None, quiet: bool) -> None:
 def import_layer(ws, layer: str, file: Path, crs: str | None, mapping: tuple[str, ...], source_layer: str | None,
                  make_valid: bool, quiet: bool) -> None:
     """用真实数据替换一个图层（坐标转换、字段映射、整体校验、原子替换）。"""
-    from gis.importer import import_layer as run_import
-    from gis.importer import parse_mapping
+    from gis.layers.replace import import_layer as run_import
+    from gis.layers.replace import parse_mapping
     from gis.ledger.db import Ledger
 
     target = ws.layers
@@ -101,10 +101,10 @@ def import_layer(ws, layer: str, file: Path, crs: str | None, mapping: tuple[str
 
 def print_summary(path: Path) -> None:
     """Feature counts per layer, grids per town and kind, and the sample flag."""
-    from gis import store
+    from gis.layers import gpkg
 
-    frames = store.read_layers(path)
-    sample = any(store.is_synthetic(frame) for frame in frames.values())
+    frames = gpkg.read_layers(path)
+    sample = any(gpkg.is_synthetic(frame) for frame in frames.values())
     print_counts({name: len(frame) for name, frame in frames.items()},
                  f"{path}" + ("（示例数据 SAMPLE DATA）" if sample else ""))
     grids = frames.get(GRIDS.name)
@@ -125,7 +125,7 @@ def info(ws) -> None:
               help="把目录写入此 Markdown 文件（替换生成的部分）。")
 def catalogue(write: Path | None) -> None:
     """图层目录（图层、几何、字段及中文别名、维护单位、来源），由 schema 生成。"""
-    from gis.catalogue import catalogue_markdown, replace_catalogue
+    from gis.layers.catalogue import catalogue_markdown, replace_catalogue
 
     if write is None:
         click.echo(catalogue_markdown())

@@ -96,8 +96,8 @@ def subsidy(ws, plan_id, works) -> None:
 def tables(ws, year, month, as_of, out) -> None:
     """附件 1 计划统计表、附件 2 实施进度统计表，以及滞后事项。"""
     from gis.localtime import parse_day, parse_month, today_local
-    from gis.relocation.reports import relocation_sheets
-    from gis.reports import reports_dir
+    from gis.reports.relocation import relocation_sheets
+    from gis.reports.writers import reports_dir
 
     if month:
         parse_month(month)
@@ -109,14 +109,14 @@ def tables(ws, year, month, as_of, out) -> None:
 @pass_workspace("layers")
 def villages(ws) -> None:
     """位于隐患区的村庄及户数、人口。"""
-    from gis import store
+    from gis.layers import gpkg
     from gis.cli.tables import show_table
     from gis.relocation.plans import hazard_villages
 
     path = ws.layers
     from gis.schema import HAZARD_LEVELS, HAZARD_TYPES, HAZARD_ZONES, VILLAGES
 
-    frame = hazard_villages(store.read_layer(path, VILLAGES.name), store.read_layer(path, HAZARD_ZONES.name))
+    frame = hazard_villages(gpkg.read_layer(path, VILLAGES.name), gpkg.read_layer(path, HAZARD_ZONES.name))
     frame = frame.assign(hazard_type=frame["hazard_type"].map(HAZARD_TYPES), level=frame["level"].map(HAZARD_LEVELS))
     aliases = {f.name: f.alias for layer in (VILLAGES, HAZARD_ZONES) for f in layer.fields if f.name != "town"}
     show_table(frame.drop(columns="source").rename(columns={**aliases, "town": "镇", "zone_id": "隐患区编号"}),

@@ -26,7 +26,7 @@ def monthly(ws, month, as_of, out) -> None:
     from gis.ledger.monthly import monthly_report
     from gis.ledger.visits import month_sheet
     from gis.localtime import parse_day, parse_month, today_local
-    from gis.reports import reports_dir, write_table
+    from gis.reports.writers import reports_dir, write_table
 
     sheets = monthly_report(ws.cases, month, as_of=parse_day(as_of, field="--as-of") if as_of else None)
     sheets["通知书期限到场核查"] = month_sheet(ws.cases, ws.data_dir, parse_month(month),
@@ -70,7 +70,7 @@ def reconcile(ws, month, clues_file, crs, tolerance, threshold, out) -> None:
     from gis.ledger.reconcile import read_clues
     from gis.ledger.reconcile import reconcile as compare
     from gis.localtime import parse_month
-    from gis.reports import reports_dir, write_excel
+    from gis.reports.writers import reports_dir, write_excel
 
     parse_month(month)
     result = compare(ws.cases, ws.index, read_clues(clues_file, crs), month, tolerance_m=tolerance,

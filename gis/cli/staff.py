@@ -12,9 +12,9 @@ from gis.schema import DEDUCTION_KINDS, GRIDS, MECHANISM_ITEMS, RESULT_EVENTS
 
 
 def _grid_towns(ws) -> dict[str, str]:
-    from gis import store
+    from gis.layers import gpkg
 
-    grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
+    grids = gpkg.read_layer(ws.layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
     return dict(zip(grids["grid_id"], grids["town"]))
 
 
@@ -164,7 +164,7 @@ def decide(ws, deduction_id, upheld, on) -> None:
 def dismissals(ws, year) -> None:
     """年度累计扣分达 3 分、考核不合格应辞退的保水员。"""
     from gis.staff.deductions import dismissal_list
-    from gis.staff.reports import STAFF_POINT_COLUMNS
+    from gis.reports.staff import STAFF_POINT_COLUMNS
 
     frame = dismissal_list(ws.ledger, year)
     if frame.empty:
@@ -180,7 +180,7 @@ def dismissals(ws, year) -> None:
 def absences(ws, day, out) -> None:
     """由轨迹提出的疑似缺岗名单（班次内本网格无定位），须经管理人员核实后才扣分。"""
     from gis.localtime import parse_day
-    from gis.reports import reports_dir
+    from gis.reports.writers import reports_dir
     from gis.staff.deductions import candidate_absences
     from gis.staff.roster import roster
 
@@ -240,8 +240,8 @@ def event(ws, town, event, occurred_on, evidence) -> None:
 @pass_workspace("data_dir")
 def assess_report(ws, year, out) -> None:
     """各镇考核得分、保水员扣分与辞退名单、扣分明细。"""
-    from gis.reports import reports_dir
-    from gis.staff.reports import assessment_sheets
+    from gis.reports.writers import reports_dir
+    from gis.reports.staff import assessment_sheets
 
     emit(assessment_sheets(ws.ledger, year), out, reports_dir(ws.data_dir) / f"assessment-{year}.xlsx",
          f"{year} 年各镇考核")
@@ -256,8 +256,8 @@ def assess_report(ws, year, out) -> None:
 @pass_workspace("layers", "data_dir")
 def funds(ws, year, quarter, spent, reserve_used, out) -> None:
     """年度网格化管理资金安排（劳务补贴、保险、运行、宣传、培训、应急）与季度拨付。"""
-    from gis.reports import reports_dir
-    from gis.staff.reports import funds_sheets, quarterly_sheets
+    from gis.reports.writers import reports_dir
+    from gis.reports.staff import funds_sheets, quarterly_sheets
 
     if quarter:
         emit(quarterly_sheets(ws.ledger, year, quarter), out,

@@ -115,7 +115,7 @@ def workspace_is_sample() -> bool:
     """Whether the command's workspace (``--layers`` or ``MIYUN_LAYERS``) holds the sample layers: its
     workbooks are then marked 示例数据 SAMPLE DATA, whichever way the layers were given."""
     from gis.cli.options import current_workspace
-    from gis.reports import layers_are_sample
+    from gis.reports.writers import layers_are_sample
 
     return layers_are_sample(current_workspace().layers)
 
@@ -123,7 +123,7 @@ def workspace_is_sample() -> bool:
 def show_or_export(table: pd.DataFrame, out: Path | None, *, sheet: str, title: str, empty: str,
                    unit: str = "行") -> None:
     """``--out`` given: write the table there; else show it, or say ``empty`` when there is nothing."""
-    from gis.reports import write_table
+    from gis.reports.writers import write_table
 
     if out:
         write_table(out, {sheet: table}, sample=workspace_is_sample())
@@ -136,7 +136,7 @@ def show_or_export(table: pd.DataFrame, out: Path | None, *, sheet: str, title: 
 
 def emit(sheets: dict[str, pd.DataFrame], out: Path | None, default: Path, title: str) -> None:
     """Write every sheet to ``out`` (or ``default``), then show the first one."""
-    from gis.reports import write_table
+    from gis.reports.writers import write_table
 
     written = write_table(out or default, sheets, sample=workspace_is_sample())
     show_table(next(iter(sheets.values())), title, limit=40, full=written)

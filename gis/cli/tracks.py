@@ -68,7 +68,7 @@ def import_(ws, files, staff, crs, max_speed, quiet) -> None:
 def daily_(ws, day, until, engine, scheduler, quiet) -> None:
     """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
     from gis.intake.compact import day_status
-    from gis.reports import reports_dir
+    from gis.reports.writers import reports_dir
     from gis.tracks.daily import write_reports
     from gis.tracks.pipeline import load_reference, run_daily, run_days_dask
 
@@ -107,7 +107,7 @@ def daily_(ws, day, until, engine, scheduler, quiet) -> None:
 @pass_workspace("data_dir")
 def export_(ws, day, until, out) -> None:
     """导出轨迹为 GeoPackage（定位点 + 每人每日轨迹线，已配样式；QGIS 3.22 / GDAL 3.6 可直接打开）。"""
-    from gis.reports import reports_dir
+    from gis.reports.writers import reports_dir
     from gis.tracks.export import export_tracks
 
     data = ws.data_dir
@@ -126,7 +126,7 @@ def export_(ws, day, until, out) -> None:
 def simulate_tracks(ws, day, n_staff, out, quiet) -> None:
     """在示例图层上模拟一天的巡查轨迹（合成数据，标记为 synthetic）。"""
     from gis.tracks.pipeline import simulate_and_store
-    from gis.validate import ensure_valid
+    from gis.layers.validate import ensure_valid
 
     layers_path = ensure_valid(ws.layers)
     count, notices = simulate_and_store(day, layers_path, ws.data_dir, n_staff, out)

@@ -27,12 +27,12 @@ def users() -> None:
 @pass_workspace
 def add(ws, username, role, town, grid_id) -> None:
     """新建用户，打印一次性密码（首次登录须修改）。"""
-    from gis import store
+    from gis.layers import gpkg
     from gis.auth.users import add_user
 
     grid_towns = None
     if role == "field_staff":
-        grids = store.read_layer(ws.layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
+        grids = gpkg.read_layer(ws.layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
         grid_towns = dict(zip(grids["grid_id"], grids["town"]))
     password = add_user(ws.ledger, by=ws.user, username=username, role=role, town=town, grid_id=grid_id,
                         grid_towns=grid_towns)

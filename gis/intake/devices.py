@@ -21,7 +21,7 @@ from datetime import datetime
 
 from gis.errors import Forbidden, InputError, NotFound, Unauthorized
 from gis.ledger.db import Ledger
-from gis.roster import grid_of_staff
+from gis.staff.codes import grid_of_staff
 from gis.schema import DEVICE_APPS, DEVICE_SECRET_BITS, DEVICES_TABLE, STAFF_CODE
 
 _TABLE = f"""CREATE TABLE IF NOT EXISTS {DEVICES_TABLE} (

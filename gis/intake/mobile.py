@@ -16,7 +16,7 @@ from gis.auth.users import User
 from gis.errors import Forbidden, InputError
 from gis.ledger.cases import Cases
 from gis.ledger.db import Ledger
-from gis.roster import grid_of_staff
+from gis.staff.codes import grid_of_staff
 from gis.schema import MOBILE_CLUE_PREFIX
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{7,63}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from gis import output_layers
+from gis.layers import outputs
 from gis.ledger.cases import Cases
 from gis.localtime import local_text
 from gis.schema import CASE_STATUSES, DUTIES, STORAGE_CRS
@@ -26,8 +26,8 @@ def cases_layer(cases: Cases, **filters) -> gpd.GeoDataFrame:
 def export_cases(cases: Cases, path: Path) -> int:
     layer = cases_layer(cases)
     points = layer.geometry.geom_type == "Point"
-    parts = {"cases_points": (output_layers.CASE_POINTS, layer.loc[points]),
-             "cases_areas": (output_layers.CASE_AREAS, layer.loc[~points])}
-    output_layers.write(path, {name: part for name, part in parts.items() if len(part[1])} or
-                        {"cases_points": (output_layers.CASE_POINTS, layer)})
+    parts = {"cases_points": (outputs.CASE_POINTS, layer.loc[points]),
+             "cases_areas": (outputs.CASE_AREAS, layer.loc[~points])}
+    outputs.write(path, {name: part for name, part in parts.items() if len(part[1])} or
+                        {"cases_points": (outputs.CASE_POINTS, layer)})
     return len(layer)

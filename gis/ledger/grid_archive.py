@@ -10,7 +10,7 @@ import pandas as pd
 
 from gis.ledger.db import Ledger
 from gis.localtime import local_text
-from gis.reports import reports_dir
+from gis.reports.writers import reports_dir
 from gis.schema import (
     CASE_STATUSES,
     DAILY_GRID_COLUMNS,

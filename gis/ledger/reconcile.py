@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from gis.errors import InputError
-from gis.importer import read_source, to_storage_crs
+from gis.layers.replace import read_source, to_storage_crs
 from gis.join import GridIndex
 from gis.ledger.cases import Cases
 from gis.ledger.monthly import findings, open_before
@@ -66,11 +66,11 @@ class Reconciliation:
     def write_layer(self, path: Path) -> Path:
         from dataclasses import replace
 
-        from gis import output_layers
+        from gis.layers import outputs
 
-        return output_layers.write(path, {
-            "reconcile_clues": (replace(output_layers.RECONCILE_CLUES, title=f"{self.month} 卫片线索比对"), self.clues),
-            "reconcile_ledger": (replace(output_layers.RECONCILE_LEDGER, title=f"{self.month} 巡查台账比对"),
+        return outputs.write(path, {
+            "reconcile_clues": (replace(outputs.RECONCILE_CLUES, title=f"{self.month} 卫片线索比对"), self.clues),
+            "reconcile_ledger": (replace(outputs.RECONCILE_LEDGER, title=f"{self.month} 巡查台账比对"),
                                  self.ledger),
         })
 

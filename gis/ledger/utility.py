@@ -19,7 +19,7 @@ from gis.atomic import replacing
 from gis.errors import InputError, NotFound
 from gis.ledger.cases import Cases
 from gis.localtime import local_text
-from gis.reports import reports_dir, write_excel
+from gis.reports.writers import reports_dir, write_excel
 from gis.schema import CONSTRUCTION, CONSTRUCTION_KINDS, CASE_STATUSES, SAMPLE_MARK, UTILITY_COLUMNS, UTILITY_PROVIDERS
 
 LEAVING_STATUSES = ("demolished", "closed", "dismissed")

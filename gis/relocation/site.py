@@ -15,9 +15,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import InputError
-from gis.importer import read_source, to_storage_crs
+from gis.layers.replace import read_source, to_storage_crs
 from gis.schema import HAZARD_ZONES, LAYER_BY_NAME, RIVER_CORRIDORS, STORAGE_CRS, ZONE_L1
 
 CHECKED_LAYERS = (ZONE_L1.name, RIVER_CORRIDORS.name, HAZARD_ZONES.name)
@@ -67,7 +67,7 @@ def check_site(layers: Path, site: shapely.Geometry, extra: list[tuple[str, Path
         raise InputError("新址应为面（Polygon）", field="geometry")
     rows = []
     for name in CHECKED_LAYERS:
-        rows += _overlaps(site, store.read_layer(layers, name), name, LAYER_BY_NAME[name].title)
+        rows += _overlaps(site, gpkg.read_layer(layers, name), name, LAYER_BY_NAME[name].title)
     for title, path in extra:
         frame = to_storage_crs(read_source(Path(path), None), None, Path(path))
         rows += _overlaps(site, frame.to_crs(STORAGE_CRS), Path(path).stem, title)

@@ -3,7 +3,7 @@
 Deterministic: the same files every run.  Real: the district outline, town
 seats, villages (names, codes, points).  Synthetic, and marked so in every
 feature's ``source``: the DEM, the water surface, the 155 m line and zone
-(traced from the DEM by :mod:`gis.terrain`, as a real DEM would be), town
+(traced from the DEM by :mod:`gis.layers.terrain`, as a real DEM would be), town
 polygons, rivers, corridors, fence, gates, markers, grids, hazard zones,
 village households and population.
 """
@@ -19,9 +19,9 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.ops import substring
 
-from gis import store, terrain
+from gis.layers import gpkg, terrain
 from gis.atomic import replacing
-from gis.qgis_styles import write_layer_styles, write_project
+from gis.layers.qgis_styles import write_layer_styles, write_project
 from gis.sample import dem as sample_dem
 from gis.sample import geography, sources
 from gis.sample.partition import apportion, split_along
@@ -283,8 +283,8 @@ def build_sample(out: Path, *, dem_file: Path | None = None) -> dict[str, int]:
         HAZARD_ZONES.name: build_hazard_zones(villages, towns, reaches, rng),
         VILLAGES.name: villages,
     }
-    with store.staged(out, copy_existing=False) as tmp, replacing(store.dem_path(out)) as dem_tmp:
-        store.write_layers(tmp, frames)
+    with gpkg.staged(out, copy_existing=False) as tmp, replacing(gpkg.dem_path(out)) as dem_tmp:
+        gpkg.write_layers(tmp, frames)
         write_layer_styles(tmp)
         terrain.write_dem(dem, dem_tmp, description=(
             f"{dem_file.name} in {STORAGE_CRS}" if dem_file else

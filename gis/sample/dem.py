@@ -22,7 +22,7 @@ from rasterio.transform import from_origin
 from scipy.ndimage import distance_transform_edt, gaussian_filter
 
 from gis.sample.geography import lake_shape
-from gis.terrain import Dem
+from gis.layers.terrain import Dem
 
 WATER_LEVEL_M = 150.0
 CELL_SIZE_M = 30.0

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint
 
-from gis.terrain import as_multipolygon
+from gis.layers.terrain import as_multipolygon
 
 
 def seeds_along(guide, n: int) -> list:

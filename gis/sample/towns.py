@@ -17,7 +17,7 @@ from shapely.geometry import MultiPoint, Point
 
 from gis.crs import to_storage
 from gis.schema import QUOTA_BY_TOWN, STORAGE_CRS, SYNTHETIC_PREFIX
-from gis.terrain import as_multipolygon
+from gis.layers.terrain import as_multipolygon
 
 SHAPING_POINTS = {
     "太师屯镇": ((117.165, 40.590),),

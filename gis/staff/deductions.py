@@ -21,7 +21,7 @@ import pandas as pd
 from gis.errors import Conflict, InputError, NotFound
 from gis.ledger.db import Ledger
 from gis.localtime import LOCAL, local_date, now_utc, parse_day
-from gis.roster import SHIFT_HOURS, SHIFTS
+from gis.staff.codes import SHIFT_HOURS, SHIFTS
 from gis.schema import DEDUCTION_COUNTING, DEDUCTION_KINDS, DEDUCTION_STATES, DISMISSAL_POINTS
 
 COLUMNS = {
@@ -119,7 +119,7 @@ def candidate_absences(data_dir: Path, roster: pd.DataFrame, day: str) -> pd.Dat
     """Staff on the roster with no good fix inside their own grid during their shift on ``day``.
 
     Proposals only, for a manager to confirm with :func:`record` — never applied here.
-    Staff are given the shift of the sample rota (``gis.roster``): shift k covers
+    Staff are given the shift of the sample rota (``gis.staff.codes``): shift k covers
     local hours 8k … 8k+8, by the order of the staff code within the grid.
     """
     from gis.tracks.store import read_day

@@ -15,11 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import InputError
 from gis.ledger.db import Ledger
 from gis.localtime import parse_day
-from gis.roster import roster_from_grids
+from gis.staff.codes import roster_from_grids
 from gis.schema import (
     GRIDS,
     OTHER_POSTS,
@@ -41,8 +41,8 @@ SAMPLE_SOURCE = f"{SYNTHETIC_PREFIX}: sample roster from the grid quotas (codes,
 def sample_roster(layers: Path) -> pd.DataFrame:
     """Every grid's quota of staff as codes; the first of each grid leads it; village = the town's
     village nearest the grid."""
-    grids = store.read_layer(layers, GRIDS.name)
-    villages = store.read_layer(layers, VILLAGES.name)
+    grids = gpkg.read_layer(layers, GRIDS.name)
+    villages = gpkg.read_layer(layers, VILLAGES.name)
     roster = roster_from_grids(grids).drop(columns=["shift"])
     centres = gpd.GeoDataFrame(grids[["grid_id", "town"]], geometry=grids.geometry.representative_point())
     nearest = {}

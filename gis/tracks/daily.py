@@ -30,8 +30,8 @@ from scipy.ndimage import distance_transform_edt
 from gis.atomic import replacing
 from gis.join import Buckets, GridIndex, cells_of, ranks
 from gis.labels import FIELD_LABELS, with_labels
-from gis.reports import write_csv, write_excel
-from gis.roster import grid_of_staff
+from gis.reports.writers import write_csv, write_excel
+from gis.staff.codes import grid_of_staff
 from gis.schema import DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, LOCAL_TZ
 from gis.tracks import fakes
 from gis.tracks.clean import FLAG_JUMP, FLAGS, PER_SECOND, by_staff_and_time, sorted_categorical

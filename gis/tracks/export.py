@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis import output_layers
+from gis.layers import outputs
 from gis.errors import InputError, NotFound
 from gis.schema import STORAGE_CRS, TRACK_FIX_COLUMNS
 from gis.tracks.store import read_day
@@ -65,6 +65,6 @@ def export_tracks(data_dir: Path, first: str, last: str | None, out: Path) -> tu
     out.parent.mkdir(parents=True, exist_ok=True)
     fixes_layer = pd.concat(points, ignore_index=True)
     lines_layer = pd.concat(lines, ignore_index=True)
-    output_layers.write(out, {"track_fixes": (output_layers.TRACK_FIXES, fixes_layer),
-                              "track_lines": (output_layers.TRACK_LINES, lines_layer)})
+    outputs.write(out, {"track_fixes": (outputs.TRACK_FIXES, fixes_layer),
+                              "track_lines": (outputs.TRACK_LINES, lines_layer)})
     return len(fixes_layer), len(lines_layer)

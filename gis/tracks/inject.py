@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from gis.join import GridIndex
-from gis.roster import SHIFT_HOURS, roster_from_grids
+from gis.staff.codes import SHIFT_HOURS, roster_from_grids
 from gis.schema import FAKE_KINDS, LOCAL_TZ
 from gis.tracks.clean import flag_fixes
 from gis.tracks.simulate import INTERVAL_S, neighbour_of, patrol_loops, walk

@@ -10,9 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.join import GridIndex
-from gis.reports import reports_dir, write_csv
+from gis.reports.writers import reports_dir, write_csv
 from gis.schema import BOUNDARY_MARKERS, FENCE_GATES, GRIDS
 from gis.tracks import daily
 from gis.tracks.importer import prepare
@@ -39,7 +39,7 @@ def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Refere
     ([[500000.0, 4490990.0]], [2])
     """
     index = index or GridIndex.from_layers(layers)
-    frames = store.read_layers(layers, [BOUNDARY_MARKERS.name, FENCE_GATES.name])
+    frames = gpkg.read_layers(layers, [BOUNDARY_MARKERS.name, FENCE_GATES.name])
     return daily.Reference.build(index, frames[BOUNDARY_MARKERS.name], frames[FENCE_GATES.name])
 
 
@@ -163,7 +163,7 @@ def simulate_and_store(day: str, layers: Path, data_dir: Path, n_staff: int | No
     >>> count > 0, (folder / "day.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     (True, 'staff_id,time,lon,lat,accuracy')
     """
-    grids = store.read_layer(layers, GRIDS.name)
+    grids = gpkg.read_layer(layers, GRIDS.name)
     raw = simulate_day(grids, day, n_staff)
     notices = Notices()
     if out is not None:

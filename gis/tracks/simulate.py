@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from gis.crs import to_web
-from gis.roster import SHIFT_HOURS, roster_from_grids
+from gis.staff.codes import SHIFT_HOURS, roster_from_grids
 from gis.schema import LOCAL_TZ
 
 SEED = 2150

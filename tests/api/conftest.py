@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from gis import store
+from gis.layers import gpkg
 from gis.auth.users import add_user, change_password, issue
 from gis.ledger.db import Ledger
 
@@ -42,7 +42,7 @@ def accounts(sample_layers, tmp_path_factory) -> tuple:
     """The server's data folder and a token per account."""
     data = tmp_path_factory.mktemp("data")
     ledger = Ledger.in_dir(data)
-    grids = store.read_layer(sample_layers, "grids", columns=["grid_id", "town"], read_geometry=False)
+    grids = gpkg.read_layer(sample_layers, "grids", columns=["grid_id", "town"], read_geometry=False)
     grid_towns = dict(zip(grids["grid_id"], grids["town"]))
     tokens = {}
     for name, (role, town, grid) in ACCOUNTS.items():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web, wgs84_to_gcj02
 
 
 def test_assign_points_in_wgs84_and_gcj02(client, server, sample_layers):
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     inside = shapely.point_on_surface(grids.geometry["TST-K07"].buffer(-5))
     lon, lat = to_web([inside.x], [inside.y])
     answer = client.post(f"{server}/api/assign", json={"lon": [lon[0], 116.0], "lat": [lat[0], 39.5]}, timeout=120)

@@ -7,7 +7,7 @@ import httpx
 import pyogrio
 from conftest import _free_port, start_server
 
-from gis import store
+from gis.layers import gpkg
 from gis.auth.users import add_user, issue
 from gis.ledger.db import Ledger
 
@@ -26,7 +26,7 @@ def test_the_app_keeps_serving_the_last_valid_layers(layers_copy, tmp_path):
                 return {f["properties"]["name"] for f in items}
 
             original = village_names()
-            good_grids = store.read_layer(layers_copy, "grids")
+            good_grids = gpkg.read_layer(layers_copy, "grids")
             # a half-finished edit: two grids with one id (what a careless copy-paste in QGIS does)
             broken = good_grids.copy()
             broken.loc[broken.index[1], "grid_id"] = broken.loc[broken.index[0], "grid_id"]
@@ -34,7 +34,7 @@ def test_the_app_keeps_serving_the_last_valid_layers(layers_copy, tmp_path):
                                     layer_options={"OVERWRITE": "YES"})
             assert village_names() == original  # still the last valid layers
             assert http.get("/collections/grids/items", params={"limit": 1}).json()["numberMatched"] == 160
-            villages = store.read_layer(layers_copy, "villages")
+            villages = gpkg.read_layer(layers_copy, "villages")
             villages.loc[villages.index[0], "name"] = "新改名村"
             source = tmp_path / "villages.geojson"
             villages.to_file(source, driver="GeoJSON")

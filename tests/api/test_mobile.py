@@ -11,7 +11,7 @@ import pytest
 from conftest import PASSWORD
 from PIL import Image
 
-from gis import store
+from gis.layers import gpkg
 from gis.auth.users import add_user, change_password
 from gis.ledger.db import Ledger
 from gis.tracks.store import read_day
@@ -22,7 +22,7 @@ STAFF = "XWZ-K05-04"
 @pytest.fixture(scope="module")
 def staff_account(accounts, sample_layers) -> str:
     ledger = Ledger.in_dir(accounts[0])
-    grids = store.read_layer(sample_layers, "grids", columns=["grid_id", "town"], read_geometry=False)
+    grids = gpkg.read_layer(sample_layers, "grids", columns=["grid_id", "town"], read_geometry=False)
     once = add_user(ledger, by="tests", username=STAFF, role="field_staff", grid_id="XWZ-K05",
                     grid_towns=dict(zip(grids["grid_id"], grids["town"])))
     change_password(ledger, STAFF, once, PASSWORD)

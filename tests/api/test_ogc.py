@@ -16,7 +16,7 @@ import httpx
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -47,7 +47,7 @@ def basic(server, accounts) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def grids(sample_layers):
-    return store.read_layer(sample_layers, "grids")
+    return gpkg.read_layer(sample_layers, "grids")
 
 
 @pytest.fixture(scope="module")
@@ -167,14 +167,14 @@ def test_ogr2ogr_copies_all_grids_and_a_bbox_gives_shapely_s_ids(server, account
     out = tmp_path / "grids.gpkg"
     subprocess.run(["ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{server}", "grids"], check=True, env=env,
                    capture_output=True, timeout=300)
-    copied = store.read_layer(out, "grids")
+    copied = gpkg.read_layer(out, "grids")
     assert len(copied) == 160 and set(copied["grid_id"]) == set(grids["grid_id"])
     box = (116.95, 40.50, 117.00, 40.55)
     part = tmp_path / "part.gpkg"
     subprocess.run(["ogr2ogr", "-f", "GPKG", "-spat", *map(str, box), str(part), f"OAPIF:{server}", "grids"],
                    check=True, env=env, capture_output=True, timeout=300)
     expected = set(grids.loc[grids.to_crs("OGC:CRS84").intersects(shapely.box(*box)), "grid_id"])
-    assert set(store.read_layer(part, "grids")["grid_id"]) == expected and 0 < len(expected) < 160
+    assert set(gpkg.read_layer(part, "grids")["grid_id"]) == expected and 0 < len(expected) < 160
     info = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{server}", "grids"], check=True, env=env,
                           capture_output=True, text=True, timeout=300).stdout  # GDAL 3.6: no -json yet
     assert "Feature Count: 160" in info
@@ -239,7 +239,7 @@ def test_crs_axis_order_and_content_crs(basic, grids):
     ids = lambda q: {f["id"] for f in basic.get("/collections/grids/items", params={"limit": 200, **q}).json()["features"]}  # noqa: E731
     plain = ids({"bbox": ",".join(map(str, box84))})
     assert ids({"bbox": "40.50,116.95,40.55,117.00", "bbox-crs": f"{EPSG}4326"}) == plain
-    corners = shapely.get_coordinates(store.gpd.GeoSeries([shapely.box(*box84)], crs="OGC:CRS84").to_crs(4548)
+    corners = shapely.get_coordinates(gpkg.gpd.GeoSeries([shapely.box(*box84)], crs="OGC:CRS84").to_crs(4548)
                                       .segmentize(50).geometry[0])
     near = ids({"bbox": f"{corners[:, 1].min()},{corners[:, 0].min()},{corners[:, 1].max()},{corners[:, 0].max()}",
                 "bbox-crs": f"{EPSG}4548"})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).parents[1] / "qgis" / "qgis_oapif.py"
@@ -44,7 +44,7 @@ def test_qgis_opens_grids_and_cases_as_oapif_layers_with_basic_auth(server, acco
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["qgis"].startswith("3.")
-    grids = store.read_layer(sample_layers, "grids")
+    grids = gpkg.read_layer(sample_layers, "grids")
     assert seen["grids_valid"], seen["grids_error"]
     assert seen["grids_count"] == 160 and seen["grids_ids"] == sorted(grids["grid_id"])
     assert seen["grids_crs"] in ("EPSG:4326", "OGC:CRS84")

@@ -139,12 +139,12 @@ def test_patrol_page_colours_grids_from_the_day_s_tracks(client, browser, server
 
 
 def test_basemap_choices_and_the_gcj02_warning(sample_layers):
-    from gis import store
+    from gis.layers import gpkg
     from gis.errors import InputError
     from gis.settings import Settings
     from maps.web import overview
 
-    frames = store.read_layers(sample_layers)
+    frames = gpkg.read_layers(sample_layers)
 
     def page(**settings) -> str:
         return overview(frames, sample=True, hillshade=None, settings=Settings(**settings)).get_root().render()

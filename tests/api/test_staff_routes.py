@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web
 from gis.schema import STAFF_COLUMNS
 from gis.staff.roster import sample_roster
@@ -57,7 +57,7 @@ def test_relocation_plan_and_site_check(client, server, sample_layers):
     assert plan.json()["city_yuan"] == 14 * 27_000 + 5 * 60_000 + 5 * 10_000 + 5 * 20_000
     tables = client.get(f"{server}/api/reports/relocation", params={"year": 2026}).json()
     assert tables["sheets"]["2026年计划统计表"][-1]["户数"] == 5
-    zone = store.read_layer(sample_layers, "zone_l1").geometry.union_all().buffer(-60).representative_point()
+    zone = gpkg.read_layer(sample_layers, "zone_l1").geometry.union_all().buffer(-60).representative_point()
     box = shapely.box(zone.x - 20, zone.y - 20, zone.x + 20, zone.y + 20)
     lon, lat = to_web(*shapely.get_coordinates(box).T)
     check = client.post(f"{server}/api/relocation/site-check", json={

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web
 
 
 def _csv(sample_layers) -> bytes:
-    grid = store.read_layer(sample_layers, "grids").set_index("grid_id").geometry["BLT-K03"]
+    grid = gpkg.read_layer(sample_layers, "grids").set_index("grid_id").geometry["BLT-K03"]
     loop = max(grid.geoms, key=lambda p: p.area).buffer(-10).exterior
     xy = shapely.get_coordinates(shapely.line_interpolate_point(loop, np.arange(40) * 18.0))
     lon, lat = to_web(xy[:, 0], xy[:, 1])

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from conftest import _free_port
 
-from gis import store
+from gis.layers import gpkg
 from gis.auth.users import add_user, issue
 from gis.ledger.db import Ledger
 
@@ -63,7 +63,7 @@ def test_two_workers_serve_one_layer_import_alike(layers_copy, tmp_path):
 
         before, etags = names_seen()
         assert len(before) == 1 and len(etags) == 1  # both workers: the same answer, the same ETag
-        villages = store.read_layer(layers_copy, "villages")
+        villages = gpkg.read_layer(layers_copy, "villages")
         villages.loc[villages.index[0], "name"] = "新改名村"
         source = tmp_path / "villages.geojson"
         villages.to_file(source, driver="GeoJSON")

@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web
 from gis.join import GridIndex
 from gis.schema import FAKE_KINDS, FAKE_THRESHOLDS
@@ -25,7 +25,7 @@ FALSE_POSITIVE_TARGET = 0.01
 
 @pytest.fixture(scope="module")
 def world(sample_layers) -> inject.World:
-    return inject.World(store.read_layer(sample_layers, "grids"), store.read_layer(sample_layers, "villages"))
+    return inject.World(gpkg.read_layer(sample_layers, "grids"), gpkg.read_layer(sample_layers, "villages"))
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import shapely
 
-from gis import crs, store
+from gis import crs
+from gis.layers import gpkg
 from gis.errors import CRSError, InputError, LayerError
-from gis.importer import import_layer, parse_mapping
+from gis.layers.replace import import_layer, parse_mapping
 
 
 def digest(path) -> str:
@@ -20,7 +21,7 @@ def digest(path) -> str:
 @pytest.fixture
 def officers_grids(layers_copy, tmp_path):
     """The grids as a district office would send them: WGS84 GeoJSON, their own field names."""
-    grids = store.read_layer(layers_copy, "grids").to_crs("EPSG:4326")
+    grids = gpkg.read_layer(layers_copy, "grids").to_crs("EPSG:4326")
     grids = grids.rename(columns={"grid_id": "WGBH", "town": "SSZ"}).drop(columns=["area_m2", "source"])
     path = tmp_path / "grids_from_office.geojson"
     grids.to_file(path, driver="GeoJSON")
@@ -31,10 +32,10 @@ def test_import_geojson_with_field_mapping(layers_copy, officers_grids):
     count = import_layer(layers_copy, "grids", officers_grids,
                          mapping=parse_mapping(["grid_id=WGBH", "town=SSZ"]))
     assert count == 160
-    grids = store.read_layer(layers_copy, "grids")
+    grids = gpkg.read_layer(layers_copy, "grids")
     assert grids["source"].str.startswith("imported from grids_from_office.geojson").all()
     assert grids["area_m2"].gt(0).all()
-    assert not store.is_synthetic(grids)
+    assert not gpkg.is_synthetic(grids)
     # styles survive an import
     import sqlite3
     with sqlite3.connect(layers_copy) as db:
@@ -43,15 +44,15 @@ def test_import_geojson_with_field_mapping(layers_copy, officers_grids):
 
 
 def test_import_gcj02_is_converted(layers_copy, tmp_path):
-    gates = store.read_layer(layers_copy, "fence_gates").to_crs("EPSG:4326")
+    gates = gpkg.read_layer(layers_copy, "fence_gates").to_crs("EPSG:4326")
     lon, lat = gates.geometry.x.to_numpy(), gates.geometry.y.to_numpy()
     glon, glat = crs.wgs84_to_gcj02(lon, lat)
     shifted = gates.set_geometry(shapely.points(glon, glat), crs=None)
     path = tmp_path / "gates_amap.geojson"
     shifted.set_crs("EPSG:4326").to_file(path, driver="GeoJSON")
-    original = store.read_layer(layers_copy, "fence_gates")
+    original = gpkg.read_layer(layers_copy, "fence_gates")
     import_layer(layers_copy, "fence_gates", path, crs="gcj02")
-    back = store.read_layer(layers_copy, "fence_gates")
+    back = gpkg.read_layer(layers_copy, "fence_gates")
     assert np.abs(back.geometry.distance(original.geometry.reset_index(drop=True)
                                          .set_axis(back.index))).max() < 0.01
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web
 from gis.intake.compact import LIVE_SOURCE, compact, day_status, pending
 from gis.intake.inbox import Inbox
@@ -23,7 +23,7 @@ STAFF = "XWZ-K05-01"
 @pytest.fixture(scope="module")
 def walk(sample_layers):
     """Lon/lat of a slow walk along the inside of grid XWZ-K05."""
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     loop = grids.geometry["XWZ-K05"].buffer(-15)
     loop = max(getattr(loop, "geoms", [loop]), key=lambda p: p.area).exterior
     xy = shapely.get_coordinates(shapely.line_interpolate_point(loop, np.arange(200) * 20.0))

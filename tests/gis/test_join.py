@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web
 from gis.errors import LayerError
 from gis.join import GridIndex, PolygonIndex
@@ -30,8 +30,8 @@ def expected_grid(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> np.ndarr
 
 
 def test_million_points_match_sjoin_and_the_edge_rule(index, sample_layers):
-    grids = store.read_layer(sample_layers, "grids")
-    district = store.read_layer(sample_layers, "district")
+    grids = gpkg.read_layer(sample_layers, "grids")
+    district = gpkg.read_layer(sample_layers, "district")
     rng = np.random.default_rng(42)
     minx, miny, maxx, maxy = district.total_bounds
     n = 1_000_000
@@ -67,7 +67,7 @@ def test_million_points_match_sjoin_and_the_edge_rule(index, sample_layers):
 
 
 def test_town_kind_and_flags(index, sample_layers):
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     inner = grids.geometry.buffer(-5)
     pts = shapely.point_on_surface(inner.array)
     got = index.assign_xy(shapely.get_x(pts), shapely.get_y(pts))
@@ -83,9 +83,9 @@ def test_town_kind_and_flags(index, sample_layers):
 
 
 def test_points_outside_get_the_nearest_grid_and_exact_distances(index, sample_layers):
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
-    contour = store.read_layer(sample_layers, "contour_155m").geometry.iloc[0]
-    water = store.read_layer(sample_layers, "reservoir").geometry.iloc[0]
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
+    contour = gpkg.read_layer(sample_layers, "contour_155m").geometry.iloc[0]
+    water = gpkg.read_layer(sample_layers, "reservoir").geometry.iloc[0]
     rng = np.random.default_rng(3)
     minx, miny, maxx, maxy = grids.total_bounds
     x = rng.uniform(minx, maxx, 20_000)
@@ -106,7 +106,7 @@ def test_points_outside_get_the_nearest_grid_and_exact_distances(index, sample_l
 
 
 def test_satellite_clue_polygons_by_largest_overlap(index, sample_layers):
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     a, b = "XWZ-K01", "XWZ-K02"
     edge = shapely.intersection(grids.geometry[a].boundary, grids.geometry[b].boundary)
     centre = edge.interpolate(0.5, normalized=True)
@@ -128,7 +128,7 @@ def test_polygon_index_edge_rule_documented_example():
 def test_refuses_invalid_layers(layers_copy):
     import pyogrio
 
-    grids = store.read_layer(layers_copy, "grids")
+    grids = gpkg.read_layer(layers_copy, "grids")
     grids.loc[grids.index[0], "kind"] = "lake"
     pyogrio.write_dataframe(grids, layers_copy, layer="grids", promote_to_multi=True,
                             layer_options={"OVERWRITE": "YES"})
@@ -168,7 +168,7 @@ def test_lonlat_points_near_edges_and_vertices_match_the_projected_answer_and_sj
     rng = np.random.default_rng(11)
     corners = []
     for name in ("grids", "towns", "zone_l1", "river_corridors", "hazard_zones", "fence"):
-        xy = shapely.get_coordinates(store.read_layer(sample_layers, name).geometry.array)
+        xy = shapely.get_coordinates(gpkg.read_layer(sample_layers, name).geometry.array)
         pick = rng.choice(len(xy) - 1, min(3000, len(xy) - 1), replace=False)
         corners.append(xy[pick])
         corners.append((xy[pick] + xy[pick + 1]) / 2)  # on an edge (between two consecutive vertices)
@@ -184,7 +184,7 @@ def test_lonlat_points_near_edges_and_vertices_match_the_projected_answer_and_sj
     got = index.assign(lon, lat, distances=False)
     x, y = to_storage(lon, lat)
     pd.testing.assert_frame_equal(got, index.assign_xy(x, y, distances=False))
-    grids = store.read_layer(sample_layers, "grids")
+    grids = gpkg.read_layer(sample_layers, "grids")
     theirs = expected_grid(gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=grids.crs), grids)
     ours = got["grid_id"].astype(object).to_numpy()
     assert (np.where(pd.isna(ours), None, ours) == np.where(pd.isna(theirs), None, theirs)).all()

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from gis import store
+from gis.layers import gpkg
 from gis.auth.rights import staff_checker
 from gis.auth.users import User
 from gis.errors import Forbidden
@@ -20,7 +20,7 @@ from gis.staff.roster import SAMPLE_SOURCE, load_roster, sample_roster
 
 @pytest.fixture(scope="module")
 def grids(sample_layers):
-    return store.read_layer(sample_layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
+    return gpkg.read_layer(sample_layers, GRIDS.name, columns=["grid_id", "town"], read_geometry=False)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from gis.ledger.cases import Cases
 from gis.ledger.db import Ledger
 from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
-from gis.reports import write_excel
+from gis.reports.writers import write_excel
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import InputError
 from gis.ledger.db import Ledger
 from gis.relocation.plans import (
@@ -77,7 +77,7 @@ def test_calendar_tables_and_what_is_late(tmp_path):
 
 
 def test_a_site_in_the_first_level_zone_is_refused_with_its_overlap(sample_layers, tmp_path):
-    zone = store.read_layer(sample_layers, "zone_l1").geometry.union_all()
+    zone = gpkg.read_layer(sample_layers, "zone_l1").geometry.union_all()
     inside = zone.buffer(-60).representative_point()
     site = shapely.box(inside.x - 50, inside.y - 50, inside.x + 50, inside.y + 50)
     result = check_site(sample_layers, site)
@@ -88,7 +88,7 @@ def test_a_site_in_the_first_level_zone_is_refused_with_its_overlap(sample_layer
 
 
 def test_a_clear_site_passes_unless_a_user_layer_forbids_it(sample_layers, tmp_path):
-    layers = store.read_layers(sample_layers, ["district", "zone_l1", "river_corridors", "hazard_zones"])
+    layers = gpkg.read_layers(sample_layers, ["district", "zone_l1", "river_corridors", "hazard_zones"])
     keep_out = shapely.union_all([layers[n].geometry.union_all().buffer(300)
                                   for n in ("zone_l1", "river_corridors", "hazard_zones")])
     free = layers["district"].geometry.union_all().buffer(-500).difference(keep_out)
@@ -108,6 +108,6 @@ def test_a_clear_site_passes_unless_a_user_layer_forbids_it(sample_layers, tmp_p
 
 
 def test_villages_in_hazard_zones(sample_layers):
-    frame = hazard_villages(store.read_layer(sample_layers, "villages"), store.read_layer(sample_layers, "hazard_zones"))
+    frame = hazard_villages(gpkg.read_layer(sample_layers, "villages"), gpkg.read_layer(sample_layers, "hazard_zones"))
     assert len(frame) > 0 and frame["code"].is_unique
     assert set(frame["hazard_type"]) <= {"geohazard", "flood", "poor_conditions"}

@@ -8,10 +8,10 @@ import numpy as np
 import pyogrio
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.schema import LAYERS, STORAGE_CRS, SYNTHETIC_PREFIX, TOWN_QUOTAS
-from gis.terrain import read_dem
-from gis.validate import validate
+from gis.layers.terrain import read_dem
+from gis.layers.validate import validate
 
 
 def test_sample_validates(sample_layers):
@@ -19,7 +19,7 @@ def test_sample_validates(sample_layers):
 
 
 def test_160_grids_by_town_as_attachment_1(sample_layers):
-    grids = store.read_layer(sample_layers, "grids")
+    grids = gpkg.read_layer(sample_layers, "grids")
     assert len(grids) == 160
     assert (grids["kind"] == "reservoir").sum() == 120
     assert (grids["kind"] == "river").sum() == 40
@@ -38,14 +38,14 @@ def test_160_grids_by_town_as_attachment_1(sample_layers):
 
 
 def test_grids_lie_in_their_towns(sample_layers):
-    grids = store.read_layer(sample_layers, "grids")
-    towns = store.read_layer(sample_layers, "towns").set_index("name")
+    grids = gpkg.read_layer(sample_layers, "grids")
+    towns = gpkg.read_layer(sample_layers, "towns").set_index("name")
     for town, geom in zip(grids["town"], grids.geometry):
         assert geom.difference(towns.geometry[town]).area < 1.0
 
 
 def test_towns_carry_quotas_and_flag_the_others(sample_layers):
-    towns = store.read_layer(sample_layers, "towns").set_index("name")
+    towns = gpkg.read_layer(sample_layers, "towns").set_index("name")
     assert towns.loc["溪翁庄", "quota_staff"] == 400
     assert towns.loc["太师屯", "quota_grids_river"] == 13
     assert towns["in_programme"].sum() == 8
@@ -53,16 +53,16 @@ def test_towns_carry_quotas_and_flag_the_others(sample_layers):
 
 
 def test_river_reaches_measure_26_and_25_km(sample_layers):
-    rivers = store.read_layer(sample_layers, "rivers").set_index("name")
+    rivers = gpkg.read_layer(sample_layers, "rivers").set_index("name")
     assert abs(rivers.geometry["潮河"].length - 26_000) < 260
     assert abs(rivers.geometry["白河"].length - 25_000) < 250
-    district = store.read_layer(sample_layers, "district").geometry.iloc[0]
+    district = gpkg.read_layer(sample_layers, "district").geometry.iloc[0]
     assert rivers.geometry.difference(district).length.max() < 1.0
 
 
 def test_zone_l1_lies_below_155_m_on_the_dem(sample_layers):
-    dem = read_dem(store.dem_path(sample_layers))
-    zone = store.read_layer(sample_layers, "zone_l1").geometry.iloc[0]
+    dem = read_dem(gpkg.dem_path(sample_layers))
+    zone = gpkg.read_layer(sample_layers, "zone_l1").geometry.iloc[0]
     inner = zone.buffer(-dem.cell_size)  # away from the traced edge
     rng = np.random.default_rng(1)
     minx, miny, maxx, maxy = inner.bounds
@@ -72,18 +72,18 @@ def test_zone_l1_lies_below_155_m_on_the_dem(sample_layers):
     z = dem.sample(shapely.get_x(pts), shapely.get_y(pts))
     assert np.nanmax(z) < 155.0
     # and the 155 m line is at 155 m
-    line = store.read_layer(sample_layers, "contour_155m").geometry.iloc[0]
+    line = gpkg.read_layer(sample_layers, "contour_155m").geometry.iloc[0]
     on_line = shapely.line_interpolate_point(line.geoms[0], np.linspace(0, line.geoms[0].length, 500))
     assert np.allclose(dem.sample(shapely.get_x(on_line), shapely.get_y(on_line)), 155.0, atol=0.5)
     # outside the fence: nothing of the zone is inside the reservoir fence area
-    fence = store.read_layer(sample_layers, "fence").geometry.iloc[0]
+    fence = gpkg.read_layer(sample_layers, "fence").geometry.iloc[0]
     fence_area = shapely.Polygon(fence.geoms[0].coords)
     assert zone.intersection(fence_area).area < 1.0
 
 
 def test_every_synthetic_feature_is_marked(sample_layers):
     for layer in LAYERS:
-        frame = store.read_layer(sample_layers, layer.name)
+        frame = gpkg.read_layer(sample_layers, layer.name)
         assert frame["source"].notna().all() and (frame["source"].str.len() > 10).all(), layer.name
         if layer.name == "district":
             assert frame["source"].str.startswith("real").all()
@@ -92,15 +92,15 @@ def test_every_synthetic_feature_is_marked(sample_layers):
             assert frame["figures_source"].str.startswith(SYNTHETIC_PREFIX).all()
         else:
             assert frame["source"].str.startswith(SYNTHETIC_PREFIX).all(), layer.name
-    assert store.is_sample(sample_layers)
+    assert gpkg.is_sample(sample_layers)
 
 
 def test_real_villages_and_outline(sample_layers):
-    villages = store.read_layer(sample_layers, "villages")
+    villages = gpkg.read_layer(sample_layers, "villages")
     assert len(villages) == 158
     assert villages["code"].str.startswith("110118").all()
     assert "溪翁庄" in set(villages["town"])
-    district = store.read_layer(sample_layers, "district")
+    district = gpkg.read_layer(sample_layers, "district")
     assert 2_220e6 < district.area.iloc[0] < 2_235e6
 
 
@@ -122,7 +122,7 @@ def test_build_is_deterministic_and_takes_a_real_dem_in_another_crs(sample_layer
 
     from gis.sample.build import build_sample
 
-    source = store.dem_path(sample_layers)
+    source = gpkg.dem_path(sample_layers)
     lonlat = tmp_path / "dem_wgs84.tif"
     with rasterio.open(source) as src:
         transform, width, height = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height,
@@ -133,17 +133,17 @@ def test_build_is_deterministic_and_takes_a_real_dem_in_another_crs(sample_layer
     out = tmp_path / "from_dem.gpkg"
     build_sample(out, dem_file=lonlat)
     assert validate(out) == []
-    first = store.read_layer(sample_layers, "zone_l1").geometry.iloc[0]
-    again = store.read_layer(out, "zone_l1").geometry.iloc[0]
+    first = gpkg.read_layer(sample_layers, "zone_l1").geometry.iloc[0]
+    again = gpkg.read_layer(out, "zone_l1").geometry.iloc[0]
     assert abs(again.area - first.area) / first.area < 0.05  # resampled twice, traced the same way
     assert first.symmetric_difference(again).area / first.area < 0.25
-    assert store.read_layer(out, "zone_l1")["source"].iloc[0].endswith("outside the sample fence")
-    assert "dem_wgs84.tif" in store.read_layer(out, "zone_l1")["source"].iloc[0]
-    assert store.read_layer(out, "contour_155m")["source"].iloc[0] == "derived: 155 m contour of the real DEM dem_wgs84.tif"
+    assert gpkg.read_layer(out, "zone_l1")["source"].iloc[0].endswith("outside the sample fence")
+    assert "dem_wgs84.tif" in gpkg.read_layer(out, "zone_l1")["source"].iloc[0]
+    assert gpkg.read_layer(out, "contour_155m")["source"].iloc[0] == "derived: 155 m contour of the real DEM dem_wgs84.tif"
     # and the synthetic build is deterministic
     twin = tmp_path / "twin.gpkg"
     build_sample(twin)
-    a = store.read_layer(sample_layers, "grids")
-    b = store.read_layer(twin, "grids")
+    a = gpkg.read_layer(sample_layers, "grids")
+    b = gpkg.read_layer(twin, "grids")
     assert list(a["grid_id"]) == list(b["grid_id"])
     assert all(ga.equals_exact(gb, 1e-6) for ga, gb in zip(a.geometry, b.geometry))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import Conflict, InputError, NotFound
 from gis.ledger.db import Ledger
 from gis.schema import QUOTA_BY_TOWN
 from gis.staff import deductions, funds
 from gis.staff.assessment import record_result_event, score_mechanism, town_assessment
-from gis.staff.reports import funds_sheets, grid_quotas
+from gis.reports.staff import funds_sheets, grid_quotas
 from gis.staff.roster import SAMPLE_SOURCE, add_other_posts, load_roster, reevaluations_due, roster, sample_roster
 
 
@@ -22,7 +22,7 @@ def sample_staff(sample_layers) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def grid_towns(sample_layers) -> dict[str, str]:
-    grids = store.read_layer(sample_layers, "grids", read_geometry=False)
+    grids = gpkg.read_layer(sample_layers, "grids", read_geometry=False)
     return dict(zip(grids["grid_id"], grids["town"]))
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web, wgs84_to_gcj02
 from gis.tracks.importer import import_file
 from gis.tracks.notices import Notices
@@ -29,7 +29,7 @@ DAY = "2026-11-20"
 @pytest.fixture(scope="module")
 def walk(sample_layers) -> pd.DataFrame:
     """60 fixes, 30 s apart, walking along the inside of grid XWZ-K05 from 09:00 Miyun time."""
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     loop = grids.geometry["XWZ-K05"].buffer(-20)
     loop = max(getattr(loop, "geoms", [loop]), key=lambda p: p.area).exterior
     xy = shapely.get_coordinates(shapely.line_interpolate_point(loop, np.mod(np.arange(60) * 30.0, loop.length)))

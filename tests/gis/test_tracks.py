@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis import store
+from gis.layers import gpkg
 from gis.crs import to_web, wgs84_to_gcj02
 from gis.join import GridIndex
 from gis.tracks import daily
@@ -33,7 +33,7 @@ def reference(sample_layers) -> daily.Reference:
 
 @pytest.fixture(scope="module")
 def grid(sample_layers):
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     return "XWZ-K05", grids.geometry["XWZ-K05"]
 
 
@@ -250,7 +250,7 @@ def test_dask_engine_gives_the_same_numbers(tmp_path, index, reference, sample_l
     task; the figures equal the day-by-day in-memory path's, including a walk that crosses from one
     town into another and a track replayed from the day before (found although the days run side by side)."""
     grid_id, geom = grid
-    grids = store.read_layer(sample_layers, "grids").set_index("grid_id")
+    grids = gpkg.read_layer(sample_layers, "grids").set_index("grid_id")
     other_id = grids.index[grids["town"] != grids.loc[grid_id, "town"]][0]
     data = tmp_path / "data"
     there = walk_in(grids.geometry[other_id], 300, start="2026-11-20T09:20:00+08:00", seed=1)

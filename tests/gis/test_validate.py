@@ -8,9 +8,9 @@ import shapely
 from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Polygon
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import LayerError
-from gis.validate import ensure_valid, validate
+from gis.layers.validate import ensure_valid, validate
 
 
 def rewrite(path, name, frame, **kwargs):
@@ -24,14 +24,14 @@ def messages(path) -> list[str]:
 
 
 def grids_of(path):
-    return store.read_layer(path, "grids")
+    return gpkg.read_layer(path, "grids")
 
 
 def test_missing_layer(sample_layers, tmp_path):
-    frames = store.read_layers(sample_layers)
+    frames = gpkg.read_layers(sample_layers)
     del frames["fence_gates"]
     partial = tmp_path / "partial.gpkg"
-    store.write_layers(partial, frames)
+    gpkg.write_layers(partial, frames)
     assert "fence_gates: 缺少图层 (missing layer)" in messages(partial)
 
 
@@ -42,7 +42,7 @@ def test_missing_field(layers_copy):
 
 
 def test_wrong_crs(layers_copy):
-    gates = store.read_layer(layers_copy, "fence_gates").to_crs("EPSG:4326")
+    gates = gpkg.read_layer(layers_copy, "fence_gates").to_crs("EPSG:4326")
     rewrite(layers_copy, "fence_gates", gates)
     assert any(m.startswith("fence_gates: 坐标系应为 EPSG:4548") for m in messages(layers_copy))
 
@@ -101,7 +101,7 @@ def test_quota_count_and_staff(layers_copy):
 
 
 def test_river_length(layers_copy):
-    rivers = store.read_layer(layers_copy, "rivers")
+    rivers = gpkg.read_layer(layers_copy, "rivers")
     line = rivers.geometry.iloc[0].geoms[0]
     rivers.loc[rivers.index[0], "geometry"] = shapely.MultiLineString(
         [shapely.ops.substring(line, 0, line.length * 0.9)])
@@ -110,7 +110,7 @@ def test_river_length(layers_copy):
 
 
 def test_unknown_enumeration_value(layers_copy):
-    hazards = store.read_layer(layers_copy, "hazard_zones")
+    hazards = gpkg.read_layer(layers_copy, "hazard_zones")
     hazards.loc[hazards.index[0], "hazard_type"] = "landslide"
     rewrite(layers_copy, "hazard_zones", hazards)
     assert any("hazard_type（隐患类型）的值 'landslide' 不在" in m for m in messages(layers_copy))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gis import store
+from gis.layers import gpkg
 from gis.ledger.cases import Cases
 from gis.ledger.db import Ledger
 from gis.schema import SAMPLE_MARK
@@ -30,7 +30,7 @@ def pdf_text(path: Path) -> str:
 def test_archive_of_a_grid(sample_layers, grid_index, grid_points, tmp_path):
     data = tmp_path / "data"
     ledger = Ledger.in_dir(data)
-    grids = store.read_layer(sample_layers, "grids", read_geometry=False)
+    grids = gpkg.read_layer(sample_layers, "grids", read_geometry=False)
     towns = dict(zip(grids["grid_id"], grids["town"]))
     roster = sample_roster(sample_layers)
     roster.loc[roster["staff_id"] == f"{GRID}-01", "name"] = "王某"

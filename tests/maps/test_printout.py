@@ -82,7 +82,7 @@ def test_print_command(sample_layers, tmp_path):
 
 
 def test_open_cases_and_the_roster_appear_on_the_grid_page(sample_layers, grid_index, grid_points, tmp_path):
-    from gis import store
+    from gis.layers import gpkg
     from gis.ledger.cases import Cases
     from gis.ledger.db import Ledger
     from gis.staff.roster import SAMPLE_SOURCE, load_roster, sample_roster
@@ -96,7 +96,7 @@ def test_open_cases_and_the_roster_appear_on_the_grid_page(sample_layers, grid_i
                        reported_at="2026-11-02T08:00")
     cases.update(closed["case_id"], user="u", status="stopped", at="2026-11-02T09:00")
     cases.update(closed["case_id"], user="u", status="closed", at="2026-11-02T10:00")
-    grids = store.read_layer(sample_layers, "grids", read_geometry=False)
+    grids = gpkg.read_layer(sample_layers, "grids", read_geometry=False)
     roster = sample_roster(sample_layers)
     roster.loc[roster["staff_id"] == "MJY-K02-01", "name"] = "王某"
     load_roster(ledger, roster, dict(zip(grids["grid_id"], grids["town"])), user="u", source=SAMPLE_SOURCE)

@@ -14,8 +14,8 @@ import pytest
 import shapely
 from matplotlib.image import imread
 
-from gis import store
-from gis.validate import validate
+from gis.layers import gpkg
+from gis.layers.validate import validate
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).with_name("qgis_edit.py")
@@ -60,7 +60,7 @@ def shared_edge_midpoint(grids, town="溪翁庄"):
 
 
 def test_layers_and_project_open_styled_in_qgis(layers_copy):
-    from gis.qgis_styles import write_project
+    from gis.layers.qgis_styles import write_project
 
     write_project(layers_copy)
     seen = qgis(layers_copy, "inspect")
@@ -82,7 +82,7 @@ def test_layers_and_project_open_styled_in_qgis(layers_copy):
 
 
 def test_topological_edit_in_qgis_is_seen_and_validates(layers_copy):
-    grids = store.read_layer(layers_copy, "grids")
+    grids = gpkg.read_layer(layers_copy, "grids")
     a, b, mid, normal = shared_edge_midpoint(grids)
     staff_a = int(grids.loc[grids["grid_id"] == a, "staff_quota"].iloc[0])
     dx, dy = normal * 15.0
@@ -90,7 +90,7 @@ def test_topological_edit_in_qgis_is_seen_and_validates(layers_copy):
     assert result["committed"], result["errors"]
 
     assert validate(layers_copy) == []
-    after = store.read_layer(layers_copy, "grids").set_index("grid_id")
+    after = gpkg.read_layer(layers_copy, "grids").set_index("grid_id")
     moved = shapely.Point(mid.x + dx, mid.y + dy)
     assert after.geometry[a].boundary.distance(moved) < 0.01
     assert after.geometry[b].boundary.distance(moved) < 0.01
@@ -98,7 +98,7 @@ def test_topological_edit_in_qgis_is_seen_and_validates(layers_copy):
 
 
 def test_overlapping_edit_in_qgis_is_reported(layers_copy):
-    grids = store.read_layer(layers_copy, "grids")
+    grids = gpkg.read_layer(layers_copy, "grids")
     a, b, mid, normal = shared_edge_midpoint(grids)
     area_a = grids.loc[grids["grid_id"] == a].geometry.iloc[0].area
     # push grid A's edge into B: pick the direction that grows A
@@ -111,7 +111,7 @@ def test_overlapping_edit_in_qgis_is_reported(layers_copy):
     assert result["committed"], result["errors"]
     problems = [str(p) for p in validate(layers_copy)]
     assert any(p.startswith(f"grids {a}: 与网格 {b} 重叠") for p in problems), problems
-    assert store.read_layer(layers_copy, "grids").set_index("grid_id").geometry[a].area > area_a
+    assert gpkg.read_layer(layers_copy, "grids").set_index("grid_id").geometry[a].area > area_a
 
 
 def test_reconciliation_and_case_layers_open_in_qgis(tmp_path, grid_index, grid_points):
@@ -141,7 +141,7 @@ def test_reconciliation_and_case_layers_open_in_qgis(tmp_path, grid_index, grid_
     points = exported["cases_points"]
     assert points["valid"] and points["count"] == 1
     # QGIS opens the export styled: cases by category in the legend's colours and labels
-    from gis.styles import CASE_COLOURS
+    from gis.layers.styles import CASE_COLOURS
 
     assert points["renderer"] == "categorizedSymbol"
     assert points["categories"]["construction"] == ["违法建设", CASE_COLOURS["construction"]]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gis import store
+from gis.layers import gpkg
 from gis.ledger.db import Ledger
 from gis.schema import DEDUCTION_KINDS, DEDUCTION_STATES, GRIDS
 from gis.staff import funds
@@ -19,7 +19,7 @@ STAFF_POINT_COLUMNS = {"staff_id": "保水员编号", "town": "镇", "grid_id": 
 
 
 def grid_quotas(layers: Path) -> dict[str, int]:
-    grids = store.read_layer(layers, GRIDS.name, columns=["town", "staff_quota"], read_geometry=False)
+    grids = gpkg.read_layer(layers, GRIDS.name, columns=["town", "staff_quota"], read_geometry=False)
     return grids.groupby("town")["staff_quota"].sum().astype(int).to_dict()
 
 

@@ -1,6 +1,6 @@
 """Colours and symbols of every layer — read from the layer records of :mod:`gis.schema`.
 
-QGIS styles (:mod:`gis.qgis_styles`), the web maps and the printouts all
+QGIS styles (:mod:`gis.layers.qgis_styles`), the web maps and the printouts all
 draw from the same records, so a grid looks the same in QGIS, in the browser
 and on paper.  Each :class:`~gis.schema.Layer` carries its :class:`Style`
 (a layer cannot be declared without one); enumerations carry their colours

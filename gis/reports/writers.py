@@ -120,14 +120,14 @@ def configured_layers_are_sample() -> bool:
 
 def layers_are_sample(path: str | Path) -> bool:
     """Whether the layers at ``path`` (a workspace's) are the sample (cached per file version)."""
-    from gis import store
+    from gis.layers import gpkg
     from gis.errors import MiyunError
 
     try:
         path = Path(path)
         key = (str(path), path.stat().st_mtime_ns)
         if key not in _SAMPLE_CACHE:
-            _SAMPLE_CACHE[key] = store.is_sample(path)
+            _SAMPLE_CACHE[key] = gpkg.is_sample(path)
         return _SAMPLE_CACHE[key]
     except (OSError, MiyunError):
         return False

@@ -23,8 +23,8 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from gis.schema import LAYERS, STORAGE_CRS, Layer, Style
-from gis.store import dem_path
-from gis.styles import CJK_FONT_FAMILY
+from gis.layers.gpkg import dem_path
+from gis.layers.styles import CJK_FONT_FAMILY
 
 QGIS_VERSION = "3.22.16-Białowieża"
 STYLE_NAME = "miyun"

@@ -104,8 +104,8 @@ def typed(frame: gpd.GeoDataFrame, record: Layer) -> gpd.GeoDataFrame:
 
 def write(path: Path, parts: Mapping[str, tuple[Layer, gpd.GeoDataFrame]]) -> Path:
     """Write the layers (name → (record, frame)) as one styled GeoPackage, atomically."""
-    from gis.qgis_styles import write_output_styles
-    from gis.store import write_output_gpkg
+    from gis.layers.qgis_styles import write_output_styles
+    from gis.layers.gpkg import write_output_gpkg
 
     layers = {name: (record.title, typed(frame, record)) for name, (record, frame) in parts.items()}
     aliases = {name: {f.name: f.alias for f in record.fields} for name, (record, _frame) in parts.items()}

@@ -19,11 +19,11 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gis import crs as crs_mod
-from gis import store
+from gis.layers import gpkg
 from gis.atomic import locked, sweep
 from gis.errors import CRSError, InputError, LayerError
 from gis.schema import LAYER_BY_NAME, STORAGE_CRS, WEB_CRS, Layer
-from gis.validate import validate
+from gis.layers.validate import validate
 
 # lon/lat box around Miyun with a margin: imported data must fall inside it
 PLAUSIBLE_LONLAT = (116.4, 40.0, 117.8, 41.0)
@@ -129,15 +129,15 @@ def import_layer(layers_path: Path, layer_name: str, file: Path, *, crs: str | N
     if layer_name not in LAYER_BY_NAME:
         raise InputError(f"未知图层 {layer_name!r}；可导入：{'、'.join(LAYER_BY_NAME)}", field="LAYER")
     layer = LAYER_BY_NAME[layer_name]
-    store.list_layers(layers_path)  # the set must exist: a clear error otherwise
+    gpkg.list_layers(layers_path)  # the set must exist: a clear error otherwise
     frame = read_source(file, source_layer)
     if frame.empty:
         raise InputError("文件中没有要素 (no features)", file=str(file))
     frame = to_storage_crs(frame, crs, file)
     frame = conform(frame, layer, mapping or {}, file, make_valid)
-    with locked(layers_path), store.staged(layers_path, copy_existing=True) as tmp:
+    with locked(layers_path), gpkg.staged(layers_path, copy_existing=True) as tmp:
         sweep(Path(layers_path).parent)  # copies of the layers an import killed half-way left behind
-        store.replace_layer(tmp, layer_name, frame)
+        gpkg.replace_layer(tmp, layer_name, frame)
         problems = validate(tmp)
         if problems:
             listing = "\n".join(f"  {p}" for p in problems[:30])

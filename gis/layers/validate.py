@@ -17,7 +17,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from gis import store
+from gis.layers import gpkg
 from gis.errors import LayerError
 from gis.schema import (
     GRID_KINDS,
@@ -215,14 +215,14 @@ def validate(path: str | Path, *, warnings: bool = False) -> list[Problem]:
     missing optional layer; they never make the layers unfit.
     """
     path = Path(path)
-    present = store.list_layers(path)
+    present = gpkg.list_layers(path)
     problems = check_structure(path, present)
     if not warnings:
         problems = [p for p in problems if not p.warning]
     frames = {}
     for layer in LAYERS:
         if layer.name in present:
-            frame = store.read_layer(path, layer.name)
+            frame = gpkg.read_layer(path, layer.name)
             frames[layer.name] = frame
             problems += check_features(layer, frame)
     if GRIDS.name in frames:
@@ -241,7 +241,7 @@ def ensure_valid(path: str | Path) -> Path:
     """Raise :class:`LayerError` unless the layers at ``path`` validate; cached per file version."""
     path = Path(path).resolve()
     if not path.exists():
-        store.list_layers(path)  # raises the not-found error
+        gpkg.list_layers(path)  # raises the not-found error
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key in _VALID_CACHE:
