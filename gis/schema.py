@@ -51,6 +51,14 @@ class Vocabulary(dict):
         super().__init__((t.key, t.label) for t in terms)
         self.terms: tuple[Term, ...] = terms
 
+    @classmethod
+    def merged(cls, *vocabularies: "Vocabulary") -> "Vocabulary":
+        """One vocabulary of several, as ``{**a, **b}``: a key of a later one replaces its term in place."""
+        terms: dict[str, Term] = {}
+        for vocabulary in vocabularies:
+            terms.update((t.key, t) for t in vocabulary.terms)
+        return cls(*terms.values())
+
     def term(self, key: str) -> Term:
         for t in self.terms:
             if t.key == key:
@@ -553,44 +561,41 @@ DUTIES_TITLE = f"{DUTIES.count_cn}项职责"  # 十项职责: derived from the r
 
 LEDGER_FILENAME = "ledger.sqlite"  # in the data directory, apart from the layers
 
-CASE_SOURCES = {
-    "patrol": "网格巡查",
-    "hotline_12345": "12345热线及信访",
-    "satellite": "卫片执法线索",
-    "district_inspection": "区级检查",
-    "river_chief": "市水务局河长制检查",
-    "third_party": "第三方监测",
-    "public_report": "群众举报",
-}
+CASE_SOURCES = Vocabulary(
+    Term("patrol", "网格巡查"),
+    Term("hotline_12345", "12345热线及信访", "12345"),
+    Term("satellite", "卫片执法线索"),
+    Term("district_inspection", "区级检查"),
+    Term("river_chief", "市水务局河长制检查", "河长制检查"),
+    Term("third_party", "第三方监测"),
+    Term("public_report", "群众举报"),
+)
 # what the planning bureau's monthly comparison counts as the town's own patrol ledger
 TOWN_LEDGER_SOURCES = tuple(s for s in CASE_SOURCES if s != "satellite")
 
 CONSTRUCTION = "construction"
-CONSTRUCTION_KINDS = {  # 密政发〔2022〕19号 treats new illegal land use and building together
-    "building_in_progress": "在施违法建设",
-    "building_completed": "新建成违法建设",
-    "land_use": "违法用地",
-}
-ORDER_KINDS = {
-    "stop": "责令停止违法行为通知书",
-    "correction": "责令改正通知书",
-}
+CONSTRUCTION_KINDS = Vocabulary(  # 密政发〔2022〕19号 treats new illegal land use and building together
+    Term("building_in_progress", "在施违法建设"),
+    Term("building_completed", "新建成违法建设"),
+    Term("land_use", "违法用地"),
+)
+ORDER_KINDS = Vocabulary(Term("stop", "责令停止违法行为通知书"), Term("correction", "责令改正通知书"))
 
-CONSTRUCTION_STATUSES = {
-    "discovered": "发现",
-    "ordered": "已下达通知书，限期自行拆除",
-    "forced_demolition": "组织强制拆除",
-    "demolished": "已拆除",
-    "closed": "核查销号",
-    "dismissed": "经核实不属违法",
-}
-OTHER_STATUSES = {
-    "reported": "上报",
-    "stopped": "已制止",
-    "handed_over": "移交责任单位",
-    "closed": "办结",
-}
-CASE_STATUSES = {**CONSTRUCTION_STATUSES, **OTHER_STATUSES}
+CONSTRUCTION_STATUSES = Vocabulary(
+    Term("discovered", "发现"),
+    Term("ordered", "已下达通知书，限期自行拆除", "限期自拆"),
+    Term("forced_demolition", "组织强制拆除", "强制拆除"),
+    Term("demolished", "已拆除"),
+    Term("closed", "核查销号"),
+    Term("dismissed", "经核实不属违法", "不属违法"),
+)
+OTHER_STATUSES = Vocabulary(
+    Term("reported", "上报"),
+    Term("stopped", "已制止"),
+    Term("handed_over", "移交责任单位", "已移交"),
+    Term("closed", "办结"),
+)
+CASE_STATUSES = Vocabulary.merged(CONSTRUCTION_STATUSES, OTHER_STATUSES)
 CONSTRUCTION_TRANSITIONS = {
     "discovered": ("ordered", "dismissed"),
     "ordered": ("demolished", "forced_demolition"),
@@ -618,8 +623,8 @@ MONTHLY_REPORT_DAY = 20  # towns report the month's findings by the 20th of the 
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 EVIDENCE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
 
-PASS_OFFICES = {"reservoir_office": "密云水库管理处", "district_office": "区保水办"}
-ENTRY_KINDS = {"person": "人员", "vehicle": "车辆"}
+PASS_OFFICES = Vocabulary(Term("reservoir_office", "密云水库管理处"), Term("district_office", "区保水办"))
+ENTRY_KINDS = Vocabulary(Term("person", "人员"), Term("vehicle", "车辆"))
 
 CASE_COLUMNS = {
     "case_id": "案件编号",
@@ -670,12 +675,12 @@ MONTHLY_COLUMNS = {
     "submitted_at": "报送时间",
     "report_status": "报送情况",
 }
-RECONCILE_RESULTS = {
-    "matched": "一致",
-    "matched_earlier": "一致（往月台账在办案件）",
-    "missing_from_ledger": "卫片发现、台账未报",
-    "not_in_clues": "台账上报、卫片未见",
-}
+RECONCILE_RESULTS = Vocabulary(
+    Term("matched", "一致"),
+    Term("matched_earlier", "一致（往月台账在办案件）", "一致（往月）"),
+    Term("missing_from_ledger", "卫片发现、台账未报", "台账未报"),
+    Term("not_in_clues", "台账上报、卫片未见", "卫片未见"),
+)
 RECONCILE_COLUMNS = {
     "town": "镇",
     "month": "月份",
@@ -687,12 +692,20 @@ RECONCILE_COLUMNS = {
     "consistency": "一致率",
     "judgement": "判定",
 }
-JUDGEMENTS = {"consistent": "基本一致，通报表扬", "discrepant": "差距较大，内部通报并抄送区纪委区监委"}
+JUDGEMENTS = Vocabulary(
+    Term("consistent", "基本一致，通报表扬", "基本一致"),
+    Term("discrepant", "差距较大，内部通报并抄送区纪委区监委", "差距较大"),
+)
 
 # --- staff, assessment and money (密政发〔2022〕22号 attachments 3 and 4) -------------------
 
-STAFF_STATUSES = {"active": "在岗", "suspended": "停岗", "dismissed": "辞退", "left": "离岗"}
-OTHER_POSTS = {"forest_ranger": "护林员", "cleaner": "保洁员", "water_keeper": "管水员"}
+STAFF_STATUSES = Vocabulary(
+    Term("active", "在岗"),
+    Term("suspended", "停岗"),
+    Term("dismissed", "辞退"),
+    Term("left", "离岗"),
+)
+OTHER_POSTS = Vocabulary(Term("forest_ranger", "护林员"), Term("cleaner", "保洁员"), Term("water_keeper", "管水员"))
 REEVALUATION_YEARS = 3  # staff are re-evaluated every 3 years
 
 # kind → (points, Chinese description)
@@ -702,8 +715,12 @@ DEDUCTION_KINDS = {
     "late_report": (1, "漏报、迟报"),
     "late_report_bad_effect": (2, "漏报、迟报造成不良影响"),
 }
-DEDUCTION_STATES = {"recorded": "已扣分", "appealed": "申诉中", "upheld": "申诉驳回，维持扣分",
-                    "overturned": "申诉成立，撤销扣分"}
+DEDUCTION_STATES = Vocabulary(
+    Term("recorded", "已扣分"),
+    Term("appealed", "申诉中"),
+    Term("upheld", "申诉驳回，维持扣分", "维持扣分"),
+    Term("overturned", "申诉成立，撤销扣分", "撤销扣分"),
+)
 DEDUCTION_COUNTING = ("recorded", "upheld")  # an appealed deduction counts only once upheld
 YUAN_PER_POINT = 100  # off the town's labour subsidy in the next quarter
 DISMISSAL_POINTS = 3  # in one calendar year
@@ -721,11 +738,11 @@ MECHANISM_ITEMS = (  # working mechanism, 30 points: (number, weight, short name
 )
 STAFF_SCORE = 50
 RESULT_SCORE = 20
-RESULT_EVENTS = {  # any one loses all 20 result points
-    "accountability": "被区委区政府追责或通报批评",
-    "major_incident": "发生影响密云水库水质的重大环境事件",
-    "media_exposure": "被媒体曝光并对密云形象造成负面影响",
-}
+RESULT_EVENTS = Vocabulary(  # any one loses all 20 result points
+    Term("accountability", "被区委区政府追责或通报批评", "追责通报"),
+    Term("major_incident", "发生影响密云水库水质的重大环境事件", "重大环境事件"),
+    Term("media_exposure", "被媒体曝光并对密云形象造成负面影响", "媒体曝光"),
+)
 
 # attachment 4, yuan
 SUBSIDY_YUAN_PER_MONTH = 1500
@@ -751,9 +768,14 @@ FUNDS_COLUMNS = {
 
 # --- mountain relocation (密政办字〔2019〕39号) -----------------------------------------------
 
-RELOCATION_KINDS = {"hazard": "地质灾害易发区搬迁", "poor_conditions": "生存条件恶劣地区搬迁"}
-RELOCATION_MODES = {"off_site": "易地搬迁", "merge": "集并搬迁", "rebuild": "规划重建", "scattered": "分散搬迁"}
-BUILDING_FORMS = {"bungalow": "平房", "two_storey": "二层", "multi_storey": "多层"}
+RELOCATION_KINDS = Vocabulary(Term("hazard", "地质灾害易发区搬迁"), Term("poor_conditions", "生存条件恶劣地区搬迁"))
+RELOCATION_MODES = Vocabulary(
+    Term("off_site", "易地搬迁"),
+    Term("merge", "集并搬迁"),
+    Term("rebuild", "规划重建"),
+    Term("scattered", "分散搬迁"),
+)
+BUILDING_FORMS = Vocabulary(Term("bungalow", "平房"), Term("two_storey", "二层"), Term("multi_storey", "多层"))
 # yuan; (rule, unit, amount, payer) — poor-conditions relocation gets no district house subsidy
 RELOCATION_SUBSIDIES = (
     ("per_person", "每人", 27_000, "市级", "农民建房补助"),
@@ -782,7 +804,7 @@ STAFF_COLUMNS = {
     "evaluated_on": "最近评议日期",
     "status": "状态",
 }
-STAFF_ROLES = {"leader": "网格长", "member": "网格员"}
+STAFF_ROLES = Vocabulary(Term("leader", "网格长"), Term("member", "网格员"))
 # what a staff code may look like anywhere it comes in (tracks, rosters): no markup, no spreadsheet formulas
 STAFF_CODE = re.compile(r"[^\W][\w.\-]{0,39}")
 PROGRAMME_START = "2021-07-01"  # 密政发〔2022〕22号 in force from July 2021

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from probes import free_port, wait_until_healthy
 
 from gis.ledger.db import Ledger
 
@@ -58,27 +56,14 @@ def test_group_options_build_the_workspace_and_a_command_option_wins(sample_laye
         == {"乙"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_serve_gets_its_workspace_from_the_cli_not_the_environment(sample_layers, tmp_path):
-    data, port = tmp_path / "served", _free_port()
+    data, port = tmp_path / "served", free_port()
     proc = subprocess.Popen([str(MIYUN), "serve", "--layers", str(sample_layers), "--data-dir", str(data),
                              "--port", str(port)], env=env_without_miyun(), cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
+        assert wait_until_healthy(f"http://127.0.0.1:{port}"), "server did not start"
         # the first admin went into the data directory given on the command line
         assert [r["username"] for r in Ledger.in_dir(data).query("SELECT username FROM users")] == ["admin"]
         assert not (tmp_path / "data").exists()

@@ -8,13 +8,12 @@ HTTP client, ``as_user(name)`` any other's.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
+from probes import free_port, wait_until_healthy
 
 from gis.layers import gpkg
 from gis.auth.users import add_user, change_password, issue
@@ -29,12 +28,6 @@ ACCOUNTS = {  # name: role, town, grid
     "tst_op": ("town_operator", "太师屯", None),
     "xwz_k05": ("field_staff", None, "XWZ-K05"),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -57,20 +50,15 @@ def start_server(env: dict, port: int, capture: bool = False) -> subprocess.Pope
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             env={**os.environ, **env}, stderr=subprocess.PIPE if capture else None, text=True)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    if wait_until_healthy(f"http://127.0.0.1:{port}", seconds=30):
+        return proc
     proc.terminate()
     raise RuntimeError("server did not start")
 
 
 @pytest.fixture(scope="session")
 def server(sample_layers, accounts) -> str:
-    port = _free_port()
+    port = free_port()
     proc = start_server({"MIYUN_LAYERS": str(sample_layers), "MIYUN_DATA_DIR": str(accounts[0])}, port)
     try:
         yield f"http://127.0.0.1:{port}"

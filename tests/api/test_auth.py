@@ -7,7 +7,8 @@ import sqlite3
 
 import httpx
 import pytest
-from conftest import PASSWORD, _free_port, start_server
+from conftest import PASSWORD, start_server
+from probes import free_port
 
 ANONYMOUS_PATHS = ["/", "/maps/cases", "/maps/grids/XWZ-K05", "/collections", "/collections/grids/items",
                    "/api/cases", "/api/cases/geojson", "/api/reports/funds?year=2026", "/api/staff", "/api/me",
@@ -120,7 +121,7 @@ def test_disabled_accounts_stop_at_once(server, accounts, sample_layers):
 
 
 def test_first_start_creates_an_administrator_with_a_one_time_password(sample_layers, tmp_path):
-    port = _free_port()
+    port = free_port()
     proc = start_server({"MIYUN_LAYERS": str(sample_layers), "MIYUN_DATA_DIR": str(tmp_path)}, port, capture=True)
     base = f"http://127.0.0.1:{port}"
     try:

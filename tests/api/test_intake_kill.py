@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
-from conftest import _free_port, start_server
+from conftest import start_server
+from probes import free_port
 from phones import add_phone, inbox_rows, run
 
 from gis.tracks.store import read_day
@@ -34,7 +35,7 @@ def _local_day(moment: datetime) -> str:
 def test_background_fold_puts_live_fixes_in_the_day(tmp_path, sample_layers, grid_points):
     data = tmp_path / "data"
     phone = add_phone(STAFF, data, sample_layers)
-    port = _free_port()
+    port = free_port()
     proc = start_server(_env(sample_layers, data, "2"), port)
     try:
         lon, lat = grid_points["XWZ-K05"]
@@ -75,7 +76,7 @@ def test_sigkill_while_fixes_stream_in_loses_nothing_answered(tmp_path, sample_l
     phone = add_phone(STAFF, data, sample_layers)
     start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=9)
     counter, acked, stop = itertools.count(), [], threading.Event()
-    port = _free_port()
+    port = free_port()
     proc = start_server(_env(sample_layers, data, "0"), port)
     threads = [threading.Thread(target=_stream, args=(f"http://127.0.0.1:{port}", phone.secret,
                                                       grid_points["XWZ-K05"], start, counter, acked, stop))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pyogrio
-from conftest import _free_port, start_server
+from conftest import start_server
+from probes import free_port
 
 from gis.layers import gpkg
 from gis.auth.users import add_user, issue
@@ -16,7 +17,7 @@ def test_the_app_keeps_serving_the_last_valid_layers(layers_copy, tmp_path):
     ledger = Ledger.in_dir(tmp_path / "data")
     add_user(ledger, by="tests", username="gis", role="gis_officer")
     token, _ = issue(ledger, "gis", kind="token")
-    port = _free_port()
+    port = free_port()
     proc = start_server({"MIYUN_LAYERS": str(layers_copy), "MIYUN_DATA_DIR": str(tmp_path / "data")}, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},

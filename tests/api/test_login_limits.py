@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from api.ratelimit import ADDRESS_FACTOR, LoginLimiter
-from conftest import PASSWORD, _free_port, start_server
+from conftest import PASSWORD, start_server
+from probes import free_port
 from gis.auth.users import add_user, change_password
 from gis.errors import TooManyRequests
 from gis.ledger.db import Ledger
@@ -30,7 +31,7 @@ def two_servers(sample_layers, tmp_path_factory):
     procs = []
     try:
         for _ in range(2):
-            port = _free_port()
+            port = free_port()
             procs.append((start_server({"MIYUN_LAYERS": str(sample_layers), "MIYUN_DATA_DIR": str(data)}, port),
                           f"http://127.0.0.1:{port}"))
         yield [base for _, base in procs]

@@ -10,25 +10,14 @@ from pathlib import Path
 
 import pytest
 import shapely
+from probes import SYSTEM_PYTHON, require_system_qgis
 
 from gis.layers import gpkg
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).parents[1] / "qgis" / "qgis_oapif.py"
 
 
-def _qgis_available() -> bool:
-    try:
-        return subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
-                              timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-if not _qgis_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the QGIS OAPIF test: Debian python3-qgis is missing")
-    pytest.skip("Debian python3-qgis not installed (bash .ci/setup --test installs it)", allow_module_level=True)
+require_system_qgis("the QGIS OAPIF test")
 
 pytestmark = pytest.mark.qgis
 

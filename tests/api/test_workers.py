@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-from conftest import _free_port
+from probes import free_port, wait_until_healthy
 
 from gis.layers import gpkg
 from gis.auth.users import add_user, issue
@@ -34,7 +33,7 @@ def test_two_workers_serve_one_layer_import_alike(layers_copy, tmp_path):
     ledger = Ledger.in_dir(tmp_path / "data")
     add_user(ledger, by="tests", username="gis", role="gis_officer")
     token, _ = issue(ledger, "gis", kind="token")
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("miyun-gis")), "serve", "--workers", "2", "--port", str(port),
                "--layers", str(layers_copy)]
     proc = subprocess.Popen(command, env={**os.environ, "MIYUN_DATA_DIR": str(tmp_path / "data")},
@@ -42,12 +41,7 @@ def test_two_workers_serve_one_layer_import_alike(layers_copy, tmp_path):
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        assert wait_until_healthy(base), "server did not start"
         workers = _children(proc.pid)
         assert len(workers) >= 2, workers  # uvicorn's two worker processes
 

@@ -12,27 +12,16 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from probes import SYSTEM_PYTHON, require_system_qgis
 from matplotlib.image import imread
 
 from gis.layers import gpkg
 from gis.layers.validate import validate
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).with_name("qgis_edit.py")
 
 
-def _qgis_available() -> bool:
-    try:
-        return subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
-                              timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-if not _qgis_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the QGIS round trip: Debian python3-qgis is missing")
-    pytest.skip("Debian python3-qgis not installed (bash .ci/setup --test installs it)", allow_module_level=True)
+require_system_qgis("the QGIS round trip")
 
 pytestmark = pytest.mark.qgis
 
