@@ -23,7 +23,7 @@ from api.routes.ingest import inbox, parse_json, read_body
 from api.state import cached, case_store, current, layer_set, ledger
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid
-from gis.auth.users import User
+from gis.auth.users import User, account_created
 from gis.errors import InputError, NotFound
 from gis.intake.mobile import add_report, client_id, require_staff, staff_of
 from gis.intake.protocols import LiveFix, _number, parse_time
@@ -216,9 +216,7 @@ async def mobile_batch(request: Request, user: CurrentUser) -> JSONResponse:
 
     def store():
         staff = require_staff(ledger(), user)
-        row = ledger().one("SELECT created_at FROM users WHERE username = ?", (user.username,))
-        added = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")) if row else \
-            datetime.now(timezone.utc)
+        added = account_created(ledger(), user.username) or datetime.now(timezone.utc)
         return accept(inbox(), fixes, staff_id=staff, app=MOBILE_APP, device_id=f"web:{user.username}",
                       added=added, batch_id=batch)
 

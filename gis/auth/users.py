@@ -107,6 +107,12 @@ def list_users(ledger: Ledger) -> list[dict]:
         "ORDER BY username")]
 
 
+def account_created(ledger: Ledger, username: str) -> datetime | None:
+    """When the account ``username`` was made (UTC), or None if there is no such account."""
+    row = ledger.one("SELECT created_at FROM users WHERE username = ?", (username,))
+    return datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")) if row else None
+
+
 def _get(tx_or_ledger, username: str):
     row = tx_or_ledger.one("SELECT * FROM users WHERE username = ?", (username,))
     if row is None:

@@ -292,6 +292,14 @@ class Cases:
                    (case_id, at, tx.user, old, new, note))
 
 
+def case_ids_reported(ledger: Ledger, reporter: str, description_prefix: str) -> list[str]:
+    """Ids of the cases ``reporter`` filed whose description starts with ``description_prefix``, in order."""
+    pattern = description_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [r["case_id"] for r in ledger.query(
+        "SELECT case_id FROM cases WHERE reporter = ? AND description LIKE ? ESCAPE '\\' ORDER BY case_id",
+        (reporter, pattern))]
+
+
 def open_cases_in(ledger: Ledger, extent: tuple[float, float, float, float]) -> list[dict]:
     """Open cases whose point lies inside ``extent`` (minx, miny, maxx, maxy in storage CRS):
     ``case_id``, ``category``, ``status``, ``x``, ``y``, by case id."""

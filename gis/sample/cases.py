@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from gis.ledger.cases import case_ids_reported
 from gis.localtime import LOCAL
 from gis.schema import SAMPLE_MARK
 
@@ -21,9 +22,7 @@ def _at(day: date, hour: int) -> str:
 
 def sample_cases_in(ledger) -> list[str]:
     """Ids of the sample cases already in the ledger."""
-    return [r["case_id"] for r in ledger.query(
-        "SELECT case_id FROM cases WHERE reporter = ? AND description LIKE ? ORDER BY case_id",
-        (SAMPLE_REPORTER, f"{SAMPLE_MARK}%"))]
+    return case_ids_reported(ledger, SAMPLE_REPORTER, SAMPLE_MARK)
 
 
 def add_sample_cases(cases, grid_points: dict[str, tuple[float, float]], today: date) -> list[dict]:
