@@ -148,11 +148,11 @@ class Buckets:
         >>> [a.tolist() for a in buckets.candidates(np.array([5.0, 18.0, 99.0]), np.array([2.0, 2.0, 2.0]))]
         [[0, 1], [0, 0]]
         """
-        ok, row, col = cells_of(x, y, self.minx, self.maxy, self.size, (self.rows, self.cols))
+        on_raster, row, col = cells_of(x, y, self.minx, self.maxy, self.size, (self.rows, self.cols))
         cell = row * self.cols + col
         start = self.start[cell]
         n = self.start[cell + 1] - start
-        return np.repeat(ok, n), self.items[np.repeat(start, n) + ranks(n)]
+        return np.repeat(on_raster, n), self.items[np.repeat(start, n) + ranks(n)]
 
 
 def ranks(counts: np.ndarray) -> np.ndarray:
@@ -199,14 +199,14 @@ def cells_of(x: np.ndarray, y: np.ndarray, minx: float, maxy: float, size: float
 
     Examples
     --------
-    >>> ok, row, col = cells_of(np.array([5.0, 15.0, 25.0]), np.array([15.0, 5.0, 5.0]), 0.0, 20.0, 10.0, (2, 2))
-    >>> ok.tolist(), row.tolist(), col.tolist()
+    >>> on_raster, row, col = cells_of(np.array([5.0, 15.0, 25.0]), np.array([15.0, 5.0, 5.0]), 0.0, 20.0, 10.0, (2, 2))
+    >>> on_raster.tolist(), row.tolist(), col.tolist()
     ([0, 1], [0, 1], [0, 1])
     """
     col = np.floor((np.asarray(x, float) - minx) / size).astype(np.int64)
     row = np.floor((maxy - np.asarray(y, float)) / size).astype(np.int64)
-    ok = np.flatnonzero((col >= 0) & (row >= 0) & (col < shape[1]) & (row < shape[0]))
-    return ok, row[ok], col[ok]
+    on_raster = np.flatnonzero((col >= 0) & (row >= 0) & (col < shape[1]) & (row < shape[0]))
+    return on_raster, row[on_raster], col[on_raster]
 
 
 class PolygonIndex:
@@ -453,15 +453,15 @@ class DistanceField:
         dist = np.full(len(x), np.nan)
         if not len(x) or not len(self.geoms):
             return index, dist
-        ok, row, col = cells_of(x, y, self.minx, self.maxy, self.cell_size, self.distance.shape)
-        dist[ok] = self.distance[row, col]
-        index[ok] = self.index[row, col]
+        on_raster, row, col = cells_of(x, y, self.minx, self.maxy, self.cell_size, self.distance.shape)
+        dist[on_raster] = self.distance[row, col]
+        index[on_raster] = self.index[row, col]
         # the raster distance is within a cell diagonal of the true one
-        near = ok[dist[ok] < self.exact_within + 1.5 * self.cell_size]
+        near = on_raster[dist[on_raster] < self.exact_within + 1.5 * self.cell_size]
         if len(near):
             index[near], dist[near] = self._exact(x[near], y[near])
         beyond = np.ones(len(x), bool)
-        beyond[ok] = False
+        beyond[on_raster] = False
         far = np.flatnonzero(beyond)  # beyond the raster: the few there get an exact search
         if len(far):
             (src, hit), d = self.tree.query_nearest(shapely.points(x[far], y[far]), return_distance=True,

@@ -35,6 +35,7 @@ from gis.schema import (
     BOUNDARY_MARKERS,
     CONTOUR_155,
     DUTIES,
+    DUTIES_TITLE,
     EVIDENCE_MAX_BYTES,
     FENCE_GATES,
     GRIDS,
@@ -154,7 +155,7 @@ def mobile_me(user: CurrentUser) -> dict:
 @router.post("/api/mobile/reports", summary="移动页面上报（按客户端编号去重：重发仍是同一案件）")
 async def mobile_report(user: CurrentUser,
                         client: Annotated[str, Form(alias="client_id", description="页面生成的编号")],
-                        category: Annotated[str, Form(description=f"十项职责：{', '.join(DUTIES)}")],
+                        category: Annotated[str, Form(description=f"{DUTIES_TITLE}：{', '.join(DUTIES)}")],
                         lon: Annotated[float, Form()], lat: Annotated[float, Form()],
                         accuracy: Annotated[float | None, Form(description="定位精度（米）")] = None,
                         note: Annotated[str, Form(max_length=2000)] = "",

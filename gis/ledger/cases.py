@@ -19,7 +19,7 @@ from gis.errors import Conflict, InputError, NotFound
 from gis.join import GridIndex
 from gis.ledger import lifecycle
 from gis.ledger.db import Ledger, Transaction, to_utc_text
-from gis.ledger.location import place, to_storage_geometry
+from gis.ledger.location import locate_case, to_storage_geometry
 from gis.localtime import local_date, parse_day, parse_moment
 from gis.schema import (
     CASE_SOURCES,
@@ -144,7 +144,7 @@ class Cases:
         if due and due < local_date(moment).isoformat():
             raise InputError(f"办理期限 {due} 早于上报日期", field="deadline", value=due)
         geom = to_storage_geometry(lon=lon, lat=lat, geometry=geometry, crs=crs)
-        placed = place(self._index(), geom)
+        placed = locate_case(self._index(), geom)
         if authorise is not None:
             authorise(placed)
         at = to_utc_text(moment)
@@ -201,7 +201,7 @@ class Cases:
                 if last and to_utc_text(moment) < last:
                     raise InputError(f"办理时间早于上一步（{last}）", field="at", value=str(at))
                 lifecycle.check_transition(old["category"], old["status"], status)
-                new.update(self._entering(old, status, moment, order_kind, responsible_unit))
+                new.update(self._fields_on_entering(old, status, moment, order_kind, responsible_unit))
             elif order_kind:
                 raise InputError("通知书只在改为 ordered 时给出", field="order_kind")
             if deadline:
@@ -222,8 +222,8 @@ class Cases:
     # -- rules ------------------------------------------------------------------
 
     @staticmethod
-    def _entering(old: dict, status: str, moment: datetime, order_kind: str | None,
-                  responsible_unit: str | None) -> dict:
+    def _fields_on_entering(old: dict, status: str, moment: datetime, order_kind: str | None,
+                            responsible_unit: str | None) -> dict:
         """The fields a case takes on entering ``status`` at ``moment``."""
         day = local_date(moment)
         when = to_utc_text(moment)

@@ -77,7 +77,7 @@ def to_storage_geometry(*, lon=None, lat=None, geometry=None, crs: str | None = 
     return stored
 
 
-def place(index: GridIndex, geom: shapely.Geometry) -> dict:
+def locate_case(index: GridIndex, geom: shapely.Geometry) -> dict:
     """Grid, town, zone flags and a representative point; refuses places outside the district."""
     point = geom if geom.geom_type == "Point" else geom.representative_point()
     row = index.assign_xy(np.array([point.x]), np.array([point.y])).iloc[0]
