@@ -23,7 +23,8 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LAYERS, SAMPLE_MARK, WEB, WEB_CRS, Layer
+from gis.schema import (DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, DUTIES, FAKE_KINDS, GRID_KINDS, LAYER_BY_NAME,
+                        LAYERS, SAMPLE_MARK, WEB, WEB_CRS, Layer)
 from gis.settings import Settings, get_settings
 from gis.layers.styles import LAYER_STYLES
 from maps.basemap import add_basemap
@@ -84,6 +85,12 @@ class DynamicLayer(JSCSSMixin, MacroElement):
 def case_options(**extra) -> dict:
     """Labels and colours of the case categories for the page scripts."""
     return {"labels": DUTIES.short, "colours": DUTIES.colours, **extra}
+
+
+def evidence_labels() -> dict:
+    """The words of the fake-patrol evidence on the grid page, as the daily report heads its columns."""
+    return {"title": DAILY_GRID_COLUMNS["fake_suspects"], "score": DAILY_STAFF_COLUMNS["fake_score"],
+            "kinds": FAKE_KINDS.short, "reasons": DAILY_STAFF_COLUMNS["fake_reasons"]}
 
 
 OVERVIEW_TOLERANCE_M = 8.0  # what the page carries: right at the district's zoom levels
@@ -350,6 +357,10 @@ def _page_css() -> str:
 .miyun-heading h1{font-size:16px;margin:0 0 4px}
 .miyun-heading table td{padding:0 6px 0 0}
 .miyun-staff-list{max-height:240px;overflow-y:auto;border-top:1px solid #ddd;margin-top:2px}
+#miyun-fakes{margin:4px 0}
+.miyun-fake{margin-top:3px}
+.miyun-fake ul{margin:1px 0 3px 16px;padding:0}
+.miyun-fake-score{color:#c00}
 .miyun-popup th{text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top}
 .miyun-popup td{word-break:break-all}
 .miyun-overdue{color:#fff;background:#c00;padding:1px 4px;margin-bottom:3px;font-weight:bold}
