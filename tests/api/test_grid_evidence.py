@@ -110,12 +110,13 @@ def test_patrol_map_popup_names_the_grid_s_suspects_with_no_empty_line(browser, 
     x, y = browser.evaluate(f"(function () {{ var m = window.miyunPage.map, p = m.latLngToContainerPoint([{lat}, {lon}]);"
                             "var r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; })()")
     for kind in ("mousePressed", "mouseReleased"):
-        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
-                     session=True)
+        browser.send("Input.dispatchMouseEvent",
+                     {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}, session=True)
     assert browser.wait_for("document.querySelector('.leaflet-popup-content tr') !== null", timeout=10)
     rows = dict(browser.evaluate(POPUP_ROWS))
     assert rows["网格"] == FAKED
-    assert rows["虚假巡查疑点（待核实）"] == fake_day["suspects"] == f"{fake_day['copier']}，{fake_day['still']}"
+    suspects = f"{fake_day['copier']}，{fake_day['still']}"
+    assert rows["虚假巡查疑点（待核实）"] == fake_day["suspects"] == suspects
     assert int(rows["到岗人数"]) >= 10 and re.fullmatch(r"\d+%", rows["轨迹50米覆盖率"])
     assert all(k.strip() and v.strip() and v not in ("null", "undefined", "NaN") for k, v in rows.items()), rows
     # no popup of the day's grids has an empty line; the honest grid's has no suspects' row
