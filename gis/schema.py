@@ -430,7 +430,7 @@ GRIDS = Layer(
     draw_order=8,
     style=Style(stroke="#252525", width_mm=0.3, fill="#ffffff", fill_opacity=0.35),
     colour_by="town",
-    tooltip_fields=("grid_id", "town", "staff_quota"),
+    tooltip_fields=("grid_id", "town", "kind", "staff_quota"),
 )
 
 HAZARD_ZONES = Layer(

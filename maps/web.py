@@ -23,7 +23,8 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from gis.schema import DUTIES, GRID_KINDS, LAYER_BY_NAME, LAYERS, SAMPLE_MARK, WEB, WEB_CRS, Layer
+from gis.schema import (BOUNDARY_MARKERS, DAILY_GRID_COLUMNS, DAILY_STAFF_COLUMNS, DUTIES, FAKE_KINDS, GRID_KINDS,
+                        GRIDS, LAYERS, RIVER_CORRIDORS, SAMPLE_MARK, SOURCE, WEB, WEB_CRS, ZONE_L1, Layer)
 from gis.settings import Settings, get_settings
 from gis.layers.styles import LAYER_STYLES
 from maps.basemap import add_basemap
@@ -84,6 +85,12 @@ class DynamicLayer(JSCSSMixin, MacroElement):
 def case_options(**extra) -> dict:
     """Labels and colours of the case categories for the page scripts."""
     return {"labels": DUTIES.short, "colours": DUTIES.colours, **extra}
+
+
+def evidence_labels() -> dict:
+    """The words of the fake-patrol evidence on the grid page, as the daily report heads its columns."""
+    return {"title": DAILY_GRID_COLUMNS["fake_suspects"], "score": DAILY_STAFF_COLUMNS["fake_score"],
+            "kinds": FAKE_KINDS.short, "reasons": DAILY_STAFF_COLUMNS["fake_reasons"]}
 
 
 OVERVIEW_TOLERANCE_M = 8.0  # what the page carries: right at the district's zoom levels
@@ -157,7 +164,7 @@ def web_layers(points: bool) -> list[Layer]:
     """The layers the pages draw from the layer records (``shown_in`` WEB), in drawing order; the grids
     are drawn by :func:`overview` itself (town colours, labels, popups)."""
     return [layer for layer in sorted(LAYERS, key=lambda l: l.draw_order)
-            if layer.shown(WEB) and layer.name != "grids" and layer.geometry.endswith("Point") == points]
+            if layer.shown(WEB) and layer.name != GRIDS.name and layer.geometry.endswith("Point") == points]
 
 
 # -- legend entries (swatches the page script draws), from the layer records -----------------------
@@ -238,7 +245,7 @@ def _label_points(grids: gpd.GeoDataFrame) -> list[list]:
     order = grids.geometry.area.sort_values(ascending=False).index
     chosen = grids.loc[order]
     points = chosen.geometry.representative_point().to_crs(WEB_CRS)
-    return [[round(p.y, 6), round(p.x, 6), g] for g, p in zip(chosen["grid_id"], points)]
+    return [[round(p.y, 6), round(p.x, 6), g] for g, p in zip(chosen[GRIDS.label_field], points)]
 
 
 def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tuple[str, list] | None,
@@ -256,7 +263,7 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
     switched off (the patrol page colours the grids by coverage instead).
     """
     settings = settings or get_settings()
-    grids = frames["grids"]
+    grids = frames[GRIDS.name]
     fit = focus if focus is not None else grids.geometry
     minx, miny, maxx, maxy = fit.to_crs(WEB_CRS).total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None, maxZoom=18,
@@ -277,25 +284,22 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
         legend_layers.append((drawn, web_title(layer), legend_items(layer)))
         if layer.name in DETAIL_LAYERS:
             coarse.append(drawn)
-    grid_record = LAYER_BY_NAME["grids"]
-    grid_style = _category_style(grid_record, opacity=0.55)
-    grid_data = _geojson(grids.assign(kind_cn=grids["kind"].map(GRID_KINDS)),
-                         ["grid_id", "town", "kind_cn", "staff_quota", "area_m2"])
+    shown = [f for f in GRIDS.field_names if f != SOURCE.name]  # the popup: every field but the source
     grid_layer = folium.GeoJson(
-        grid_data, name=web_title(grid_record), style_function=grid_style, show=grids_by_town,
+        _geojson(_readable(grids, GRIDS, shown), shown), name=web_title(GRIDS),
+        style_function=_category_style(GRIDS, opacity=0.55), show=grids_by_town,
         highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(["grid_id", "town", "kind_cn", "staff_quota"],
-                                      aliases=["网格", "镇", "类型", "保水员"]),
-        popup=folium.GeoJsonPopup(["grid_id", "town", "kind_cn", "staff_quota", "area_m2"],
-                                  aliases=["网格编号", "镇", "类型", "保水员定额", "面积(平方米)"]))
+        tooltip=folium.GeoJsonTooltip(list(GRIDS.tooltip_fields), aliases=_aliases(GRIDS, list(GRIDS.tooltip_fields))),
+        popup=folium.GeoJsonPopup(shown, aliases=_aliases(GRIDS, shown)))
     grid_layer.add_to(m)
-    legend_layers.append((grid_layer, web_title(grid_record), legend_items(grid_record)))
+    legend_layers.append((grid_layer, web_title(GRIDS), legend_items(GRIDS)))
     coarse.append(grid_layer)
     for layer in web_layers(points=True):
         frame = frames.get(layer.name)
         if frame is None or frame.empty:
             continue
-        group = folium.FeatureGroup(name=web_title(layer), show=layer.name != "boundary_markers")  # 181: on demand
+        on = layer.name != BOUNDARY_MARKERS.name  # the 181 markers: on demand
+        group = folium.FeatureGroup(name=web_title(layer), show=on)
         _points(group, _readable(frame, layer, list(layer.tooltip_fields)), layer.name, web_title(layer),
                 list(layer.tooltip_fields))
         group.add_to(m)
@@ -309,7 +313,7 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
     control = folium.LayerControl(collapsed=False)
     control.add_to(m)
     page = {"credits": DATA_CREDITS if sample else "",
-            "labels": {"title": "网格编号", "points": _label_points(grids)},
+            "labels": {"title": GRIDS.field(GRIDS.label_field).alias, "points": _label_points(grids)},
             "detail": {"layers": list(DETAIL_LAYERS), "minZoom": DETAIL_FROM_ZOOM}}
     PageScript(control, page, legend_layers, coarse).add_to(m)
     for kind, options in dynamic:
@@ -321,7 +325,7 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
     return m
 
 
-DETAIL_LAYERS = ("grids", "zone_l1", "river_corridors")  # fetched in full detail from DETAIL_FROM_ZOOM
+DETAIL_LAYERS = (GRIDS.name, ZONE_L1.name, RIVER_CORRIDORS.name)  # fetched in full detail from DETAIL_FROM_ZOOM
 
 
 def _page_css() -> str:
@@ -350,6 +354,10 @@ def _page_css() -> str:
 .miyun-heading h1{font-size:16px;margin:0 0 4px}
 .miyun-heading table td{padding:0 6px 0 0}
 .miyun-staff-list{max-height:240px;overflow-y:auto;border-top:1px solid #ddd;margin-top:2px}
+#miyun-fakes{margin:4px 0}
+.miyun-fake{margin-top:3px}
+.miyun-fake ul{margin:1px 0 3px 16px;padding:0}
+.miyun-fake-score{color:#c00}
 .miyun-popup th{text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top}
 .miyun-popup td{word-break:break-all}
 .miyun-overdue{color:#fff;background:#c00;padding:1px 4px;margin-bottom:3px;font-weight:bold}
@@ -399,12 +407,13 @@ def town_heading(town: str, grids: gpd.GeoDataFrame) -> str:
     """The town page's title and figures; the page script fills in the roster, open cases and coverage."""
     mine = grids.loc[grids["town"] == town]
     kinds = "，".join(f"{GRID_KINDS[k]} {n}" for k, n in mine["kind"].value_counts().sort_index().items())
-    rows = [("网格", f"{len(mine)} 个（{kinds}）"), ("保水员定额", f"{int(mine['staff_quota'].sum())} 人"),
+    rows = [("网格", f"{len(mine)} 个（{kinds}）"),
+            (GRIDS.field("staff_quota").alias, f"{int(mine['staff_quota'].sum())} 人"),
             ("在册保水员", '<span id="miyun-town-staff">…</span>'),
             ("未结案件", '<span id="miyun-town-cases">…</span>'),
             ("最近一日轨迹覆盖率", '<span id="miyun-town-coverage">…</span>')]
     body = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
-    return (f'<div class="miyun-heading"><h1>{html.escape(town)}镇 · 保水网格</h1><table>{body}</table>'
+    return (f'<div class="miyun-heading"><h1>{html.escape(town)}镇 · {GRIDS.title}</h1><table>{body}</table>'
             f'<a href="/towns/{html.escape(town)}/printout.pdf">打印全镇网格图册 PDF</a></div>')
 
 

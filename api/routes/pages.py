@@ -108,17 +108,17 @@ def town_map(town: str, user: CurrentUser, request: Request) -> HTMLResponse:
             summary="网格图：邻近网格、保水员、未结案件、某日轨迹（参数 date=YYYY-MM-DD，默认最近有轨迹的一天）")
 def grid_map(grid_id: str, user: CurrentUser, request: Request) -> HTMLResponse:
     def make() -> HTMLResponse:
-        from maps.web import case_options, date_form
+        from maps.web import case_options, date_form, evidence_labels
 
         chosen = one_grid(layer_set().frames[GRIDS.name], grid_id)
         require_grid(user, grid_id, chosen["town"].iloc[0])
         _check_date(request)
         today = today_local().isoformat()
         latest = latest_day() or today
-        dynamic = [("gridDetail", case_options(grid=grid_id, today=today, latest=latest))]
+        dynamic = [("gridDetail", case_options(grid=grid_id, today=today, latest=latest, evidence=evidence_labels()))]
         safe = html.escape(grid_id)
         panel = (f'<div class="miyun-heading"><h1>网格 {safe}</h1></div>{date_form(f"/maps/grids/{grid_id}", "轨迹日期")}'
-                 f'<div id="miyun-tracks-note"></div><div id="miyun-staff"></div>'
+                 f'<div id="miyun-tracks-note"></div><div id="miyun-fakes"></div><div id="miyun-staff"></div>'
                  f'<a href="/grids/{safe}/printout.pdf">打印网格图 PDF</a>')
         return _render(f"page:grid:{grid_id}:{today}:{latest}", focus=chosen.geometry, page_title=grid_id,
                        dynamic=dynamic, panel=panel)

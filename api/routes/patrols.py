@@ -20,12 +20,14 @@ import shapely
 from fastapi import APIRouter, Path as PathParam, Query, Response
 
 from api.auth import CurrentUser
-from api.state import cached, current
+from api.state import cached, current, layer_set
 from api.types import DayPath
-from gis.auth.rights import grid_scope, require, town_scope
+from gis.auth.rights import grid_scope, require, require_grid, town_scope
 from gis.errors import NotFound
 from gis.intake.compact import day_status
 from gis.localtime import parse_day
+from gis.lookup import one_grid
+from gis.schema import GRIDS
 from gis.tracks import daily
 from gis.tracks.pipeline import load_reference
 from gis.tracks.store import day_files, read_day, tracks_dir
@@ -118,12 +120,17 @@ def patrol_day(day: DayPath, user: CurrentUser) -> dict:
             "live": day_status(current().data_dir, day)}  # live fixes folded in; late ones said so
 
 
-@router.get("/api/patrols/{day}/staff", summary="某日各保水员巡查情况与虚假巡查线索")
-def patrol_staff(day: DayPath, user: CurrentUser, town: str | None = None) -> dict:
+@router.get("/api/patrols/{day}/staff",
+            summary="某日各保水员巡查情况与虚假巡查线索（参数 town，或 grid：该网格的保水员，网格页用）")
+def patrol_staff(day: DayPath, user: CurrentUser, town: str | None = None, grid: str | None = None) -> dict:
     require(user, "read_reports")
     town = town_scope(user, town)
+    if grid:  # the grid's own staff, wherever their fixes were (as the grid's fake_suspects)
+        require_grid(user, grid, one_grid(layer_set().frames[GRIDS.name], grid)["town"].iloc[0])
     _, staff = figures(day)
-    if town:
+    if grid:
+        staff = staff.loc[staff["own_grid"] == grid]
+    elif town:
         staff = staff.loc[staff["town"] == town]
     return {"date": day, "count": len(staff), "items": _records(staff)}
 

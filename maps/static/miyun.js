@@ -16,7 +16,11 @@
   function getJSON(url) {
     return fetch(url, {credentials: "same-origin"}).then(function (r) {
       return r.json().then(function (body) {
-        if (!r.ok) { throw new Error((body.error && body.error.message) || r.statusText); }
+        if (!r.ok) {
+          var err = new Error((body.error && body.error.message) || r.statusText);
+          err.status = r.status;
+          throw err;
+        }
         return body;
       });
     });
@@ -344,9 +348,41 @@
     return getJSON(url);
   }
 
+  /* The day's staff-days of the grid's own staff that carry evidence of a fake patrol, with the daily
+   * report's reasons and score (the patrol map's popup names the same staff): suspicion for a manager
+   * to check, never applied by itself.  The staff route is for offices; anyone else sees nothing here. */
+  function fakeKinds(s, words) {
+    return s.fake_kinds.split("，").filter(Boolean).map(function (k) { return words.kinds[k] || k; }).join("、");
+  }
+  function fakeEntry(s, words) {
+    var reasons = s.fake_reasons.split("；").filter(Boolean).map(function (r) { return "<li>" + esc(r) + "</li>"; });
+    return "<div class='miyun-fake' data-staff='" + esc(s.staff_id) + "'><b>" + esc(s.staff_id) + "</b> " +
+      esc(words.score) + " <b class='miyun-fake-score'>" + esc(s.fake_score) + "</b> · " + esc(fakeKinds(s, words)) +
+      "<ul>" + reasons.join("") + "</ul></div>";
+  }
+  function gridFakes(day, opts) {
+    var box = document.getElementById("miyun-fakes"), words = opts.evidence;
+    if (!box || !words) { return; }
+    var head = "<b>" + esc(words.title) + "</b>";
+    function line(text) { box.innerHTML = head + "<div class='miyun-fake-none'>" + esc(day + "：" + text) + "</div>"; }
+    getJSON("/api/patrols/" + encodeURIComponent(day) + "/staff?grid=" + encodeURIComponent(opts.grid)).then(function (body) {
+      var flagged = body.items.filter(function (s) { return s.fake_score > 0; }).sort(function (a, b) {
+        return b.fake_score - a.fake_score || (a.staff_id < b.staff_id ? -1 : 1); });
+      if (!body.items.length) { line("本网格保水员当日无轨迹，无从核查"); return; }
+      if (!flagged.length) { line(body.items.length + " 人有轨迹，无疑点"); return; }
+      box.innerHTML = head + "<div><small>" + esc(words.reasons) + "</small></div>" +
+        flagged.map(function (s) { return fakeEntry(s, words); }).join("");
+    }).catch(function (e) {
+      if (e.status === 403) { box.innerHTML = ""; }
+      else if (e.status === 404) { line("没有巡查轨迹，无从核查"); }
+      else { line("疑点加载失败：" + e.message); }
+    });
+  }
+
   function gridDetail(map, control, opts) {
     var day = chosenDay(opts.latest || opts.today);
     dateControl(day);
+    gridFakes(day, opts);
     cases(map, control, {url: "/api/cases/geojson?open=true&grid=" + encodeURIComponent(opts.grid), labels: opts.labels,
                          colours: opts.colours, title: opts.grid + " 未结案件"});
     staffList(opts).then(function (body) {

@@ -9,9 +9,9 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from fake_tracks import write_csv
 
 from gis.layers import gpkg
-from gis.crs import to_web
 from gis.join import GridIndex
 from gis.schema import FAKE_KINDS, FAKE_THRESHOLDS
 from gis.tracks import fakes, inject
@@ -62,15 +62,6 @@ def test_small_benchmark_meets_the_targets(world, index):
     assert "轨迹重合" in reason and "时差" in reason and "%" in reason
 
 
-def _csv(path, tracks: dict[str, pd.DataFrame]) -> None:
-    rows = []
-    for staff_id, tr in tracks.items():
-        lon, lat = to_web(tr["x"].to_numpy(), tr["y"].to_numpy())
-        rows.append(pd.DataFrame({"staff_id": staff_id, "time": tr["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                  "lon": np.round(lon, 7), "lat": np.round(lat, 7), "accuracy": tr["accuracy_m"]}))
-    pd.concat(rows).to_csv(path, index=False)
-
-
 def test_daily_report_carries_the_evidence(tmp_path, world, index, sample_layers):
     grid_id = "XWZ-K05"
     mates = world.roster.loc[world.roster["grid_id"] == grid_id, "staff_id"].tolist()
@@ -80,7 +71,7 @@ def test_daily_report_carries_the_evidence(tmp_path, world, index, sample_layers
     fake_still = inject.inject(world, "still", c, DAY, honest)
     data = tmp_path / "data"
     path = tmp_path / "day.csv"
-    _csv(path, {a: honest[a], b: fake_copy, c: fake_still})
+    write_csv(path, {a: honest[a], b: fake_copy, c: fake_still})
     result = import_file(path, index, data)
     assert result.stored > 0 and not result.failed
     ref = load_reference(sample_layers)
@@ -100,7 +91,7 @@ def test_daily_report_carries_the_evidence(tmp_path, world, index, sample_layers
     replay = honest[a].assign(time=honest[a]["time"] + pd.Timedelta(days=1, minutes=25),
                               x=honest[a]["x"] + 2.0, y=honest[a]["y"] - 2.0)
     path2 = tmp_path / "day2.csv"
-    _csv(path2, {a: replay})
+    write_csv(path2, {a: replay})
     import_file(path2, index, data)
     _, staff2, _ = run_daily(next_day, ref, data)
     row = staff2.set_index("staff_id").loc[a]
