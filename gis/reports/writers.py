@@ -205,7 +205,10 @@ def _lay_out(sheet, frame: pd.DataFrame, typed: pd.DataFrame, formats: dict, tit
     for i, column in enumerate(frame.columns, start=1):
         fmt = formats.get(column)
         if fmt:
-            for (cell,) in sheet.iter_rows(min_row=HEADER_ROW + 1, max_row=last, min_col=i, max_col=i):
+            cells = sheet.iter_rows(min_row=HEADER_ROW + 1, max_row=last, min_col=i, max_col=i)
+            for (cell,), value in zip(cells, typed[column]):
+                if fmt == TIME_FORMAT:  # pandas writes a time of day as text
+                    cell.value = value
                 cell.number_format = fmt
         shown = [column, *(_shown(v, fmt) for v in typed[column].head(200).tolist())]
         sheet.column_dimensions[get_column_letter(i)].width = _width(shown)
