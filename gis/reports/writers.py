@@ -285,12 +285,20 @@ def write_table(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, sample:
 def header_row(path: str | Path, sheet_name: str | int = 0) -> int:
     """The 0-based row of a workbook sheet's header, for ``pandas.read_excel(header=…)``: 1 below a title
     row (a first row with only its first cell filled, as this module writes), else 0 (a user's own file)."""
-    from openpyxl import load_workbook
+    from zipfile import BadZipFile
 
-    workbook = load_workbook(path, read_only=True)
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except (OSError, ValueError, KeyError, BadZipFile, InvalidFileException):
+        return 0  # not a workbook: the reader says so
     try:
         sheet = workbook.worksheets[sheet_name] if isinstance(sheet_name, int) else workbook[sheet_name]
         rows = [[c for c in row if c not in (None, "")] for row in sheet.iter_rows(max_row=2, values_only=True)]
+    except (IndexError, KeyError):
+        return 0
     finally:
         workbook.close()
     return 1 if len(rows) == 2 and len(rows[0]) == 1 and len(rows[1]) > 1 else 0
