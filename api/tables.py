@@ -17,13 +17,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Format = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]
 
 
-def sheets_response(sheets: dict[str, pd.DataFrame], fmt: str, filename: str, extra: dict | None = None):
+def sheets_response(sheets: dict[str, pd.DataFrame], fmt: str, filename: str, extra: dict | None = None,
+                    title: str | None = None):
+    """JSON, or the workbook (``title``: its Chinese title, by default its sheets' names) marked sample
+    when the served layers are the sample."""
     if fmt == "xlsx":
         from api.state import current
 
         sample = current().layer_set().sample  # the served layers', not the environment's
         with tempfile.TemporaryDirectory() as folder:
-            content = write_excel(Path(folder) / filename, sheets, sample=sample).read_bytes()
+            content = write_excel(Path(folder) / filename, sheets, sample=sample, title=title).read_bytes()
         return Response(content, media_type=XLSX,
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
     tables = {name: frame.astype(object).where(frame.notna(), None).to_dict("records")

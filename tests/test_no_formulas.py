@@ -67,12 +67,12 @@ def test_the_writer_keeps_numbers_and_leaves_plain_text(tmp_path):
 
     frame = pd.DataFrame({"名称": ["=1+1", "正常", "-5", "\t=1", "\r@A1"], "数量": [-5, 3, 0, 1, 2],
                           "金额": [-1.5, 2.0, 0.0, 1.0, 1.0]})
-    write_excel(tmp_path / "t.xlsx", {"表": frame})
+    write_excel(tmp_path / "t.xlsx", {"表": frame}, sample=False)
     no_formula_xml(tmp_path / "t.xlsx")
     sheet = load_workbook(tmp_path / "t.xlsx").active
-    assert [c.value for c in sheet["B"]][1:] == [-5, 3, 0, 1, 2] and sheet["B2"].data_type == "n"
-    assert [c.value for c in sheet["A"]][1:] == ["=1+1", "正常", "-5", "\t=1", "\r@A1"]
-    write_csv(tmp_path / "t.csv", frame)
+    assert [c.value for c in sheet["B"]][2:] == [-5, 3, 0, 1, 2] and sheet["B3"].data_type == "n"  # row 1: title
+    assert [c.value for c in sheet["A"]][2:] == ["=1+1", "正常", "-5", "\t=1", "\r@A1"]
+    write_csv(tmp_path / "t.csv", frame, sample=False)
     with open(tmp_path / "t.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))[1:]
     assert [r[1] for r in rows] == ["-5", "3", "0", "1", "2"]  # numbers unprefixed

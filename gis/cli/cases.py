@@ -211,11 +211,12 @@ def export(ws, out) -> None:
 @pass_workspace("layers", "data_dir")
 def utility_list(ws, provider, out_dir) -> None:
     """水电气热通讯禁止接入清单（密政发〔2022〕19号第八、十九条）：在办违建，较上次的变化。"""
+    from gis.cli.tables import workspace_is_sample
     from gis.layers import gpkg
     from gis.ledger.utility import issue
 
     villages = gpkg.read_layer(ws.layers, VILLAGES.name)
-    sample = gpkg.is_sample(ws.layers)
+    sample = workspace_is_sample()
     for name in [provider] if provider else UTILITY_PROVIDERS:
         out, current, changed = issue(ws.cases, ws.data_dir, name, villages, sample=sample, out_dir=out_dir)
         added, gone = int((changed["change"] == "新增").sum()), int((changed["change"] == "移出").sum())

@@ -109,7 +109,10 @@ def print_summary(path: Path) -> None:
                  f"{path}" + ("（示例数据 SAMPLE DATA）" if sample else ""))
     grids = frames.get(GRIDS.name)
     if grids is not None and {"town", "kind", "staff_quota"} <= set(grids.columns):
-        click.echo(grids.groupby(["town", "kind"]).size().unstack(fill_value=0).to_string())
+        from gis.schema import GRID_KINDS
+
+        table = grids.groupby(["town", "kind"]).size().unstack(fill_value=0).rename(columns=GRID_KINDS)
+        click.echo(table.rename_axis(index="镇", columns="网格类型").to_string())
         click.echo(f"网格 {len(grids)} 个，保水员定额 {int(grids['staff_quota'].sum())} 人。")
 
 

@@ -70,10 +70,11 @@ def posts(ws, file) -> None:
     import pandas as pd
 
     from gis.errors import InputError
+    from gis.reports.writers import header_row
     from gis.staff.roster import add_other_posts
 
     try:
-        frame = pd.read_excel(file, dtype=str) if file.suffix.lower() == ".xlsx" else \
+        frame = pd.read_excel(file, dtype=str, header=header_row(file)) if file.suffix.lower() == ".xlsx" else \
             pd.read_csv(file, dtype=str, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"无法读取：{exc}", file=str(file)) from None
@@ -87,10 +88,11 @@ def posts(ws, file) -> None:
 @pass_workspace("data_dir")
 def list_(ws, town, out) -> None:
     """花名册（按镇筛选、导出）。"""
-    from gis.schema import STAFF_COLUMNS
+    from gis.labels import with_labels
+    from gis.schema import STAFF_COLUMNS, STAFF_ROLES, STAFF_STATUSES
     from gis.staff.roster import roster
 
-    frame = roster(ws.ledger)
+    frame = with_labels(roster(ws.ledger), {"role": STAFF_ROLES, "status": STAFF_STATUSES})
     if town:
         frame = frame.loc[frame["town"] == town]
     if not out and len(frame):

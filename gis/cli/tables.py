@@ -126,7 +126,7 @@ def show_or_export(table: pd.DataFrame, out: Path | None, *, sheet: str, title: 
     from gis.reports.writers import write_table
 
     if out:
-        write_table(out, {sheet: table}, sample=workspace_is_sample())
+        write_table(out, {sheet: table}, sample=workspace_is_sample(), title=title)
         click.echo(f"{len(table)} {unit} → {out}")
     elif table.empty:
         click.echo(empty)
@@ -138,6 +138,6 @@ def emit(sheets: dict[str, pd.DataFrame], out: Path | None, default: Path, title
     """Write every sheet to ``out`` (or ``default``), then show the first one."""
     from gis.reports.writers import write_table
 
-    written = write_table(out or default, sheets, sample=workspace_is_sample())
+    written = write_table(out or default, sheets, sample=workspace_is_sample(), title=title)
     show_table(next(iter(sheets.values())), title, limit=40, full=written)
     click.echo(f"→ {written}")

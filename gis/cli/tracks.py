@@ -68,6 +68,7 @@ def import_(ws, files, staff, crs, max_speed, quiet) -> None:
 def daily_(ws, day, until, engine, scheduler, quiet) -> None:
     """网格与保水员日报：里程、时长、无人时段、覆盖率、界桩、进出口、异常证据。"""
     from gis.intake.compact import day_status
+    from gis.cli.tables import workspace_is_sample
     from gis.reports.writers import reports_dir
     from gis.tracks.daily import write_reports
     from gis.tracks.pipeline import load_reference, run_daily, run_days_dask
@@ -81,7 +82,8 @@ def daily_(ws, day, until, engine, scheduler, quiet) -> None:
     if engine == "dask":
         grid, staff = run_days_dask(days, layers_path, data, scheduler)
         for d in days:
-            paths = write_reports(reports_dir(data), d, grid[grid["date"] == d], staff[staff["date"] == d])
+            paths = write_reports(reports_dir(data), d, grid[grid["date"] == d], staff[staff["date"] == d],
+                                  sample=workspace_is_sample())
             if not quiet:
                 click.echo(f"{d}：{', '.join(str(p) for p in paths)}")
         return

@@ -18,7 +18,7 @@ import pandas as pd
 from gis.atomic import replacing
 from gis.errors import InputError, NotFound
 from gis.ledger.cases import Cases
-from gis.localtime import local_text
+from gis.localtime import LOCAL, local_text
 from gis.reports.writers import reports_dir, write_excel
 from gis.schema import CONSTRUCTION, CONSTRUCTION_KINDS, CASE_STATUSES, SAMPLE_MARK, UTILITY_COLUMNS, UTILITY_PROVIDERS
 
@@ -114,7 +114,12 @@ def sheets(provider: str, current: pd.DataFrame, changed: pd.DataFrame, previous
     }
 
 
-def issue(cases: Cases, data_dir: Path, provider: str, villages=None, *, sample: bool = False,
+def list_title(provider: str, moment: datetime) -> str:
+    """The Chinese title of a provider's list issued at ``moment``."""
+    return f"{provider}禁止接入清单（{moment.astimezone(LOCAL):%Y-%m-%d} 发布）"
+
+
+def issue(cases: Cases, data_dir: Path, provider: str, villages=None, *, sample: bool,
           out_dir: Path | None = None, at: datetime | None = None) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     """Issue the list to ``provider``: write its Excel, keep the issue; (file, list, changes)."""
     check_provider(provider)
@@ -124,7 +129,8 @@ def issue(cases: Cases, data_dir: Path, provider: str, villages=None, *, sample:
     moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     stamp = moment.strftime("%Y%m%dT%H%M%S%fZ")
     out = write_excel(Path(out_dir or reports_dir(data_dir)) / f"utility-list-{provider}-{stamp[:15]}.xlsx",
-                      sheets(provider, current, changed, previous, sample))
+                      sheets(provider, current, changed, previous, sample), sample=sample,
+                      title=list_title(provider, moment))
     record = {"provider": provider, "issued_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
               "case_ids": current["case_id"].tolist(), "file": out.name}
     with replacing(_issues_dir(data_dir, provider) / f"{stamp}.json") as tmp:

@@ -19,6 +19,7 @@ from gis.layers import gpkg
 from gis.errors import InputError
 from gis.ledger.db import Ledger
 from gis.localtime import parse_day
+from gis.reports.writers import header_row
 from gis.staff.codes import roster_from_grids
 from gis.schema import (
     GRIDS,
@@ -35,6 +36,8 @@ from gis.schema import (
 )
 
 REQUIRED = ("staff_id", "person_id", "town", "grid_id", "start_date")
+# a roster exported by `staff list --out` reads back: its Chinese labels to codes
+FROM_LABELS = {"role": {v: k for k, v in STAFF_ROLES.items()}, "status": {v: k for k, v in STAFF_STATUSES.items()}}
 SAMPLE_SOURCE = f"{SYNTHETIC_PREFIX}: sample roster from the grid quotas (codes, no names)"
 
 
@@ -73,7 +76,10 @@ def _canonical(frame: pd.DataFrame, file: str) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = ""
     frame = frame[list(STAFF_COLUMNS)].astype(object).where(frame[list(STAFF_COLUMNS)].notna(), "")
-    return frame.map(lambda v: str(v).strip())
+    frame = frame.map(lambda v: str(v).strip())
+    for column, codes in FROM_LABELS.items():
+        frame[column] = frame[column].map(lambda v, codes=codes: codes.get(v, v))
+    return frame
 
 
 def read_roster_file(path: Path) -> pd.DataFrame:
@@ -82,7 +88,7 @@ def read_roster_file(path: Path) -> pd.DataFrame:
         raise InputError("文件不存在 (file not found)", file=str(path))
     try:
         if path.suffix.lower() == ".xlsx":
-            frame = pd.read_excel(path, dtype=str)
+            frame = pd.read_excel(path, dtype=str, header=header_row(path))
         elif path.suffix.lower() == ".csv":
             try:
                 frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")

@@ -84,6 +84,7 @@ class Reference:
     cover_origin: tuple[float, float]
     near_xy: np.ndarray  # markers then gates
     near_points: Buckets  # each of near_xy filed under the buckets within PASS_RADIUS_M of it
+    sample: bool = False  # built from the sample layers: the reports are marked 示例数据 SAMPLE DATA
 
     @classmethod
     def build(cls, index: GridIndex, markers, gates) -> "Reference":
@@ -576,20 +577,22 @@ def save_fingerprints(data_dir: Path, day: str, prints: pd.DataFrame) -> None:
         prints.to_parquet(tmp, index=False)
 
 
-def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFrame) -> list[Path]:
-    """Excel (two sheets, Chinese headers) and two CSV files.
+def write_reports(out_dir: Path, day: str, grid: pd.DataFrame, staff: pd.DataFrame, *, sample: bool) -> list[Path]:
+    """Excel (two sheets, Chinese headers) and two CSV files; ``sample``: made from the sample layers
+    (the workspace's), so marked 示例数据 SAMPLE DATA.
 
     Examples
     --------
     >>> import tempfile
     >>> fixes, ref = _example_day()   # an hour's walk east across XWZ-K01 of the toy layers
     >>> grid, staff = daily_figures("2026-11-21", fixes, ref)
-    >>> [p.name for p in write_reports(Path(tempfile.mkdtemp()), "2026-11-21", grid, staff)]
+    >>> [p.name for p in write_reports(Path(tempfile.mkdtemp()), "2026-11-21", grid, staff, sample=False)]
     ['tracks-daily-2026-11-21.xlsx', 'tracks-daily-2026-11-21-grids.csv', 'tracks-daily-2026-11-21-staff.csv']
     """
     grid_cn = with_labels(grid, FIELD_LABELS).rename(columns=DAILY_GRID_COLUMNS)
     staff_cn = with_labels(staff, FIELD_LABELS).rename(columns=DAILY_STAFF_COLUMNS)
-    paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn})]
+    paths = [write_excel(out_dir / f"tracks-daily-{day}.xlsx", {"网格日报": grid_cn, "保水员日报": staff_cn},
+                         sample=sample, title=f"{day} 巡查轨迹日报")]
     for name, frame in (("grids", grid_cn), ("staff", staff_cn)):  # not a layer
-        paths.append(write_csv(out_dir / f"tracks-daily-{day}-{name}.csv", frame))
+        paths.append(write_csv(out_dir / f"tracks-daily-{day}-{name}.csv", frame, sample=sample))
     return paths

@@ -12,7 +12,7 @@ import shapely
 
 from gis.layers import gpkg
 from gis.join import GridIndex
-from gis.reports.writers import reports_dir, write_csv
+from gis.reports.writers import layers_are_sample, reports_dir, write_csv
 from gis.schema import BOUNDARY_MARKERS, FENCE_GATES, GRIDS
 from gis.tracks import daily
 from gis.tracks.importer import prepare
@@ -22,7 +22,8 @@ from gis.tracks.store import already_imported, day_files, read_day, tidy_day, wr
 
 
 def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Reference:
-    """What the daily figures need from the layers (``index`` if already built from them).
+    """What the daily figures need from the layers (``index`` if already built from them), and whether
+    they are the sample (the day's reports are then marked).
 
     Examples
     --------
@@ -40,11 +41,14 @@ def load_reference(layers: Path, index: GridIndex | None = None) -> daily.Refere
     """
     index = index or GridIndex.from_layers(layers)
     frames = gpkg.read_layers(layers, [BOUNDARY_MARKERS.name, FENCE_GATES.name])
-    return daily.Reference.build(index, frames[BOUNDARY_MARKERS.name], frames[FENCE_GATES.name])
+    ref = daily.Reference.build(index, frames[BOUNDARY_MARKERS.name], frames[FENCE_GATES.name])
+    ref.sample = layers_are_sample(layers)
+    return ref
 
 
 def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
-    """Figures of one day from the store; fingerprints kept for later days; reports written.
+    """Figures of one day from the store; fingerprints kept for later days; reports written (marked
+    sample when ``ref`` was built from the sample layers).
 
     Examples
     --------
@@ -63,7 +67,7 @@ def run_daily(day: str, ref: daily.Reference, data_dir: Path) -> tuple[pd.DataFr
     grid, staff = daily.daily_figures(day, fixes, ref, data_dir, prints)
     if len(fixes):
         daily.save_fingerprints(data_dir, day, prints)
-    return grid, staff, daily.write_reports(reports_dir(data_dir), day, grid, staff)
+    return grid, staff, daily.write_reports(reports_dir(data_dir), day, grid, staff, sample=ref.sample)
 
 
 @lru_cache(maxsize=2)
@@ -168,7 +172,8 @@ def simulate_and_store(day: str, layers: Path, data_dir: Path, n_staff: int | No
     notices = Notices()
     if out is not None:
         frame = raw.drop(columns="row").assign(time=raw["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        write_csv(out, frame.rename(columns={"accuracy_m": "accuracy"}))
+        # a track file in the devices' format, for `tracks import`: only the track columns
+        write_csv(out, frame.rename(columns={"accuracy_m": "accuracy"}), sample=False)
         return len(raw), notices
     key = hashlib.sha256(f"simulated:{day}:{n_staff}".encode()).hexdigest()
     if already_imported(data_dir, key):

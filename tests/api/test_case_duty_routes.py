@@ -9,6 +9,8 @@ import openpyxl
 import pytest
 from browser import CHROMIUM
 
+from gis.schema import SAMPLE_MARK
+
 GRID = "BLT-K01"  # 不老屯: no other test's town
 
 
@@ -31,7 +33,8 @@ def test_utility_list_and_visits_over_http(client, as_user, server, grid_points)
     assert mine["镇"] == "不老屯" and mine["列入清单日期"] == "2026-11-03" and mine["村（最近村庄）"]
     book = client.get(f"{server}/api/cases/utility-list", params={"provider": "供水", "format": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(book.content))["禁止接入清单"]
-    assert case["case_id"] in [row[0] for row in sheet.iter_rows(values_only=True)]
+    assert sheet["A2"].value == "案件编号" and SAMPLE_MARK in sheet["A1"].value  # the served layers: the sample
+    assert case["case_id"] in [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
     other_town = as_user("tst_op").get(f"{server}/api/cases/utility-list").json()["sheets"]["禁止接入清单"]
     assert all(r["镇"] == "太师屯" for r in other_town)  # a town operator sees their own town only
     bad = client.get(f"{server}/api/cases/utility-list", params={"provider": "宽带"})

@@ -77,7 +77,7 @@ def test_monthly_report_and_reconcile_over_http(client, server, grid_points):
     assert rows["冯家峪"]["零报告"] == "是" and rows["穆家峪"]["报送情况"] == "逾期未报"
     excel = client.get(f"{server}/api/reports/monthly", params={"month": "2026-09", "format": "xlsx"})
     assert excel.status_code == 200
-    assert pd.read_excel(io.BytesIO(excel.content), sheet_name="各镇月报")["镇"].tolist()[0] == "不老屯"
+    assert pd.read_excel(io.BytesIO(excel.content), sheet_name="各镇月报", header=1)["镇"].tolist()[0] == "不老屯"
     clues = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"clue_id": "WP-9"},
                                                         "geometry": {"type": "Point", "coordinates": [lon, lat]}}]}
     result = client.post(f"{server}/api/reports/reconcile", data={"month": "2026-09"},

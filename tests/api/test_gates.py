@@ -42,5 +42,5 @@ def test_passes_and_entries_checked_and_scoped_by_town(client, as_user, server):
     assert as_user("tst_op").get("/api/gates/entries", params={"date": "2026-11-20"}).json()["sheets"][
         "进出登记"] == []
     excel = client.get("/api/gates/passes", params={"format": "xlsx"})
-    register = pd.read_excel(io.BytesIO(excel.content), sheet_name="通行证明")
+    register = pd.read_excel(io.BytesIO(excel.content), sheet_name="通行证明", header=1)  # row 1: the title
     assert register.loc[0, "通行证明编号"] == "TX-2026-001" and register.loc[0, "状态"] == "已注销"

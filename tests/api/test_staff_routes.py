@@ -41,7 +41,7 @@ def test_funds_roster_deductions_and_assessment(client, server, sample_layers):
     row = {r["镇"]: r for r in q3["sheets"]["2026年第3季度劳务补贴"]}["太师屯"]
     assert row["扣减(元)"] == 300 and row["实拨(元)"] == 400 * 3 * 1500 - 300
     excel = client.get(f"{server}/api/reports/assessment", params={"year": 2026, "format": "xlsx"})
-    towns = pd.read_excel(io.BytesIO(excel.content), sheet_name="各镇考核").set_index("镇")
+    towns = pd.read_excel(io.BytesIO(excel.content), sheet_name="各镇考核", header=1).set_index("镇")
     assert towns.loc["太师屯", "网格保水员(50)"] == 47
     bad = client.post(f"{server}/api/staff/roster", files={"file": ("x.csv", "保水员编号\nA\n".encode())})
     assert bad.status_code == 422 and "缺少列" in bad.json()["error"]["message"]

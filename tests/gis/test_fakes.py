@@ -83,7 +83,7 @@ def test_daily_report_carries_the_evidence(tmp_path, world, index, sample_layers
     assert f"轨迹被 {b} 复制" in people.loc[a, "fake_reasons"]  # a note for the manager, no score
     assert people.loc[c, "fake_kinds"] == "still" and "小时原地未动" in people.loc[c, "fake_reasons"]
     sheet = openpyxl.load_workbook(next(p for p in paths if p.suffix == ".xlsx"))["保水员日报"]
-    headers = [cell.value for cell in sheet[1]]
+    headers = [cell.value for cell in sheet[2]]  # under the title row
     assert {"虚假巡查疑点分", "疑点类型"} <= set(headers) and any("不自动扣分" in h for h in headers)
     # the day's minute samples are kept: the next day a replay of it is caught from them
     assert fakes.samples_path(data, DAY).exists()

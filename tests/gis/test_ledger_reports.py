@@ -10,6 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from openpyxl import load_workbook
 
 from gis.crs import to_storage, to_web
 from gis.errors import InputError
@@ -57,8 +58,8 @@ def test_monthly_report_with_zero_reports_and_late_towns(october):
 def test_monthly_report_on_an_empty_ledger(tmp_path, grid_index):
     sheets = monthly_report(Cases(Ledger.in_dir(tmp_path), lambda: grid_index), "2026-10", as_of=date(2026, 11, 1))
     assert len(sheets["各镇月报"]) == 8 and sheets["逾期未报"].empty
-    path = write_excel(tmp_path / "m.xlsx", sheets)
-    assert pd.read_excel(path, sheet_name="各镇月报")["镇"].tolist()[:2] == ["不老屯", "太师屯"]
+    path = write_excel(tmp_path / "m.xlsx", sheets, sample=False)
+    assert pd.read_excel(path, sheet_name="各镇月报", header=1)["镇"].tolist()[:2] == ["不老屯", "太师屯"]
 
 
 def square(point, half_m: float, east_m: float = 0.0) -> dict:
@@ -99,9 +100,12 @@ def test_reconcile_finds_all_three_kinds(october, grid_index, grid_points, tmp_p
     assert names == ["reconcile_clues", "reconcile_ledger", "layer_styles"]  # with the QGIS default styles
     read = pyogrio.read_dataframe(layer, layer="reconcile_clues")
     assert read.crs.to_epsg() == 4548 and len(read) == 4
-    excel = write_excel(tmp_path / "r.xlsx", result.sheets())
-    judged = pd.read_excel(excel, sheet_name="比对汇总").set_index("镇")
-    assert judged.loc["太师屯", "判定"].startswith("差距较大") and judged.loc["溪翁庄", "一致率"] == "100.0%"
+    excel = write_excel(tmp_path / "r.xlsx", result.sheets(), sample=False)
+    judged = pd.read_excel(excel, sheet_name="比对汇总", header=1).set_index("镇")  # row 1: the title
+    assert judged.loc["太师屯", "判定"].startswith("差距较大") and judged.loc["溪翁庄", "一致率"] == 1.0
+    rate = load_workbook(excel)["比对汇总"]
+    column = [c.value for c in rate[2]].index("一致率") + 1
+    assert rate.cell(3, column).number_format == "0.0%"  # shown 100.0%, a number for people
 
 
 def test_bad_clue_files_are_named(tmp_path):

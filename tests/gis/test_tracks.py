@@ -233,7 +233,7 @@ def test_daily_figures_by_hand(tmp_path, index, reference, grid, sample_layers):
     assert people.loc[f"{grid_id}-01", "share_own_grid"] > 0.9
     assert abs(people.loc[f"{grid_id}-01", "on_duty_hours"] - 1.0) < 0.02
     # the Excel report has Chinese headers
-    book = pd.read_excel(paths[0], sheet_name=None)
+    book = pd.read_excel(paths[0], sheet_name=None, header=1)  # row 1: the title
     assert set(book) - {"示例数据"} == {"网格日报", "保水员日报"}  # 示例数据: the sample mark sheet
     assert "无人时段数(小时)" in book["网格日报"].columns and len(book["网格日报"]) == 160
 
