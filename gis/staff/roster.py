@@ -87,8 +87,10 @@ def read_roster_file(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError("文件不存在 (file not found)", file=str(path))
     try:
+        header = 0
         if path.suffix.lower() == ".xlsx":
-            frame = pd.read_excel(path, dtype=str, header=header_row(path))
+            header = header_row(path)
+            frame = pd.read_excel(path, dtype=str, header=header)
         elif path.suffix.lower() == ".csv":
             try:
                 frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
@@ -98,14 +100,17 @@ def read_roster_file(path: Path) -> pd.DataFrame:
             raise InputError("花名册应为 .xlsx 或 .csv", file=str(path))
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"无法读取：{exc}", file=str(path)) from None
-    return _canonical(frame, str(path))
+    frame = _canonical(frame, str(path))
+    frame.attrs["first_row"] = header + 2  # the sheet row of the first record, for messages
+    return frame
 
 
 def check_roster(frame: pd.DataFrame, grid_towns: dict[str, str], taken: set[str], file: str) -> pd.DataFrame:
     """Refuse a roster with unknown towns or grids, bad dates, duplicates or people in other posts."""
+    first_row = frame.attrs.get("first_row", 2)  # below the header (and a title row above it)
     frame = _canonical(frame, file)
     problems = []
-    for row, rec in enumerate(frame.to_dict("records"), start=2):  # row 1 is the header
+    for row, rec in enumerate(frame.to_dict("records"), start=first_row):
         where = f"第 {row} 行"
         if not all(rec[c] for c in REQUIRED):
             problems.append(f"{where}：{'、'.join(STAFF_COLUMNS[c] for c in REQUIRED if not rec[c])} 为空")

@@ -8,11 +8,13 @@ import pytest
 from gis.layers import gpkg
 from gis.errors import Conflict, InputError, NotFound
 from gis.ledger.db import Ledger
-from gis.schema import QUOTA_BY_TOWN
+from gis.reports.writers import write_excel
+from gis.schema import QUOTA_BY_TOWN, STAFF_COLUMNS
 from gis.staff import deductions, funds
 from gis.staff.assessment import record_result_event, score_mechanism, town_assessment
 from gis.reports.staff import funds_sheets, grid_quotas
-from gis.staff.roster import SAMPLE_SOURCE, add_other_posts, load_roster, reevaluations_due, roster, sample_roster
+from gis.staff.roster import (SAMPLE_SOURCE, add_other_posts, load_roster, read_roster_file, reevaluations_due,
+                              roster, sample_roster)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +127,16 @@ def test_a_bad_roster_is_refused_whole(ledger, sample_staff, grid_towns):
     with pytest.raises(InputError) as err:
         load_roster(ledger, bad, grid_towns, user="u", source="import", file="roster.xlsx")
     assert "roster.xlsx" in str(err.value) and "第 7 行" in str(err.value) and "第 9 行" in str(err.value)
+
+
+def test_a_bad_row_of_an_exported_roster_is_named_by_its_sheet_row(ledger, sample_staff, grid_towns, tmp_path):
+    """The product's own workbooks have a title row above the header: row numbers count it."""
+    bad = sample_staff.copy()
+    bad.loc[5, "grid_id"] = "XWZ-K99"
+    workbook = write_excel(tmp_path / "花名册.xlsx", {"花名册": bad.rename(columns=STAFF_COLUMNS)}, sample=True)
+    with pytest.raises(InputError) as err:
+        load_roster(ledger, read_roster_file(workbook), grid_towns, user="u", source="import", file="花名册.xlsx")
+    assert "第 8 行" in str(err.value), str(err.value)  # title row 1, header row 2, record 5 on row 8
 
 
 def test_reevaluations_every_three_years(ledger):
