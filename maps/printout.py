@@ -60,6 +60,7 @@ from gis.layers.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: 
 from gis.layers.validate import ensure_valid  # noqa: E402
 from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
+from maps.pdfcanvas import BACKEND as PDF_BACKEND  # noqa: E402
 from maps.placement import GAP_PT, Placer  # noqa: E402
 
 PAGE_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -637,7 +638,7 @@ def _save(out: Path, figures) -> Path:
     out = Path(out)
     with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": out.stem, "Creator": "miyun-gis"}) as pdf:
         for fig in figures:
-            pdf.savefig(fig)
+            fig.savefig(pdf, format="pdf", backend=PDF_BACKEND)  # each repeated string laid out once
             plt.close(fig)
     return out
 
