@@ -38,11 +38,24 @@ from gis.crs import to_storage, to_web  # noqa: E402
 from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
 from gis.ledger import lifecycle  # noqa: E402
+from gis.ledger.cases import open_cases_in  # noqa: E402
 from gis.ledger.db import Ledger  # noqa: E402
 from gis.ledger.staff import active_staff_of_grid  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.staff.codes import roster_from_grids  # noqa: E402
 from gis.schema import (  # noqa: E402
+    BOUNDARY_MARKERS,
+    CONTOUR_155,
+    FENCE,
+    FENCE_GATES,
+    GRIDS,
+    HAZARD_ZONES,
+    RESERVOIR,
+    RIVER_CORRIDORS,
+    RIVERS,
+    TOWNS,
+    VILLAGES,
+    ZONE_L1,
     DUTIES,
     FINAL_STATUSES,
     GRID_KINDS,
@@ -117,18 +130,18 @@ class Atlas:
         self.layers = ensure_valid(layers)
         self.frames = frames if frames is not None else gpkg.read_layers(self.layers)
         self.sample = any(gpkg.is_synthetic(f) for f in self.frames.values())
-        self.grids = self.frames["grids"].sort_values("grid_id").reset_index(drop=True)
+        self.grids = self.frames[GRIDS.name].sort_values("grid_id").reset_index(drop=True)
         self.by_id = self.grids.set_index("grid_id")
         self.roster = roster_from_grids(self.grids)
         self.data_dir = Path(data_dir) if data_dir else None
         self._ledger: Ledger | None = None
-        fence = self.frames["fence"].geometry
+        fence = self.frames[FENCE.name].geometry
         self.fence = shapely.union_all(fence.array) if len(fence) else None
-        contour = self.frames["contour_155m"].geometry
+        contour = self.frames[CONTOUR_155.name].geometry
         self.contour = shapely.union_all(contour.array) if len(contour) else None
         self.dem_path = gpkg.dem_path(self.layers)
-        self.markers_of = self._near(self.frames["boundary_markers"], MARKER_NEAR_M)
-        self.gates_of = self._near(self.frames["fence_gates"], GATE_NEAR_M)
+        self.markers_of = self._near(self.frames[BOUNDARY_MARKERS.name], MARKER_NEAR_M)
+        self.gates_of = self._near(self.frames[FENCE_GATES.name], GATE_NEAR_M)
         self._overview: dict[str, tuple] = {}
         self.font = cjk_font()
         plt.rcParams.update({"font.family": self.font, "pdf.fonttype": 42, "axes.unicode_minus": False})
@@ -172,14 +185,8 @@ class Atlas:
         return codes, codes[0] if codes else None
 
     def open_cases(self, extent) -> list[dict]:
-        """Open cases inside ``extent`` (storage CRS): id, category, x, y."""
-        if self.ledger is None:
-            return []
-        minx, miny, maxx, maxy = extent
-        marks = ",".join("?" for _ in FINAL_STATUSES)
-        return [dict(r) for r in self.ledger.query(
-            f"SELECT case_id, category, status, x, y FROM cases WHERE status NOT IN ({marks}) "
-            "AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? ORDER BY case_id", (*FINAL_STATUSES, minx, maxx, miny, maxy))]
+        """Open cases inside ``extent`` (storage CRS): id, category, status, x, y."""
+        return open_cases_in(self.ledger, extent) if self.ledger is not None else []
 
     def grid_cases(self, grid_id: str) -> list[dict]:
         """The grid's open cases with what is due: id, category, status, due date, days overdue."""
@@ -298,7 +305,7 @@ class Atlas:
         dx, dy = maxx - minx, maxy - miny
         grids = self.grids.cx[minx:maxx, miny:maxy].geometry.array
         points = np.concatenate([self.frames[n].cx[minx:maxx, miny:maxy].geometry.array
-                                 for n in ("boundary_markers", "fence_gates", "villages")])
+                                 for n in (BOUNDARY_MARKERS.name, FENCE_GATES.name, VILLAGES.name)])
         chosen = []
         for w, h in sizes:
             best = None
@@ -373,11 +380,11 @@ class Atlas:
             return spot
 
         cases = self.open_cases(extent)
-        gates = self.frames["fence_gates"].cx[minx:maxx, miny:maxy]
-        markers = self.frames["boundary_markers"].cx[minx:maxx, miny:maxy]
-        villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
+        gates = self.frames[FENCE_GATES.name].cx[minx:maxx, miny:maxy]
+        markers = self.frames[BOUNDARY_MARKERS.name].cx[minx:maxx, miny:maxy]
+        villages = self.frames[VILLAGES.name].cx[minx:maxx, miny:maxy]
         clear = {}  # label distance from each kind of symbol: its half size and a gap
-        for frame, name in ((gates, "fence_gates"), (markers, "boundary_markers"), (villages, "villages")):
+        for frame, name in ((gates, FENCE_GATES.name), (markers, BOUNDARY_MARKERS.name), (villages, VILLAGES.name)):
             half = LAYER_STYLES[name].size_mm * MM_TO_PT / 2 + 0.5  # no label over a symbol
             clear[name] = half + GAP_PT + 0.5
             for p in frame.geometry:
@@ -392,25 +399,25 @@ class Atlas:
             put(*anchors[grid_id], grid_id, 10 if grid_id == focus else 8, "black" if grid_id == focus else "#333333",
                 centred=True, reach=4, bbox=white)
         for gate_id, p in zip(gates["gate_id"], gates.geometry):
-            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=clear["fence_gates"], reach=2)
+            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=clear[FENCE_GATES.name], reach=2)
         for number, p in zip(markers["number"], markers.geometry) if numbers else ():
-            put(p.x, p.y, str(number), MIN_PT, "#7f2704", radius=clear["boundary_markers"], reach=2)
+            put(p.x, p.y, str(number), MIN_PT, "#7f2704", radius=clear[BOUNDARY_MARKERS.name], reach=2)
         for grid_id, (x, y) in anchors.items():
             if grid_id not in first:
                 put(x, y, grid_id, MIN_PT, "#555555", centred=True, bbox=white)
         for name, p in zip(villages["name"], villages.geometry):
             put(p.x, p.y, name.replace("村民委员会", "村").replace("社区居委会", "社区"), MIN_PT, "#333333",
-                radius=clear["villages"])
+                radius=clear[VILLAGES.name])
 
     def draw_map(self, ax, extent, focus: str | None = None, town: str | None = None,
                  must: tuple[str, ...] = ()) -> Placer:
         """The map in ``ax``; ``must``: grids whose labels come right after the focus grid's (四至)."""
         self._hillshade(ax, extent)
-        self._layer(ax, "towns", extent, zorder=0.8)
-        self._layer(ax, "reservoir", extent)
-        self._layer(ax, "zone_l1", extent)
-        self._layer(ax, "river_corridors", extent)
-        self._layer(ax, "hazard_zones", extent, zorder=2)
+        self._layer(ax, TOWNS.name, extent, zorder=0.8)
+        self._layer(ax, RESERVOIR.name, extent)
+        self._layer(ax, ZONE_L1.name, extent)
+        self._layer(ax, RIVER_CORRIDORS.name, extent)
+        self._layer(ax, HAZARD_ZONES.name, extent, zorder=2)
         minx, miny, maxx, maxy = extent
         grids = self.grids.cx[minx:maxx, miny:maxy]
         for grid_id, grid_town, geom in zip(grids["grid_id"], grids["town"], grids.geometry):
@@ -419,12 +426,12 @@ class Atlas:
                          alpha=0.35 if strong else 0.12, zorder=4)
             add_lines(ax, [geom], color="black" if strong else "#777777",
                       linewidth=2.2 if grid_id == focus else 0.5, zorder=5 if grid_id == focus else 4.5)
-        self._layer(ax, "contour_155m", extent)
-        self._layer(ax, "rivers", extent)
-        self._layer(ax, "fence", extent)
-        self._layer(ax, "boundary_markers", extent)
-        self._layer(ax, "fence_gates", extent)
-        self._layer(ax, "villages", extent)
+        self._layer(ax, CONTOUR_155.name, extent)
+        self._layer(ax, RIVERS.name, extent)
+        self._layer(ax, FENCE.name, extent)
+        self._layer(ax, BOUNDARY_MARKERS.name, extent)
+        self._layer(ax, FENCE_GATES.name, extent)
+        self._layer(ax, VILLAGES.name, extent)
         self._cases(ax, extent)
         placer = self._placer(ax, extent)
         scale_box, north_box = self._emptiest_corners(extent, placer, self._label_sizes(ax, extent))
@@ -448,11 +455,11 @@ class Atlas:
             minx, miny, maxx, maxy = shapely.total_bounds(geoms)
             pad = max(maxx - minx, maxy - miny) * 0.06 + 200
             box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-            water = self.frames["reservoir"].geometry.array
+            water = self.frames[RESERVOIR.name].geometry.array
             water = shapely.simplify(shapely.clip_by_rect(water, *box), 40) if len(water) else water
             self._overview[town] = (dict(zip(ids, geoms)), water, box)
         geoms, water, box = self._overview[town]
-        add_polygons(ax, water, facecolor=LAYER_STYLES["reservoir"].fill, zorder=1)
+        add_polygons(ax, water, facecolor=LAYER_STYLES[RESERVOIR.name].fill, zorder=1)
         add_polygons(ax, list(geoms.values()), facecolor=TOWN_COLOURS.get(town, "#999999"), alpha=0.5,
                      edgecolor="#555555", linewidth=0.2, zorder=2)
         mine = geoms[grid_id]
@@ -471,7 +478,7 @@ class Atlas:
         items = [Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
                  Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格")]
         for layer in sorted(LAYERS, key=lambda l: l.draw_order):
-            if layer.name != "grids" and layer.shown(LEGEND):
+            if layer.name != GRIDS.name and layer.shown(LEGEND):
                 items.append(_legend_handle(layer))
         items.append(Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
                             label="未结案件（编号）"))
@@ -503,8 +510,8 @@ class Atlas:
         ax.set_xlim(0, w_pt)
         ax.set_ylim(0, h_pt)
         step = MIN_PT * 1.3
-        markers = self.frames["boundary_markers"].iloc[self.markers_of[grid_id]].sort_values("number")
-        gates = self.frames["fence_gates"].iloc[self.gates_of[grid_id]].sort_values("gate_id")
+        markers = self.frames[BOUNDARY_MARKERS.name].iloc[self.markers_of[grid_id]].sort_values("number")
+        gates = self.frames[FENCE_GATES.name].iloc[self.gates_of[grid_id]].sort_values("gate_id")
         lon, lat = to_web(markers.geometry.x.to_numpy(), markers.geometry.y.to_numpy()) if len(markers) else ([], [])
         sections = [
             (f"界桩（{len(markers)} 个，CGCS2000 经纬度）", ["序号", "界桩编号", "经度", "纬度"], [0, 0.12, 0.42, 0.68],
@@ -513,7 +520,7 @@ class Atlas:
             (f"围网进出口（{len(gates)} 个）", ["编号", "名称", "通行规定"], [0, 0.2, 0.5],
              [[g, n, "凭通行证明进出"] for g, n in zip(gates["gate_id"], gates["name"])]),
             (f"未结案件（{len(cases)} 件）", ["案件编号", "类别", "状态", "期限", "逾期"], [0, 0.24, 0.39, 0.7, 0.88],
-             [[c["case_id"], DUTIES.get(c["category"], c["category"]).split("：")[0],
+             [[c["case_id"], DUTIES.short.get(c["category"], c["category"]),
                CASE_STATUSES.get(c["status"], c["status"])[:14], c["due"] or "—",
                f"{c['days_overdue']} 天" if c["days_overdue"] else ""] for c in cases]),
         ]

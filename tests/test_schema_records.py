@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # files that still type layer names, with why; every entry is a debt (see the issue 18 note)
 NOT_YET_CONVERTED = {
     "maps/web.py": "the maps are converted to the records on their own branch",
-    "maps/printout.py": "the maps are converted to the records on their own branch",
 }
 PRAGMA = "# not a layer"  # the same word used for something else (a JSON key, a sheet, a URL part)
 
