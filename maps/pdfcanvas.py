@@ -26,8 +26,10 @@ BACKEND = f"module://{__name__}"
 _METRICS: dict = {}
 _LAYOUTS: dict = {}
 _CACHE_LIMIT = 20_000  # strings; an atlas has ~800 distinct ones per town
-_CAN_REPLAY = all(hasattr(backend_pdf, n) for n in ("FontPath", "Op")) and hasattr(
-    backend_pdf.RendererPdf, "_setup_textpos")
+_CAN_REPLAY = (all(hasattr(backend_pdf, n) for n in ("FontPath", "Op"))
+               and hasattr(backend_pdf.RendererPdf, "_setup_textpos")
+               and hasattr(getattr(backend_pdf, "_backend_pdf_ps", None), "CharacterTracker")
+               and hasattr(backend_pdf._backend_pdf_ps.CharacterTracker, "track_glyph"))
 
 
 def _remember(cache: dict, key, value):
