@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import errors
-from api.auth import authenticate
+from api.auth import Authenticate
 from api.response_cache import ResponseCache
 from api.routes import (
     account,
@@ -58,7 +58,7 @@ def create_app(workspace: Workspace | None = None) -> FastAPI:
     errors.install(app)
     ogc_docs.install(app)  # OpenAPI 3.0 document, /docs offline
     app.add_middleware(ResponseCache)  # inside authentication: keyed by the user's scope
-    app.middleware("http")(authenticate)
+    app.add_middleware(Authenticate)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # outermost: what the cache does not keep
 
     @app.get("/healthz", tags=["health"])

@@ -38,11 +38,24 @@ from gis.crs import to_storage, to_web  # noqa: E402
 from gis.errors import InputError  # noqa: E402
 from gis.fourbounds import four_boundaries  # noqa: E402
 from gis.ledger import lifecycle  # noqa: E402
+from gis.ledger.cases import open_cases_in  # noqa: E402
 from gis.ledger.db import Ledger  # noqa: E402
 from gis.ledger.staff import active_staff_of_grid  # noqa: E402
 from gis.lookup import one_grid, town_grids  # noqa: E402
 from gis.staff.codes import roster_from_grids  # noqa: E402
 from gis.schema import (  # noqa: E402
+    BOUNDARY_MARKERS,
+    CONTOUR_155,
+    FENCE,
+    FENCE_GATES,
+    GRIDS,
+    HAZARD_ZONES,
+    RESERVOIR,
+    RIVER_CORRIDORS,
+    RIVERS,
+    TOWNS,
+    VILLAGES,
+    ZONE_L1,
     DUTIES,
     FINAL_STATUSES,
     GRID_KINDS,
@@ -60,6 +73,7 @@ from gis.layers.styles import CASE_COLOURS, LAYER_STYLES, TOWN_COLOURS  # noqa: 
 from gis.layers.validate import ensure_valid  # noqa: E402
 from maps.draw import add_lines, add_polygons  # noqa: E402
 from maps.fonts import cjk_font  # noqa: E402
+from maps.pdfcanvas import BACKEND as PDF_BACKEND  # noqa: E402
 from maps.placement import GAP_PT, Placer  # noqa: E402
 
 PAGE_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -116,19 +130,20 @@ class Atlas:
         self.layers = ensure_valid(layers)
         self.frames = frames if frames is not None else gpkg.read_layers(self.layers)
         self.sample = any(gpkg.is_synthetic(f) for f in self.frames.values())
-        self.grids = self.frames["grids"].sort_values("grid_id").reset_index(drop=True)
+        self.grids = self.frames[GRIDS.name].sort_values("grid_id").reset_index(drop=True)
         self.by_id = self.grids.set_index("grid_id")
         self.roster = roster_from_grids(self.grids)
         self.data_dir = Path(data_dir) if data_dir else None
         self._ledger: Ledger | None = None
-        fence = self.frames["fence"].geometry
+        fence = self.frames[FENCE.name].geometry
         self.fence = shapely.union_all(fence.array) if len(fence) else None
-        contour = self.frames["contour_155m"].geometry
+        contour = self.frames[CONTOUR_155.name].geometry
         self.contour = shapely.union_all(contour.array) if len(contour) else None
         self.dem_path = gpkg.dem_path(self.layers)
-        self.markers_of = self._near(self.frames["boundary_markers"], MARKER_NEAR_M)
-        self.gates_of = self._near(self.frames["fence_gates"], GATE_NEAR_M)
+        self.markers_of = self._near(self.frames[BOUNDARY_MARKERS.name], MARKER_NEAR_M)
+        self.gates_of = self._near(self.frames[FENCE_GATES.name], GATE_NEAR_M)
         self._overview: dict[str, tuple] = {}
+        self._trees: dict[str, shapely.STRtree] = {}
         self.font = cjk_font()
         plt.rcParams.update({"font.family": self.font, "pdf.fonttype": 42, "axes.unicode_minus": False})
         self.today = datetime.now(ZoneInfo(LOCAL_TZ)).strftime("%Y-%m-%d")
@@ -144,6 +159,15 @@ class Atlas:
         for p, g in zip(pts, hits):
             out[ids[g]].append(int(p))
         return out
+
+    def _in(self, name: str, extent):
+        """The layer's features that meet ``extent``, in the layer's order — what ``frame.cx[...]``
+        gives, from an STRtree made once per layer instead of a test of every feature on every page."""
+        frame = self.grids if name == GRIDS.name else self.frames[name]
+        tree = self._trees.get(name)
+        if tree is None:
+            tree = self._trees[name] = shapely.STRtree(frame.geometry.array)
+        return frame.iloc[np.sort(tree.query(shapely.box(*extent), predicate="intersects"))]
 
     # -- facts ------------------------------------------------------------------
 
@@ -171,14 +195,8 @@ class Atlas:
         return codes, codes[0] if codes else None
 
     def open_cases(self, extent) -> list[dict]:
-        """Open cases inside ``extent`` (storage CRS): id, category, x, y."""
-        if self.ledger is None:
-            return []
-        minx, miny, maxx, maxy = extent
-        marks = ",".join("?" for _ in FINAL_STATUSES)
-        return [dict(r) for r in self.ledger.query(
-            f"SELECT case_id, category, status, x, y FROM cases WHERE status NOT IN ({marks}) "
-            "AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? ORDER BY case_id", (*FINAL_STATUSES, minx, maxx, miny, maxy))]
+        """Open cases inside ``extent`` (storage CRS): id, category, status, x, y."""
+        return open_cases_in(self.ledger, extent) if self.ledger is not None else []
 
     def grid_cases(self, grid_id: str) -> list[dict]:
         """The grid's open cases with what is due: id, category, status, due date, days overdue."""
@@ -228,7 +246,7 @@ class Atlas:
         if frame is None or frame.empty:
             return
         minx, miny, maxx, maxy = extent
-        part = frame.cx[minx:maxx, miny:maxy]
+        part = self._in(name, extent)
         if part.empty:
             return
         if not part.geom_type.iloc[0] == "Point":  # draw only what the page shows
@@ -295,9 +313,9 @@ class Atlas:
         (grid area, then points), scale bar first: [(x0, y0, x1, y1), ...]."""
         minx, miny, maxx, maxy = extent
         dx, dy = maxx - minx, maxy - miny
-        grids = self.grids.cx[minx:maxx, miny:maxy].geometry.array
-        points = np.concatenate([self.frames[n].cx[minx:maxx, miny:maxy].geometry.array
-                                 for n in ("boundary_markers", "fence_gates", "villages")])
+        grids = self._in(GRIDS.name, extent).geometry.array
+        points = np.concatenate([self._in(n, extent).geometry.array
+                                 for n in (BOUNDARY_MARKERS.name, FENCE_GATES.name, VILLAGES.name)])
         chosen = []
         for w, h in sizes:
             best = None
@@ -353,7 +371,7 @@ class Atlas:
         minx, miny, maxx, maxy = extent
         pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
         inner = shapely.box(minx + pad_x, miny + pad_y, maxx - pad_x, maxy - pad_y)
-        grids = self.grids.cx[minx:maxx, miny:maxy]
+        grids = self._in(GRIDS.name, extent)
         anchors = {}
         for grid_id, geom in zip(grids["grid_id"], grids.geometry):
             part = shapely.intersection(geom, inner)
@@ -372,11 +390,11 @@ class Atlas:
             return spot
 
         cases = self.open_cases(extent)
-        gates = self.frames["fence_gates"].cx[minx:maxx, miny:maxy]
-        markers = self.frames["boundary_markers"].cx[minx:maxx, miny:maxy]
-        villages = self.frames["villages"].cx[minx:maxx, miny:maxy]
+        gates = self._in(FENCE_GATES.name, extent)
+        markers = self._in(BOUNDARY_MARKERS.name, extent)
+        villages = self._in(VILLAGES.name, extent)
         clear = {}  # label distance from each kind of symbol: its half size and a gap
-        for frame, name in ((gates, "fence_gates"), (markers, "boundary_markers"), (villages, "villages")):
+        for frame, name in ((gates, FENCE_GATES.name), (markers, BOUNDARY_MARKERS.name), (villages, VILLAGES.name)):
             half = LAYER_STYLES[name].size_mm * MM_TO_PT / 2 + 0.5  # no label over a symbol
             clear[name] = half + GAP_PT + 0.5
             for p in frame.geometry:
@@ -391,39 +409,39 @@ class Atlas:
             put(*anchors[grid_id], grid_id, 10 if grid_id == focus else 8, "black" if grid_id == focus else "#333333",
                 centred=True, reach=4, bbox=white)
         for gate_id, p in zip(gates["gate_id"], gates.geometry):
-            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=clear["fence_gates"], reach=2)
+            put(p.x, p.y, gate_id, MIN_PT, "#3f007d", radius=clear[FENCE_GATES.name], reach=2)
         for number, p in zip(markers["number"], markers.geometry) if numbers else ():
-            put(p.x, p.y, str(number), MIN_PT, "#7f2704", radius=clear["boundary_markers"], reach=2)
+            put(p.x, p.y, str(number), MIN_PT, "#7f2704", radius=clear[BOUNDARY_MARKERS.name], reach=2)
         for grid_id, (x, y) in anchors.items():
             if grid_id not in first:
                 put(x, y, grid_id, MIN_PT, "#555555", centred=True, bbox=white)
         for name, p in zip(villages["name"], villages.geometry):
             put(p.x, p.y, name.replace("村民委员会", "村").replace("社区居委会", "社区"), MIN_PT, "#333333",
-                radius=clear["villages"])
+                radius=clear[VILLAGES.name])
 
     def draw_map(self, ax, extent, focus: str | None = None, town: str | None = None,
                  must: tuple[str, ...] = ()) -> Placer:
         """The map in ``ax``; ``must``: grids whose labels come right after the focus grid's (四至)."""
         self._hillshade(ax, extent)
-        self._layer(ax, "towns", extent, zorder=0.8)
-        self._layer(ax, "reservoir", extent)
-        self._layer(ax, "zone_l1", extent)
-        self._layer(ax, "river_corridors", extent)
-        self._layer(ax, "hazard_zones", extent, zorder=2)
+        self._layer(ax, TOWNS.name, extent, zorder=0.8)
+        self._layer(ax, RESERVOIR.name, extent)
+        self._layer(ax, ZONE_L1.name, extent)
+        self._layer(ax, RIVER_CORRIDORS.name, extent)
+        self._layer(ax, HAZARD_ZONES.name, extent, zorder=2)
         minx, miny, maxx, maxy = extent
-        grids = self.grids.cx[minx:maxx, miny:maxy]
+        grids = self._in(GRIDS.name, extent)
         for grid_id, grid_town, geom in zip(grids["grid_id"], grids["town"], grids.geometry):
             strong = grid_id == focus or (town is not None and grid_town == town)
             add_polygons(ax, [geom], facecolor=TOWN_COLOURS.get(grid_town, "#999999"),
                          alpha=0.35 if strong else 0.12, zorder=4)
             add_lines(ax, [geom], color="black" if strong else "#777777",
                       linewidth=2.2 if grid_id == focus else 0.5, zorder=5 if grid_id == focus else 4.5)
-        self._layer(ax, "contour_155m", extent)
-        self._layer(ax, "rivers", extent)
-        self._layer(ax, "fence", extent)
-        self._layer(ax, "boundary_markers", extent)
-        self._layer(ax, "fence_gates", extent)
-        self._layer(ax, "villages", extent)
+        self._layer(ax, CONTOUR_155.name, extent)
+        self._layer(ax, RIVERS.name, extent)
+        self._layer(ax, FENCE.name, extent)
+        self._layer(ax, BOUNDARY_MARKERS.name, extent)
+        self._layer(ax, FENCE_GATES.name, extent)
+        self._layer(ax, VILLAGES.name, extent)
         self._cases(ax, extent)
         placer = self._placer(ax, extent)
         scale_box, north_box = self._emptiest_corners(extent, placer, self._label_sizes(ax, extent))
@@ -447,11 +465,11 @@ class Atlas:
             minx, miny, maxx, maxy = shapely.total_bounds(geoms)
             pad = max(maxx - minx, maxy - miny) * 0.06 + 200
             box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-            water = self.frames["reservoir"].geometry.array
+            water = self.frames[RESERVOIR.name].geometry.array
             water = shapely.simplify(shapely.clip_by_rect(water, *box), 40) if len(water) else water
             self._overview[town] = (dict(zip(ids, geoms)), water, box)
         geoms, water, box = self._overview[town]
-        add_polygons(ax, water, facecolor=LAYER_STYLES["reservoir"].fill, zorder=1)
+        add_polygons(ax, water, facecolor=LAYER_STYLES[RESERVOIR.name].fill, zorder=1)
         add_polygons(ax, list(geoms.values()), facecolor=TOWN_COLOURS.get(town, "#999999"), alpha=0.5,
                      edgecolor="#555555", linewidth=0.2, zorder=2)
         mine = geoms[grid_id]
@@ -470,7 +488,7 @@ class Atlas:
         items = [Patch(facecolor="none", edgecolor="black", linewidth=2, label="本网格"),
                  Patch(facecolor="#dddddd", edgecolor="#777777", label="相邻网格")]
         for layer in sorted(LAYERS, key=lambda l: l.draw_order):
-            if layer.name != "grids" and layer.shown(LEGEND):
+            if layer.name != GRIDS.name and layer.shown(LEGEND):
                 items.append(_legend_handle(layer))
         items.append(Line2D([], [], marker="X", ls="", color=CASE_COLOURS["construction"], markeredgecolor="black",
                             label="未结案件（编号）"))
@@ -502,8 +520,8 @@ class Atlas:
         ax.set_xlim(0, w_pt)
         ax.set_ylim(0, h_pt)
         step = MIN_PT * 1.3
-        markers = self.frames["boundary_markers"].iloc[self.markers_of[grid_id]].sort_values("number")
-        gates = self.frames["fence_gates"].iloc[self.gates_of[grid_id]].sort_values("gate_id")
+        markers = self.frames[BOUNDARY_MARKERS.name].iloc[self.markers_of[grid_id]].sort_values("number")
+        gates = self.frames[FENCE_GATES.name].iloc[self.gates_of[grid_id]].sort_values("gate_id")
         lon, lat = to_web(markers.geometry.x.to_numpy(), markers.geometry.y.to_numpy()) if len(markers) else ([], [])
         sections = [
             (f"界桩（{len(markers)} 个，CGCS2000 经纬度）", ["序号", "界桩编号", "经度", "纬度"], [0, 0.12, 0.42, 0.68],
@@ -512,7 +530,7 @@ class Atlas:
             (f"围网进出口（{len(gates)} 个）", ["编号", "名称", "通行规定"], [0, 0.2, 0.5],
              [[g, n, "凭通行证明进出"] for g, n in zip(gates["gate_id"], gates["name"])]),
             (f"未结案件（{len(cases)} 件）", ["案件编号", "类别", "状态", "期限", "逾期"], [0, 0.24, 0.39, 0.7, 0.88],
-             [[c["case_id"], DUTIES.get(c["category"], c["category"]).split("：")[0],
+             [[c["case_id"], DUTIES.short.get(c["category"], c["category"]),
                CASE_STATUSES.get(c["status"], c["status"])[:14], c["due"] or "—",
                f"{c['days_overdue']} 天" if c["days_overdue"] else ""] for c in cases]),
         ]
@@ -637,7 +655,7 @@ def _save(out: Path, figures) -> Path:
     out = Path(out)
     with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": out.stem, "Creator": "miyun-gis"}) as pdf:
         for fig in figures:
-            pdf.savefig(fig)
+            fig.savefig(pdf, format="pdf", backend=PDF_BACKEND)  # each repeated string laid out once
             plt.close(fig)
     return out
 
