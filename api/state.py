@@ -68,7 +68,7 @@ class ServedWorkspace:
     def cache_dir(self) -> Path:
         return self.workspace.cache_dir
 
-    def cached(self, kind: str, build):
+    def built_for_layers(self, kind: str, build):
         """The object built by ``build(path)`` for the current layers, rebuilt when they change."""
         path = self.layers
         with self._lock:
@@ -102,13 +102,13 @@ class ServedWorkspace:
         return LayerSet(frames, any(gpkg.is_synthetic(f) for f in frames.values()), hillshade)
 
     def layer_set(self) -> LayerSet:
-        return self.cached("layers", self._load)
+        return self.built_for_layers("layers", self._load)
 
     def grid_index(self) -> GridIndex:
-        return self.cached("grid_index", GridIndex.from_layers)
+        return self.built_for_layers("grid_index", GridIndex.from_layers)
 
     def atlas(self) -> Atlas:
-        return self.cached("atlas", lambda path: Atlas(path, frames=self.layer_set().frames, data_dir=self.data_dir))
+        return self.built_for_layers("atlas", lambda path: Atlas(path, frames=self.layer_set().frames, data_dir=self.data_dir))
 
     def ledger(self) -> Ledger:
         """The ledger of the data directory (one object; connections per thread)."""
@@ -164,9 +164,9 @@ def data_dir() -> Path:
     return current().data_dir
 
 
-def cached(kind: str, build):
+def built_for_layers(kind: str, build):
     """The object built by ``build(path)`` for the current layers, rebuilt when they change."""
-    return current().cached(kind, build)
+    return current().built_for_layers(kind, build)
 
 
 def atlas_for() -> Atlas:

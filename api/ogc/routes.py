@@ -27,7 +27,7 @@ from api.ogc import cql, params
 from api.ogc import crs as ogc_crs
 from api.ogc.sources import COLLECTIONS, Collection, collection
 from api.ogc.sources import Request as SourceRequest
-from api.state import cached, layer_set
+from api.state import built_for_layers, layer_set
 from gis.errors import NotFound
 from gis.schema import DISTRICT, PROGRAMME_START
 
@@ -163,14 +163,14 @@ def conformance(request: Request, _user: CurrentUser, f: str | None = None) -> R
 
 
 def _reference_frame(c: Collection):
-    return cached(f"ogc:frame:{c.id}", lambda _p: c.load(SourceRequest(user=None)))
+    return built_for_layers(f"ogc:frame:{c.id}", lambda _p: c.load(SourceRequest(user=None)))
 
 
 def _district_bounds() -> tuple[float, float, float, float]:
     def build(_path):
         return tuple(layer_set().frames[DISTRICT.name].geometry.to_crs("OGC:CRS84").total_bounds)
 
-    return cached("ogc:district_bounds", build)
+    return built_for_layers("ogc:district_bounds", build)
 
 
 def _spatial_extent(c: Collection) -> list[float]:
@@ -183,7 +183,7 @@ def _spatial_extent(c: Collection) -> list[float]:
             return _district_bounds()
         return tuple(frame.geometry.to_crs("OGC:CRS84").total_bounds)
 
-    return _outward(cached(f"ogc:extent:{c.id}", build))
+    return _outward(built_for_layers(f"ogc:extent:{c.id}", build))
 
 
 def _outward(bounds) -> list[float]:
@@ -271,7 +271,7 @@ def _serialise(frame, crs_uri: str, simplify: float | None = None) -> list[str]:
 
 def _reference_features(c: Collection, crs_uri: str) -> list[str]:
     """A reference layer's features serialised once per version of the layers and CRS."""
-    return cached(f"ogc:features:{c.id}:{crs_uri}", lambda _p: _serialise(_reference_frame(c), crs_uri))
+    return built_for_layers(f"ogc:features:{c.id}:{crs_uri}", lambda _p: _serialise(_reference_frame(c), crs_uri))
 
 
 def _link(request: Request, rel: str, title: str, media_type: str = GEOJSON, **changes) -> dict:

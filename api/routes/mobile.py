@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from api.auth import CurrentUser
 from api.routes.ingest import inbox, parse_json, read_body
-from api.state import cached, case_store, current, layer_set, ledger
+from api.state import built_for_layers, case_store, current, layer_set, ledger
 from api.uploads import read_limited
 from gis.auth.rights import grid_scope, require, require_grid
 from gis.auth.users import User, account_created
@@ -116,7 +116,7 @@ def grid_map(grid_id: str) -> dict:
                 "hillshade": layers.hillshade, **{k: {"type": "FeatureCollection", "features": v}
                                                    for k, v in collections.items()}}
 
-    return cached(f"mobile-map:{grid_id}", build)
+    return built_for_layers(f"mobile-map:{grid_id}", build)
 
 
 @router.get("/api/mobile/map", summary="移动页面：本网格及相邻网格、155 米线、界桩、进出口（WGS84）")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import CurrentUser
-from api.state import cached, current, layer_set
+from api.state import built_for_layers, current, layer_set
 from gis.auth.rights import require_grid, require_town
 from gis.auth.users import User
 from gis.errors import MiyunError
@@ -33,7 +33,7 @@ def _render(key: str, **kwargs) -> HTMLResponse:
         return overview(layers.frames, sample=layers.sample, hillshade=layers.hillshade, settings=current().settings,
                         **kwargs).get_root().render()
 
-    return HTMLResponse(cached(key, build))
+    return HTMLResponse(built_for_layers(key, build))
 
 
 def _wants_html(request: Request) -> bool:

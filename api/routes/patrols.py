@@ -20,7 +20,7 @@ import shapely
 from fastapi import APIRouter, Path as PathParam, Query, Response
 
 from api.auth import CurrentUser
-from api.state import cached, current, layer_set
+from api.state import built_for_layers, current, layer_set
 from api.types import DayPath
 from gis.auth.rights import grid_scope, require, require_grid, town_scope
 from gis.errors import NotFound
@@ -62,7 +62,7 @@ def figures(day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise NotFound(f"{day} 没有巡查轨迹", field="date", value=day)
     with _LOCK:
         if (day, signature) not in _FIGURES:
-            ref = cached("daily_reference", load_reference)
+            ref = built_for_layers("daily_reference", load_reference)
             for old in [key for key in _FIGURES if key[0] == day]:  # an earlier state of the same day
                 del _FIGURES[old]
             _FIGURES[(day, signature)] = daily.daily_figures(day, read_day(data_dir, day), ref, data_dir)
