@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 from openpyxl import load_workbook
-from test_page_furniture import patrol_day  # noqa: F401  (a fixture: a day of tracks on the server)
+from test_page_furniture import patrol_day, screen_point  # noqa: F401  (patrol_day: a fixture, a day of tracks)
 from test_pages import dump_dom, needs_chromium
 
 from gis.layers import gpkg
@@ -105,17 +105,13 @@ def test_cases_page_markers_lie_above_the_heat_map_and_take_the_click(browser, s
               z(document.querySelector('.leaflet-miyunCases-pane path.leaflet-interactive'))]; })()""")
     assert panes[0] < panes[1]
     lon, lat = grid_points[CASE_GRID]
-    x, y = browser.evaluate(f"(function () {{ var p = window.miyunPage.map.latLngToContainerPoint([{lat}, {lon}]);"
-                            "var r = window.miyunPage.map.getContainer().getBoundingClientRect();"
-                            "return [p.x + r.left, p.y + r.top]; })()")
+    x, y = screen_point(browser, lon, lat)
     # the marker's own grey is on the screen at its centre: the heat is under it, not over it
     pixel = imread(browser.screenshot(tmp_path / "cases.png"))[round(y), round(x), :3]
     grey = np.array([int(DUTIES.colours[CATEGORY][i:i + 2], 16) for i in (1, 3, 5)]) / 255
     assert np.abs(pixel - grey).max() < 0.1, pixel
     assert browser.evaluate(f"document.elementFromPoint({x}, {y}).closest('.leaflet-miyunCases-pane') !== null")
-    for kind in ("mousePressed", "mouseReleased"):
-        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
-                     session=True)
+    browser.click(x, y)
     assert browser.wait_for("document.querySelector('.leaflet-popup-content') !== null", timeout=10)
     popup = browser.evaluate("document.querySelector('.leaflet-popup-content').textContent")
     assert "案件编号" in popup and CASE_GRID in popup
