@@ -314,7 +314,8 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
     control.add_to(m)
     page = {"credits": DATA_CREDITS if sample else "",
             "labels": {"title": GRIDS.field(GRIDS.label_field).alias, "points": _label_points(grids)},
-            "detail": {"layers": list(DETAIL_LAYERS), "minZoom": DETAIL_FROM_ZOOM}}
+            "detail": {"layers": list(DETAIL_LAYERS), "minZoom": DETAIL_FROM_ZOOM},
+            "focus": _focused(grids, focus)}
     PageScript(control, page, legend_layers, coarse).add_to(m)
     for kind, options in dynamic:
         DynamicLayer(kind, control, options).add_to(m)
@@ -326,6 +327,12 @@ def overview(frames: dict[str, gpd.GeoDataFrame], *, sample: bool, hillshade: tu
 
 
 DETAIL_LAYERS = (GRIDS.name, ZONE_L1.name, RIVER_CORRIDORS.name)  # fetched in full detail from DETAIL_FROM_ZOOM
+
+
+def _focused(grids: gpd.GeoDataFrame, focus: gpd.GeoSeries | None) -> dict:
+    """The grids the focus outline draws (the page leaves their outline to it: one outline per grid)."""
+    ids = [] if focus is None else grids.loc[grids.geometry.isin(list(focus.values)), GRIDS.id_field].tolist()
+    return {"field": GRIDS.id_field, "ids": ids}
 
 
 def _page_css() -> str:

@@ -154,7 +154,9 @@ def overdue_cases(user: CurrentUser,
 def utility_list(user: CurrentUser,
                  provider: Annotated[str, Query(description="供电、供水、燃气、供热、通讯")] = "供电",
                  format: Format = "json"):
-    from gis.ledger.utility import block_list, changes, check_provider, last_issue, sheets
+    from datetime import datetime, timezone
+
+    from gis.ledger.utility import block_list, changes, check_provider, last_issue, list_title, sheets
 
     check_provider(provider)
     town, grid = town_scope(user), grid_scope(user)
@@ -165,7 +167,8 @@ def utility_list(user: CurrentUser,
     if town or grid:  # the last issue was the district's: only the changes of the caller's own cases
         changed = changed.loc[changed["case_id"].isin(case_store().frame(town=town, grid=grid)["case_id"])]
     book = sheets(provider, current, changed, previous, layers.sample)
-    return sheets_response(book, format, f"utility-list-{provider}.xlsx", {"provider": provider, "count": len(current)})
+    return sheets_response(book, format, f"utility-list-{provider}.xlsx", {"provider": provider, "count": len(current)},
+                           title=list_title(provider, datetime.now(timezone.utc)))
 
 
 @router.get("/api/cases/{case_id}/visits", summary="通知书期限内轨迹到场核查（现场 50 米内，逐日）")

@@ -52,7 +52,10 @@ def revoke(pass_no: str, user: CurrentUser) -> dict:
 @router.get("/api/gates/passes", summary="通行证明登记簿")
 def passes(user: CurrentUser, format: Format = "json"):
     require(user, "read_reports")
-    return sheets_response({"通行证明": passes_table(ledger())}, format, "gate-passes.xlsx")
+    frame = passes_table(ledger())
+    valid = int((frame["状态"] == "有效").sum())
+    return sheets_response({"通行证明": frame}, format, "gate-passes.xlsx",
+                           title=f"通行证明 {len(frame)} 份，其中有效 {valid} 份")
 
 
 class EntryIn(BaseModel):
@@ -82,4 +85,6 @@ def entries(user: CurrentUser, date: Day,
     frame.insert(1, "镇", frame["进出口"].map(gate_towns()))
     sheets = town_rows({"进出登记": frame}, town_scope(user))
     problems = int((sheets["进出登记"]["问题"] != "").sum()) if "进出登记" in sheets else 0
-    return sheets_response(sheets, format, f"gate-entries-{date}.xlsx", {"date": date, "with_problems": problems})
+    count = len(sheets["进出登记"]) if "进出登记" in sheets else 0
+    return sheets_response(sheets, format, f"gate-entries-{date}.xlsx", {"date": date, "with_problems": problems},
+                           title=f"{date} 进出登记 {count} 条，其中有问题 {problems} 条")

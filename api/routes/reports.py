@@ -18,6 +18,7 @@ from api.tables import Format, sheets_response, town_rows
 from api.types import Month, OptionalDay
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require, require_town, town_scope
+from gis.cli.reports import MONTHLY_TITLE  # the title the CLI gives the report
 from gis.errors import NotFound
 from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
@@ -43,7 +44,8 @@ def monthly(user: CurrentUser, month: Month,
     sheets["通知书期限到场核查"] = month_sheet(case_store(), data_dir(), parse_month(month, field="month"),
                                        parse_day(as_of, field="as_of") if as_of else today_local())
     sheets = town_rows(sheets, town_scope(user))
-    return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month})
+    return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month},
+                           title=f"{month} {MONTHLY_TITLE}")
 
 
 class Submission(BaseModel):
@@ -74,7 +76,8 @@ async def reconcile_clues(user: CurrentUser, file: Annotated[UploadFile, File(de
         await save_limited(file, target, MAX_CLUES_BYTES)
         clues = read_clues(target, crs)
     result = reconcile(case_store(), grid_index(), clues, month, tolerance_m=tolerance, threshold=threshold)
-    return sheets_response(result.sheets(), format, f"reconcile-{month}.xlsx", {"month": month})
+    return sheets_response(result.sheets(), format, f"reconcile-{month}.xlsx", {"month": month},
+                           title=f"{month} 卫片线索与巡查台账比对")
 
 
 @router.get("/api/reports/files", summary="已生成的报表文件（轨迹日报、月报、比对……）")

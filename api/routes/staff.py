@@ -139,21 +139,22 @@ def funds(year: Year, user: CurrentUser, format: Format = "json"):
     require(user, "read_reports")
     sheets, basis = funds_sheets(ledger(), layers_path(), year)
     return sheets_response(town_rows(sheets, town_scope(user)), format, f"funds-{year}.xlsx",
-                           {"year": year, "basis": basis})
+                           {"year": year, "basis": basis}, title=f"{year} 年资金安排（万元）")
 
 
 @router.get("/api/reports/subsidy", summary="某季度各镇劳务补贴拨付（扣减上季度扣分）")
 def subsidy(year: Year, user: CurrentUser, quarter: Annotated[int, Query(ge=1, le=4)], format: Format = "json"):
     require(user, "read_reports")
     return sheets_response(town_rows(quarterly_sheets(ledger(), year, quarter), town_scope(user)), format,
-                           f"subsidy-{year}-Q{quarter}.xlsx", {"year": year, "quarter": quarter})
+                           f"subsidy-{year}-Q{quarter}.xlsx", {"year": year, "quarter": quarter},
+                           title=f"{year} 年第 {quarter} 季度劳务补贴")
 
 
 @router.get("/api/reports/assessment", summary="各镇年度考核、保水员扣分与辞退名单")
 def assessment(year: Year, user: CurrentUser, format: Format = "json"):
     require(user, "read_reports")
     return sheets_response(town_rows(assessment_sheets(ledger(), year), town_scope(user)), format,
-                           f"assessment-{year}.xlsx", {"year": year})
+                           f"assessment-{year}.xlsx", {"year": year}, title=f"{year} 年各镇考核")
 
 
 class PlanIn(BaseModel):
@@ -222,7 +223,8 @@ def relocation_tables(year: Year, user: CurrentUser, month: OptionalMonth = None
         parse_month(month, field="month")
     day = parse_day(as_of, field="as_of") if as_of else today_local()
     return sheets_response(town_rows(relocation_sheets(ledger(), year, month, day), town_scope(user)), format,
-                           f"relocation-{year}.xlsx", {"year": year, "month": month})
+                           f"relocation-{year}.xlsx", {"year": year, "month": month},
+                           title=f"{year} 年山区农民搬迁计划统计表")
 
 
 class Site(BaseModel):

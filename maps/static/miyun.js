@@ -162,9 +162,36 @@
       if (details) { details.removeAttribute("open"); }
     }
     if (opts.labels) { labels(map, control, opts.labels); }
-    if (opts.detail) { detail(map, control, opts.detail, coarse); }
+    var focused = focusTest(opts.focus), outlines = coarseOutlines(coarse || [], focused);
+    if (opts.detail) { detail(map, control, opts.detail, outlines, focused); }
     window.miyunPage = {map: map, control: control};
     renderLegend();
+  }
+
+  /* The grids the page is about are outlined by the focus layer alone: their other outlines lose the stroke. */
+  function focusTest(focus) {
+    var ids = {};
+    ((focus && focus.ids) || []).forEach(function (id) { ids[id] = true; });
+    return function (feature) { return !!(feature && feature.properties && ids[feature.properties[focus.field]]); };
+  }
+  /* The coarse layers' style drops the stroke of the focused grids, and of all once the detail outlines are
+   * drawn: a reset (zooming, the end of a hover highlight) keeps to it.  Returns the switch to the detail. */
+  function coarseOutlines(coarse, focused) {
+    var fine = false;
+    coarse.forEach(function (l) {
+      if (!l.resetStyle) { return; }
+      var base = l.options.style;
+      l.options.style = function (feature) {
+        var s = L.extend({}, typeof base === "function" ? base(feature) : base);
+        if (fine || focused(feature)) { s.stroke = false; }
+        return s;
+      };
+      l.resetStyle();
+    });
+    return function (on) {
+      fine = on;
+      coarse.forEach(function (l) { if (l.resetStyle) { l.resetStyle(); } });
+    };
   }
 
   /* -- cases ------------------------------------------------------------------------------------ */
@@ -421,15 +448,13 @@
   /* Geometry simplified per zoom: the page carries outlines simplified for the district's zoom levels;
    * closer in, the outlines of what is in view are fetched simplified to half a screen pixel and the
    * coarse outlines lose their stroke, so each boundary is drawn once. */
-  function detail(map, control, opts, coarse) {
+  function detail(map, control, opts, fineOutlines, focused) {
     var group = L.layerGroup(), pending = 0, fine = false;
     overlay(map, control, group, "精细边界（放大后）", [{shape: "line", stroke: "#000"}]);
     function strokes(on) {
       if (fine === !on) { return; }
       fine = !on;
-      (coarse || []).forEach(function (l) {
-        if (on) { l.resetStyle ? l.resetStyle() : null; } else { l.setStyle({stroke: false}); }
-      });
+      fineOutlines(fine);
     }
     function refresh() {
       var ticket = ++pending;
@@ -442,7 +467,8 @@
         if (ticket !== pending) { return; }
         group.clearLayers();
         collections.forEach(function (fc) {
-          L.geoJSON(fc, {interactive: false, style: {color: "#000", weight: 1.2, fill: false, opacity: 0.8}}).addTo(group);
+          L.geoJSON(fc, {interactive: false, filter: function (f) { return !focused(f); },
+                         style: {color: "#000", weight: 1.2, fill: false, opacity: 0.8}}).addTo(group);
         });
         strokes(false);
       }).catch(function () { strokes(true); /* keep the coarse outlines */ });

@@ -121,6 +121,12 @@ class Chromium:
                       "document.forms[0].submit(); true")
         self.pump(2.0)
 
+    def click(self, x: float, y: float) -> None:
+        """A left click of the mouse at a point of the screen, as a person makes it."""
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+                      session=True)
+
     @property
     def url(self) -> str:
         return self.evaluate("location.href")

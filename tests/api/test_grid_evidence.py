@@ -9,6 +9,7 @@ import re
 
 import pytest
 from fake_tracks import write_csv
+from test_page_furniture import screen_point
 from test_pages import dump_dom, needs_chromium
 
 from gis.layers import gpkg
@@ -107,11 +108,7 @@ def test_patrol_map_popup_names_the_grid_s_suspects_with_no_empty_line(browser, 
       return true; }})()""")
     browser.pump(1.0)
     lon, lat = grid_points[FAKED]
-    x, y = browser.evaluate(f"(function () {{ var m = window.miyunPage.map, p = m.latLngToContainerPoint([{lat}, {lon}]);"
-                            "var r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; })()")
-    for kind in ("mousePressed", "mouseReleased"):
-        browser.send("Input.dispatchMouseEvent",
-                     {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}, session=True)
+    browser.click(*screen_point(browser, lon, lat))
     assert browser.wait_for("document.querySelector('.leaflet-popup-content tr') !== null", timeout=10)
     rows = dict(browser.evaluate(POPUP_ROWS))
     assert rows["网格"] == FAKED

@@ -37,6 +37,13 @@ LEGEND_GAPS = """(function () {
 })()"""
 
 
+def screen_point(browser, lon: float, lat: float) -> tuple[float, float]:
+    """Where a WGS84 point of the page's map is on the screen."""
+    return browser.evaluate(f"(function () {{ var p = window.miyunPage.map.latLngToContainerPoint([{lat}, {lon}]);"
+                            "var r = window.miyunPage.map.getContainer().getBoundingClientRect();"
+                            "return [p.x + r.left, p.y + r.top]; })()")
+
+
 @pytest.fixture(scope="module")
 def cases_made(client, server, grid_points):
     """An overdue case next to a grid label, and a case within its deadline."""
@@ -144,13 +151,9 @@ def test_a_click_on_a_case_under_a_grid_label_opens_the_case(browser, server, ca
     dump_dom(browser, f"{server}/maps/grids/XWZ-K05")
     browser.pump(1.0)
     lon, lat = grid_points["XWZ-K05"]
-    x, y = browser.evaluate(f"(function () {{ var p = window.miyunPage.map.latLngToContainerPoint([{lat}, {lon}]);"
-                            "var r = window.miyunPage.map.getContainer().getBoundingClientRect();"
-                            "return [p.x + r.left, p.y + r.top]; })()")
+    x, y = screen_point(browser, lon, lat)
     assert browser.evaluate(f"document.elementFromPoint({x}, {y}).closest('.miyun-label') === null")
-    for kind in ("mousePressed", "mouseReleased"):
-        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
-                     session=True)
+    browser.click(x, y)
     assert browser.wait_for("document.querySelector('.leaflet-popup-content') !== null", timeout=10)
     # a case's popup opened (other tests of the session may have put their own case on the same spot)
     popup = browser.evaluate("document.querySelector('.leaflet-popup-content').textContent")
