@@ -74,7 +74,7 @@ class LonLatComposite:
         shifts = [(sx * MARGIN * self.dlon, sy * MARGIN * self.dlat) for sx in (-1, 1) for sy in (-1, 1)]
 
         key = np.zeros(shape, np.int64)
-        radix, names, states = 1, [], []
+        radix, names = 1, []
         for name, (geoms, labelled) in layers.items():
             geoms = [_to_lonlat(g) for g in geoms]
             # state 0: edge; 1: no polygon; 2 + k: polygon k (labelled) or 2: covered (flag)

@@ -809,6 +809,25 @@ STAFF_ROLES = Vocabulary(Term("leader", "网格长"), Term("member", "网格员"
 STAFF_CODE = re.compile(r"[^\W][\w.\-]{0,39}")
 PROGRAMME_START = "2021-07-01"  # 密政发〔2022〕22号 in force from July 2021
 
+# --- report titles: the title row of a workbook, the same from the CLI and the web --------------
+
+REPORT_TITLES = {
+    "monthly": "{month} 各镇月度巡查发现违法用地违法建设情况",
+    "reconcile": "{month} 卫片线索与巡查台账比对",
+    "funds": "{year} 年资金安排（万元）",
+    "subsidy": "{year} 年第 {quarter} 季度劳务补贴",
+    "assessment": "{year} 年各镇考核",
+    "relocation": "{year} 年山区农民搬迁计划统计表",
+    "gate_passes": "通行证明 {count} 份，其中有效 {valid} 份",
+    "gate_entries": "{day} 进出登记 {count} 条，其中有问题 {problems} 条",
+}
+
+
+def report_title(report: str, **values) -> str:
+    """The title of ``report`` (a key of :data:`REPORT_TITLES`) with its values filled in."""
+    return REPORT_TITLES[report].format(**values)
+
+
 # --- users and roles ------------------------------------------------------------------------
 
 ROLES = Vocabulary(  # key → label with what the role may do; .short the role's name

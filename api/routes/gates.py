@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.auth import CurrentUser
@@ -14,7 +12,7 @@ from api.types import Day
 from gis.auth.rights import require, require_town, town_scope
 from gis.ledger.gates import add_pass, entries_on, log_entry, passes_table, revoke_pass
 from gis.localtime import parse_day
-from gis.schema import FENCE_GATES
+from gis.schema import FENCE_GATES, report_title
 
 router = APIRouter(tags=["gates 围网进出口"])
 
@@ -55,7 +53,7 @@ def passes(user: CurrentUser, format: Format = "json"):
     frame = passes_table(ledger())
     valid = int((frame["状态"] == "有效").sum())
     return sheets_response({"通行证明": frame}, format, "gate-passes.xlsx",
-                           title=f"通行证明 {len(frame)} 份，其中有效 {valid} 份")
+                           title=report_title("gate_passes", count=len(frame), valid=valid))
 
 
 class EntryIn(BaseModel):
@@ -87,4 +85,4 @@ def entries(user: CurrentUser, date: Day,
     problems = int((sheets["进出登记"]["问题"] != "").sum()) if "进出登记" in sheets else 0
     count = len(sheets["进出登记"]) if "进出登记" in sheets else 0
     return sheets_response(sheets, format, f"gate-entries-{date}.xlsx", {"date": date, "with_problems": problems},
-                           title=f"{date} 进出登记 {count} 条，其中有问题 {problems} 条")
+                           title=report_title("gate_entries", day=date, count=count, problems=problems))

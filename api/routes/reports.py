@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
@@ -18,13 +18,13 @@ from api.tables import Format, sheets_response, town_rows
 from api.types import Month, OptionalDay
 from api.uploads import safe_name, save_limited
 from gis.auth.rights import require, require_town, town_scope
-from gis.cli.reports import MONTHLY_TITLE  # the title the CLI gives the report
 from gis.errors import NotFound
 from gis.ledger.monthly import monthly_report, submit
 from gis.ledger.reconcile import read_clues, reconcile
 from gis.ledger.visits import month_sheet
 from gis.localtime import parse_day, parse_month, today_local
 from gis.reports.writers import reports_dir
+from gis.schema import report_title
 
 router = APIRouter(tags=["reports 报表"])
 MAX_CLUES_BYTES = 50 * 1024 * 1024
@@ -45,7 +45,7 @@ def monthly(user: CurrentUser, month: Month,
                                        parse_day(as_of, field="as_of") if as_of else today_local())
     sheets = town_rows(sheets, town_scope(user))
     return sheets_response(sheets, format, f"monthly-{month}.xlsx", {"month": month},
-                           title=f"{month} {MONTHLY_TITLE}")
+                           title=report_title("monthly", month=month))
 
 
 class Submission(BaseModel):
@@ -77,7 +77,7 @@ async def reconcile_clues(user: CurrentUser, file: Annotated[UploadFile, File(de
         clues = read_clues(target, crs)
     result = reconcile(case_store(), grid_index(), clues, month, tolerance_m=tolerance, threshold=threshold)
     return sheets_response(result.sheets(), format, f"reconcile-{month}.xlsx", {"month": month},
-                           title=f"{month} 卫片线索与巡查台账比对")
+                           title=report_title("reconcile", month=month))
 
 
 @router.get("/api/reports/files", summary="已生成的报表文件（轨迹日报、月报、比对……）")

@@ -24,7 +24,7 @@ from gis.relocation.plans import add_plan, get_plan, payments, record_progress, 
 from gis.reports.relocation import relocation_sheets
 from gis.relocation.site import check_site
 from gis.staff.codes import roster_from_grids
-from gis.schema import DEDUCTION_KINDS, GRIDS, STAFF_COLUMNS
+from gis.schema import DEDUCTION_KINDS, GRIDS, STAFF_COLUMNS, report_title
 from gis.staff import deductions as staff_deductions
 from gis.reports.staff import assessment_sheets, funds_sheets, quarterly_sheets
 from gis.staff.roster import load_roster, read_roster_file, reevaluations_due, roster
@@ -139,7 +139,7 @@ def funds(year: Year, user: CurrentUser, format: Format = "json"):
     require(user, "read_reports")
     sheets, basis = funds_sheets(ledger(), layers_path(), year)
     return sheets_response(town_rows(sheets, town_scope(user)), format, f"funds-{year}.xlsx",
-                           {"year": year, "basis": basis}, title=f"{year} 年资金安排（万元）")
+                           {"year": year, "basis": basis}, title=report_title("funds", year=year))
 
 
 @router.get("/api/reports/subsidy", summary="某季度各镇劳务补贴拨付（扣减上季度扣分）")
@@ -147,14 +147,14 @@ def subsidy(year: Year, user: CurrentUser, quarter: Annotated[int, Query(ge=1, l
     require(user, "read_reports")
     return sheets_response(town_rows(quarterly_sheets(ledger(), year, quarter), town_scope(user)), format,
                            f"subsidy-{year}-Q{quarter}.xlsx", {"year": year, "quarter": quarter},
-                           title=f"{year} 年第 {quarter} 季度劳务补贴")
+                           title=report_title("subsidy", year=year, quarter=quarter))
 
 
 @router.get("/api/reports/assessment", summary="各镇年度考核、保水员扣分与辞退名单")
 def assessment(year: Year, user: CurrentUser, format: Format = "json"):
     require(user, "read_reports")
     return sheets_response(town_rows(assessment_sheets(ledger(), year), town_scope(user)), format,
-                           f"assessment-{year}.xlsx", {"year": year}, title=f"{year} 年各镇考核")
+                           f"assessment-{year}.xlsx", {"year": year}, title=report_title("assessment", year=year))
 
 
 class PlanIn(BaseModel):
@@ -224,7 +224,7 @@ def relocation_tables(year: Year, user: CurrentUser, month: OptionalMonth = None
     day = parse_day(as_of, field="as_of") if as_of else today_local()
     return sheets_response(town_rows(relocation_sheets(ledger(), year, month, day), town_scope(user)), format,
                            f"relocation-{year}.xlsx", {"year": year, "month": month},
-                           title=f"{year} 年山区农民搬迁计划统计表")
+                           title=report_title("relocation", year=year))
 
 
 class Site(BaseModel):

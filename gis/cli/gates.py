@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import DAY, pass_workspace
-from gis.schema import ENTRY_KINDS, PASS_OFFICES
+from gis.schema import ENTRY_KINDS, PASS_OFFICES, report_title
 
 
 @click.group("gates")
@@ -54,7 +54,7 @@ def passes(ws, out) -> None:
     from gis.ledger.gates import passes_table
 
     frame = passes_table(ws.ledger)
-    show_or_export(frame, out, sheet="通行证明", title=f"通行证明 {len(frame)} 份，其中有效 {(frame['状态'] == '有效').sum()} 份",
+    show_or_export(frame, out, sheet="通行证明", title=report_title("gate_passes", count=len(frame), valid=(frame['状态'] == '有效').sum()),
                    empty="尚未登记通行证明。", unit="份")
 
 
@@ -91,5 +91,5 @@ def log(ws, day, out) -> None:
 
     frame = entries_on(ws.ledger, parse_day(day, field="--date"))
     problems = int((frame["问题"] != "").sum())
-    show_or_export(frame, out, sheet="进出登记", title=f"{day} 进出登记 {len(frame)} 条，其中有问题 {problems} 条",
+    show_or_export(frame, out, sheet="进出登记", title=report_title("gate_entries", day=day, count=len(frame), problems=problems),
                    empty=f"{day} 没有进出登记。", unit="条")

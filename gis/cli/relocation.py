@@ -8,7 +8,7 @@ import click
 
 from gis.cli.options import COUNT, DAY, MONTH, YEAR, pass_workspace
 from gis.cli.tables import emit, out_option
-from gis.schema import BUILDING_FORMS, HAZARD_ZONES, RELOCATION_KINDS, RELOCATION_MODES, VILLAGES
+from gis.schema import BUILDING_FORMS, RELOCATION_KINDS, RELOCATION_MODES, report_title
 
 
 @click.group("relocation")
@@ -102,7 +102,7 @@ def tables(ws, year, month, as_of, out) -> None:
     if month:
         parse_month(month)
     sheets = relocation_sheets(ws.ledger, year, month, parse_day(as_of, field="--as-of") if as_of else today_local())
-    emit(sheets, out, reports_dir(ws.data_dir) / f"relocation-{year}.xlsx", f"{year} 年山区农民搬迁计划统计表")
+    emit(sheets, out, reports_dir(ws.data_dir) / f"relocation-{year}.xlsx", report_title("relocation", year=year))
 
 
 @relocation.command("villages")  # not a layer

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import DAY, MONTH, pass_workspace
-
-MONTHLY_TITLE = "各镇月度巡查发现违法用地违法建设情况"
+from gis.schema import report_title
 
 
 @click.group("report")
@@ -34,7 +33,7 @@ def monthly(ws, month, as_of, out) -> None:
     sheets["通知书期限到场核查"] = month_sheet(ws.cases, ws.data_dir, parse_month(month),
                                        parse_day(as_of, field="--as-of") if as_of else today_local())
     out = out or reports_dir(ws.data_dir) / f"monthly-{month}.xlsx"
-    write_table(out, sheets, sample=workspace_is_sample(), title=f"{month} {MONTHLY_TITLE}")
+    write_table(out, sheets, sample=workspace_is_sample(), title=report_title("monthly", month=month))
     show_table(next(iter(sheets.values())), f"{month} 各镇月报")
     late = sheets["逾期未报"]
     if len(late):
@@ -79,7 +78,7 @@ def reconcile(ws, month, clues_file, crs, tolerance, threshold, out) -> None:
                      threshold=threshold)
     out = out or reports_dir(ws.data_dir) / f"reconcile-{month}.xlsx"
     sheets = result.sheets()
-    write_excel(out, sheets, sample=workspace_is_sample(), title=f"{month} 卫片线索与巡查台账比对")
+    write_excel(out, sheets, sample=workspace_is_sample(), title=report_title("reconcile", month=month))
     layer = result.write_layer(out.with_suffix(".gpkg"))
     show_table(sheets["比对汇总"], f"{month} 卫片线索比对")
     click.echo(f"→ {out}\n→ {layer}（QGIS 图层）")

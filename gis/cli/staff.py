@@ -8,7 +8,7 @@ import click
 
 from gis.cli.options import DAY, RECORD_ID, YEAR, pass_workspace
 from gis.cli.tables import emit, out_option, show_or_export, show_table
-from gis.schema import DEDUCTION_KINDS, GRIDS, MECHANISM_ITEMS, RESULT_EVENTS
+from gis.schema import DEDUCTION_KINDS, GRIDS, MECHANISM_ITEMS, RESULT_EVENTS, report_title
 
 
 def _grid_towns(ws) -> dict[str, str]:
@@ -246,7 +246,7 @@ def assess_report(ws, year, out) -> None:
     from gis.reports.staff import assessment_sheets
 
     emit(assessment_sheets(ws.ledger, year), out, reports_dir(ws.data_dir) / f"assessment-{year}.xlsx",
-         f"{year} 年各镇考核")
+         report_title("assessment", year=year))
 
 
 @click.command("funds")
@@ -263,10 +263,10 @@ def funds(ws, year, quarter, spent, reserve_used, out) -> None:
 
     if quarter:
         emit(quarterly_sheets(ws.ledger, year, quarter), out,
-             reports_dir(ws.data_dir) / f"subsidy-{year}-Q{quarter}.xlsx", f"{year} 年第 {quarter} 季度劳务补贴")
+             reports_dir(ws.data_dir) / f"subsidy-{year}-Q{quarter}.xlsx", report_title("subsidy", year=year, quarter=quarter))
         return
     audited = {k: float(v) for k, v in _pairs(spent, "--spent").items()} if spent else None
     used = {int(k): float(v) for k, v in _pairs(reserve_used, "--reserve-used").items()}
     sheets, basis = funds_sheets(ws.ledger, ws.layers, year, audited_spend=audited, reserve_used=used)
     click.echo(basis)
-    emit(sheets, out, reports_dir(ws.data_dir) / f"funds-{year}.xlsx", f"{year} 年资金安排（万元）")
+    emit(sheets, out, reports_dir(ws.data_dir) / f"funds-{year}.xlsx", report_title("funds", year=year))

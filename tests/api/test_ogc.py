@@ -6,7 +6,6 @@ Part 2 CRS, Part 3 queryables/filter with CQL2 text); QGIS is in test_ogc_qgis.p
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
