@@ -56,9 +56,12 @@ def run(*args, env, columns: int = 200):
     return result.stdout
 
 
+PATH = re.compile(r"\S*/\S*")  # a file path the terminal names (``→ …/reports/funds-2026.xlsx``) is not text
+
+
 def codes_in(values) -> set[str]:
-    """The schema codes found as words in these cells."""
-    return {w for v in values if isinstance(v, str) for w in WORD.findall(v) if w in CODES}
+    """The schema codes found as words in these cells (file paths aside)."""
+    return {w for v in values if isinstance(v, str) for w in WORD.findall(PATH.sub(" ", v)) if w in CODES}
 
 
 def frame_codes(frame: pd.DataFrame) -> set[str]:
