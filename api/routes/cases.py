@@ -81,14 +81,20 @@ def _scoped_frame(user: User, *, status=None, category=None, town=None, grid=Non
                   open_only=False, overdue_on: date | None = None):
     """Cases the user may see, filtered as asked (town operators: their town; field staff: their grid);
     with ``overdue_on``, only those overdue that day."""
-    town = town_scope(user, town)
-    grid = grid_scope(user, grid)
-    month = parse_month(month, field="month") if month else None
-    store = case_store()
+    filters = _scope(user, status=status, category=category, town=town, grid=grid, month=month,
+                     open_only=open_only)
     if overdue_on:
-        return store.overdue(overdue_on, status=status, category=category, town=town, grid=grid, month=month)
-    return store.frame(status=status, category=category, town=check_town(town) if town else None, grid=grid,
-                       month=month, open_only=open_only)
+        filters.pop("open_only")
+        return case_store().overdue(overdue_on, **filters)
+    return case_store().frame(**filters)
+
+
+def _scope(user: User, *, status, category, town, grid, month, open_only) -> dict:
+    """The filters of a case query as the user may ask them (their town, their grid), checked."""
+    town = town_scope(user, town)
+    return {"status": status, "category": category, "town": check_town(town) if town else None,
+            "grid": grid_scope(user, grid), "month": parse_month(month, field="month") if month else None,
+            "open_only": open_only}
 
 
 def _records(frame) -> list[dict]:
@@ -111,9 +117,10 @@ def list_cases(user: CurrentUser,
                open_only: Annotated[bool, Query(alias="open", description="只列未结案件")] = False,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Offset = 0) -> dict:
-    frame = _scoped_frame(user, status=status, category=category, town=town, grid=grid, month=month,
-                          open_only=open_only)
-    return {"count": len(frame), "limit": limit, "offset": offset, "items": _records(frame.iloc[offset:offset + limit])}
+    count, rows = case_store().page(limit=limit, offset=offset, **_scope(user, status=status, category=category,
+                                                                      town=town, grid=grid, month=month,
+                                                                      open_only=open_only))
+    return {"count": count, "limit": limit, "offset": offset, "items": [_public(r) for r in rows]}
 
 
 @router.get("/api/cases/geojson", summary="案件点位 GeoJSON（地图用；可按状态、类别、镇、网格、月份、逾期筛选）")

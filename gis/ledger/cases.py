@@ -76,24 +76,24 @@ class Cases:
               month: tuple[datetime, datetime] | None = None, open_only: bool = False,
               grid: str | None = None) -> pd.DataFrame:
         """Cases as a table (no geometry), newest first, filtered (in SQL, once)."""
-        where, params = [], []
-        for column, value in (("status", status), ("category", category), ("town", town), ("grid_id", grid)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if month:
-            where.append("reported_at >= ? AND reported_at < ?")
-            params += [to_utc_text(month[0]), to_utc_text(month[1])]
-        if open_only:
-            where.append(f"status NOT IN ({','.join('?' for _ in FINAL_STATUSES)})")
-            params += list(FINAL_STATUSES)
-        sql = "SELECT * FROM cases" + (f" WHERE {' AND '.join(where)}" if where else "")
-        rows = [dict(r) for r in self.ledger.query(sql + " ORDER BY reported_at DESC, case_id DESC", params)]
-        frame = pd.DataFrame(rows, columns=self._columns())
-        return frame.drop(columns=["geometry"])
+        where, params = _filters(status=status, category=category, town=town, month=month, open_only=open_only,
+                                 grid=grid)
+        columns = self._columns()
+        rows = self.ledger.query(f"SELECT {', '.join(columns)} FROM cases{where} {NEWEST_FIRST}", params)
+        return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+    def page(self, *, limit: int, offset: int = 0, **filters) -> tuple[int, list[dict]]:
+        """How many cases match ``filters`` (those of :meth:`frame`), and ``limit`` of them from ``offset``,
+        newest first, as rows without geometry: a list page reads only its rows, not every case."""
+        where, params = _filters(**filters)
+        count = self.ledger.one(f"SELECT count(*) AS n FROM cases{where}", params)["n"]
+        rows = self.ledger.query(f"SELECT {', '.join(self._columns())} FROM cases{where} {NEWEST_FIRST} "
+                                 "LIMIT ? OFFSET ?", [*params, limit, offset])
+        return count, [dict(r) for r in rows]
 
     def _columns(self) -> list[str]:
-        return [r["name"] for r in self.ledger.query("PRAGMA table_info(cases)")]
+        """The table's columns but the geometry (WKB, read only where a shape is asked for)."""
+        return [r["name"] for r in self.ledger.query("PRAGMA table_info(cases)") if r["name"] != "geometry"]
 
     def geometries(self, frame: pd.DataFrame) -> np.ndarray:
         """The EPSG:4548 geometries of the cases in ``frame`` (same order)."""
@@ -290,6 +290,27 @@ class Cases:
     def _event(tx: Transaction, case_id: str, at: str, old: str | None, new: str, note: str) -> None:
         tx.execute("INSERT INTO case_events (case_id, at, user, from_status, to_status, note) VALUES (?,?,?,?,?,?)",
                    (case_id, at, tx.user, old, new, note))
+
+
+NEWEST_FIRST = "ORDER BY reported_at DESC, case_id DESC"
+
+
+def _filters(*, status: str | None = None, category: str | None = None, town: str | None = None,
+             month: tuple[datetime, datetime] | None = None, open_only: bool = False,
+             grid: str | None = None) -> tuple[str, list]:
+    """The SQL ``WHERE`` clause (or "") and its parameters for the case filters."""
+    where, params = [], []
+    for column, value in (("status", status), ("category", category), ("town", town), ("grid_id", grid)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if month:
+        where.append("reported_at >= ? AND reported_at < ?")
+        params += [to_utc_text(month[0]), to_utc_text(month[1])]
+    if open_only:
+        where.append(f"status NOT IN ({','.join('?' for _ in FINAL_STATUSES)})")
+        params += list(FINAL_STATUSES)
+    return (f" WHERE {' AND '.join(where)}" if where else ""), params
 
 
 def case_ids_reported(ledger: Ledger, reporter: str, description_prefix: str) -> list[str]:

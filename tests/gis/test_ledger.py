@@ -105,6 +105,17 @@ def test_a_new_construction_by_a_demolished_one_is_a_repeat(cases, grid_points):
         first["case_id"]
 
 
+def test_a_page_of_cases_is_the_slice_of_the_whole_list(cases, grid_points):
+    for n, grid in enumerate(("BLT-K05", "XWZ-K05", "TST-K03", "GL-K02", "XWZ-K06")):
+        construction(cases, grid_points[grid], f"2026-08-0{n + 1}T09:00")
+    whole = cases.frame(category="construction")
+    count, rows = cases.page(limit=2, offset=1, category="construction")
+    assert count == len(whole) == 5
+    assert [r["case_id"] for r in rows] == list(whole["case_id"].iloc[1:3])  # newest first, as the list
+    assert "geometry" not in rows[0] and rows[0]["grid_id"] == whole["grid_id"].iloc[1]
+    assert cases.page(limit=10, offset=0, town="溪翁庄")[0] == (whole["town"] == "溪翁庄").sum() == 2
+
+
 def test_polygons_and_gcj02_points_are_placed(cases, grid_index, grid_points):
     lon, lat = grid_points["GL-K04"]
     glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
