@@ -63,6 +63,16 @@ def register(data: Path, layers: Path, n: int) -> list[tuple[str, str, float, fl
     return out
 
 
+async def timed_post(client: httpx.AsyncClient, url: str, **request) -> tuple[float, int]:
+    """Seconds a POST took and its status (0: no answer), as a phone's request is counted."""
+    t0 = time.perf_counter()
+    try:
+        status = (await client.post(url, **request)).status_code
+    except httpx.HTTPError:
+        status = 0
+    return time.perf_counter() - t0, status
+
+
 async def steady(base: str, devices, seconds: float, sent: dict) -> list[tuple[float, int, float]]:
     """Each device posts a fix every 30 s (random phase) for ``seconds``: (latency s, status, lateness s of
     the send against its schedule) per request.  At most 64 requests are in flight (a larger client pool
@@ -85,12 +95,8 @@ async def steady(base: str, devices, seconds: float, sent: dict) -> list[tuple[f
                     "altitude": "160", "accuracy": "6", "batt": "80"}
             async with semaphore:
                 late = time.perf_counter() - (start + at)
-                t0 = time.perf_counter()
-                try:
-                    status = (await client.post(f"{base}/ingest/osmand", data=form)).status_code
-                except httpx.HTTPError:
-                    status = 0
-            results.append((time.perf_counter() - t0, status, late))
+                seconds, status = await timed_post(client, f"{base}/ingest/osmand", data=form)
+            results.append((seconds, status, late))
             if status == 200:
                 sent.setdefault(staff, set()).add(form["timestamp"])
 
@@ -138,12 +144,8 @@ async def burst(base: str, devices, n: int, start: datetime, step: float) -> lis
         async def one(staff, secret, lon, lat):
             body = queue_body(secret, lon, lat, start, step, n)
             async with semaphore:
-                t0 = time.perf_counter()
-                try:
-                    status = (await client.post(f"{base}/ingest/osmand", json=body)).status_code
-                except httpx.HTTPError:
-                    status = 0
-                results.append((time.perf_counter() - t0, status, n))
+                seconds, status = await timed_post(client, f"{base}/ingest/osmand", json=body)
+                results.append((seconds, status, n))
 
         await asyncio.gather(*(one(*d) for d in devices))
     return results
