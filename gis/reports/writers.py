@@ -77,19 +77,31 @@ def _text_cells(sheet) -> int:
     return count
 
 
-def check_no_formulas(path: str | Path) -> None:
-    """The invariant of every workbook written: no cell holds a formula (raises ``RuntimeError``)."""
-    from openpyxl import load_workbook
+FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")  # a cell's <f> (formula), any prefix
 
-    workbook = load_workbook(path, read_only=True)
-    try:
-        for sheet in workbook.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if getattr(cell, "data_type", None) == "f":
-                        raise RuntimeError(f"{path}: formula in {sheet.title}!{cell.coordinate}")
-    finally:
-        workbook.close()
+
+def check_no_formulas(path: str | Path) -> None:
+    """The invariant of every workbook written: no cell holds a formula (raises ``RuntimeError``).
+
+    Read from the sheets' XML, where a formula is an ``<f>`` element of its cell (a regular-expression
+    scan: a district day's sheets are checked in milliseconds, where loading them back took a second).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import Workbook
+    >>> book = Workbook(); book.active["A1"] = "=1+1"; path = Path(tempfile.mkdtemp()) / "f.xlsx"; book.save(path)
+    >>> check_no_formulas(path)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: ...f.xlsx: formula in xl/worksheets/sheet1.xml
+    """
+    from zipfile import ZipFile
+
+    with ZipFile(path) as book:
+        for name in book.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml") and FORMULA_ELEMENT.search(book.read(name)):
+                raise RuntimeError(f"{path}: formula in {name}")
 
 
 def reports_dir(data_dir: str | Path) -> Path:

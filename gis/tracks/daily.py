@@ -40,6 +40,7 @@ from gis.tracks.store import tracks_dir
 MAX_GAP_S = 600.0
 COVER_RADIUS_M = 50.0
 COVER_CELL_M = 10.0
+COVER_CHUNK = 250_000  # segments densified at a time (memory stays in the cache)
 PASS_RADIUS_M = 30.0
 PASS_BUCKET_M = 100.0
 STRAIGHT_MIN_SEGMENTS = 20  # about five minutes of fixes
@@ -275,15 +276,18 @@ def segments(good: DayFixes) -> Segments:
 
 def _coverage(ref: Reference, segs: Segments) -> np.ndarray:
     """Share of each grid's area within COVER_RADIUS_M of a track (rows of ref.index.grids)."""
-    n = np.maximum(np.ceil(segs.length / COVER_CELL_M).astype(int), 1)
-    frac = ranks(n) / np.repeat(n, n)
-    x = np.repeat(segs.x0, n) + frac * np.repeat(segs.x1 - segs.x0, n)
-    y = np.repeat(segs.y0, n) + frac * np.repeat(segs.y1 - segs.y0, n)
     labels = ref.cover_labels
     minx, maxy = ref.cover_origin
-    _, row, col = cells_of(x, y, minx, maxy, COVER_CELL_M, labels.shape)
     visited = np.zeros(labels.shape, bool)
-    visited[row, col] = True
+    for lo in range(0, len(segs), COVER_CHUNK):  # points every cell along the segments, a chunk at a time
+        part = slice(lo, lo + COVER_CHUNK)
+        x0, y0, x1, y1 = segs.x0[part], segs.y0[part], segs.x1[part], segs.y1[part]
+        n = np.maximum(np.ceil(segs.length[part] / COVER_CELL_M).astype(int), 1)
+        frac = ranks(n) / np.repeat(n, n)
+        x = np.repeat(x0, n) + frac * np.repeat(x1 - x0, n)
+        y = np.repeat(y0, n) + frac * np.repeat(y1 - y0, n)
+        _, row, col = cells_of(x, y, minx, maxy, COVER_CELL_M, labels.shape)
+        visited[row, col] = True
     near = distance_transform_edt(~visited) * COVER_CELL_M <= COVER_RADIUS_M
     total = np.bincount(labels.ravel(), minlength=len(ref.index.grids) + 1)
     covered = np.bincount(labels[near], minlength=len(ref.index.grids) + 1)

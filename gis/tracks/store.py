@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +51,7 @@ from gis.tracks.clean import AREA_OF_USE, sorted_categorical
 
 _STORAGE_PROJJSON = CRS.from_user_input(STORAGE_CRS).to_json_dict()
 OUTSIDE_TOWNS = "区外"
+WRITE_THREADS = min(4, os.cpu_count() or 1)  # partitions written side by side
 EMPTY_DTYPES = {"time": "datetime64[ns, UTC]", "lon": "float64", "lat": "float64", "x": "float64", "y": "float64",
                 "accuracy_m": "float64", "synthetic": "bool"}
 STORED_COLUMNS = ["staff_id", "time", "lon", "lat", "x", "y", "accuracy_m", "flag", "grid_id", "town",
@@ -300,16 +303,22 @@ def _write_partitions(root: Path, fixes: pd.DataFrame, stem: str) -> tuple[list[
     key = key[order]
     table = pa.Table.from_pandas(fixes, preserve_index=False).take(order)
     bounds = np.r_[0, np.flatnonzero(np.diff(key)) + 1, len(key)]
-    written = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    text = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type)]
+
+    def write(lo: int, hi: int) -> Path:
         day, town = day_labels[key[lo] // len(town_labels)], town_labels[key[lo] % len(town_labels)]
         folder = root / f"date={day}" / f"town={town}"
         folder.mkdir(parents=True, exist_ok=True)
         sweep(folder)  # what an earlier import killed half-way left here
         target = folder / f"{stem}.parquet"
         with replacing(target) as tmp:
-            pq.write_table(geoparquet_points(table.slice(lo, hi - lo)), tmp)
-        written.append(target)
+            # dictionary pages for text only: times and coordinates are nearly all distinct
+            pq.write_table(geoparquet_points(table.slice(lo, hi - lo)), tmp, use_dictionary=text)
+        return target
+
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:  # Arrow writes outside the GIL
+        written = list(pool.map(write, bounds[:-1], bounds[1:]))
     return written, day_codes, day_labels
 
 
