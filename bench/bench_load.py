@@ -4,8 +4,8 @@
 
 Starts the app on 127.0.0.1 (``--workers`` uvicorn processes) with a fresh ledger; each
 client loops over a mix of reads (grids collection, case list, overview page,
-a case) and writes (new cases, notes on cases with the version read) until
-the time is up.  Prints throughput, p50/p95 per kind, every non-2xx status,
+a case) and writes (new cases, notes on cases with the version read — the read
+counted as a read, the note from its request on) until the time is up.  Prints throughput, p50/p95 per kind, every non-2xx status,
 the server's peak memory — and checks afterwards that every accepted write is
 in the ledger once.  Traffic goes to 127.0.0.1 only and stops by itself.
 """
@@ -70,6 +70,12 @@ def main() -> None:
             created.append(first["case_id"])
         deadline = time.monotonic() + args.seconds
 
+        def record(kind: str, start: float, answer: httpx.Response) -> None:
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies[kind].append(elapsed)
+                statuses[answer.status_code] += 1
+
         def client(seed: int) -> None:
             rng = random.Random(seed)
             kinds, weights = zip(*MIX)
@@ -94,16 +100,16 @@ def main() -> None:
                                 created.append(answer.json()["case_id"])
                     else:
                         case_id = rng.choice(created)
-                        version = http.get(f"/api/cases/{case_id}").json()["version"]
+                        read = http.get(f"/api/cases/{case_id}")  # the version to write on: a read of its own
+                        record("case", start, read)
+                        version = read.json()["version"]
                         text = f"note-{seed}-{rng.random():.12f}"
+                        start = time.perf_counter()
                         answer = http.patch(f"/api/cases/{case_id}", json={"version": version, "note": text})
                         if answer.status_code == 200:
                             with lock:
                                 notes.append(text)
-                    elapsed = time.perf_counter() - start
-                    with lock:
-                        latencies[kind].append(elapsed)
-                        statuses[answer.status_code] += 1
+                    record(kind, start, answer)
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         begin = time.perf_counter()

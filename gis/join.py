@@ -700,6 +700,54 @@ class GridIndex:
         return self._frame(answers, lambda which=None: (x, y) if which is None else (x[which], y[which]),
                            nearest=nearest, distances=distances)
 
+    def assign_point(self, x: float, y: float) -> dict:
+        """:meth:`assign_xy` of one EPSG:4548 point as plain values (None for a missing text, NaN for a
+        missing distance), without building a frame: placing one case takes microseconds, not milliseconds.
+
+        Examples
+        --------
+        >>> index = GridIndex.from_frames(_example_frames())
+        >>> inside, outside = index.assign_point(500_000.0, 4_490_000.0), index.assign_point(510_000.0, 4_490_000.0)
+        >>> inside["grid_id"], inside["town"], inside["kind"], inside["inside_fence"], inside["nearest_grid_id"]
+        ('XWZ-K01', '溪翁庄', 'reservoir', True, None)
+        >>> outside["grid_id"], outside["nearest_grid_id"], outside["nearest_grid_m"]
+        (None, 'MJY-K01', 7000.0)
+        """
+        xs, ys = np.array([float(x)]), np.array([float(y)])
+        answers = {name: (layer.lookup if labelled else layer.covers_any)(xs, ys)[0]
+                   for name, (layer, labelled) in self.layers().items()}
+        row, town = int(answers.pop("grid_id")), int(answers.pop("town"))
+        grid = self._grid_facts[row] if row >= 0 else None
+        out = {"grid_id": grid["grid_id"] if grid else None,
+               "town": str(self.town_names[town]) if town >= 0 else None,
+               "kind": list(GRID_KINDS)[int(grid["kind"] == RIVER_GRID)] if grid else None,
+               **{name: bool(value > 0) for name, value in answers.items()},
+               "dist_155m_m": float(self.distance_to_155m(xs, ys)[0]),
+               "nearest_grid_id": None, "nearest_grid_m": float("nan")}
+        if row < 0:
+            nearest_id, nearest_m = self.grid_distance.nearest(xs, ys)
+            out["nearest_grid_id"] = self._grid_facts[int(nearest_id[0])]["grid_id"] if nearest_id[0] >= 0 else None
+            out["nearest_grid_m"] = float(nearest_m[0])
+        return out
+
+    def grid_facts(self, grid_id: str) -> dict:
+        """The ``grid_id``, ``town`` and ``kind`` of one grid (KeyError if there is none).
+
+        Examples
+        --------
+        >>> GridIndex.from_frames(_example_frames()).grid_facts("XWZ-H01")
+        {'grid_id': 'XWZ-H01', 'town': '溪翁庄', 'kind': 'river'}
+        """
+        return self._grid_facts[self._grid_rows[grid_id]]
+
+    @cached_property
+    def _grid_facts(self) -> list[dict]:
+        return self.grids[["grid_id", "town", "kind"]].astype(object).to_dict("records")
+
+    @cached_property
+    def _grid_rows(self) -> dict[str, int]:
+        return {facts["grid_id"]: i for i, facts in enumerate(self._grid_facts)}
+
     def _frame(self, answers: dict[str, np.ndarray], storage_xy, *, nearest: bool, distances: bool) -> pd.DataFrame:
         """The answers as assign_xy's frame; ``storage_xy(which)`` gives the EPSG:4548 coordinates of
         the points ``which`` (all when None) for the distances."""

@@ -80,8 +80,8 @@ def to_storage_geometry(*, lon=None, lat=None, geometry=None, crs: str | None = 
 def locate_case(index: GridIndex, geom: shapely.Geometry) -> dict:
     """Grid, town, zone flags and a representative point; refuses places outside the district."""
     point = geom if geom.geom_type == "Point" else geom.representative_point()
-    row = index.assign_xy(np.array([point.x]), np.array([point.y])).iloc[0]
-    if not bool(row["inside_district"]):
+    row = index.assign_point(point.x, point.y)
+    if not row["inside_district"]:
         lon, lat = to_wgs84_text(point)
         raise InputError(f"位置 ({lon}, {lat}) 不在密云区内；如坐标取自高德/腾讯地图请注明 gcj02，"
                          "百度地图注明 bd09", field="geometry")
@@ -105,7 +105,7 @@ def locate_case(index: GridIndex, geom: shapely.Geometry) -> dict:
             placed.update(grid_id=by_area["grid_id"], grids=by_area["grids"], nearest_grid_id=None,  # not a layer
                           nearest_grid_m=None)
     if placed["grid_id"]:  # the grid's own town is the responsible one
-        own = index.grids.loc[index.grids["grid_id"] == placed["grid_id"]].iloc[0]
+        own = index.grid_facts(placed["grid_id"])
         placed.update(town=own["town"], kind=own["kind"])
     lon, lat = to_wgs84_text(point)
     placed.update(lon=lon, lat=lat)

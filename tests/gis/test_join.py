@@ -212,3 +212,24 @@ def test_lonlat_raster_cells_no_boundary_touches_hold_one_answer(index, sample_l
             truth = exact[name]
             truth = truth.cat.codes.to_numpy() if name in ("grid_id", "town") else truth.to_numpy().astype(int)
             assert (truth == value).all(), name
+
+
+def test_one_point_answers_as_the_frame_does(index, sample_layers):
+    """assign_point (placing a case) gives assign_xy's row for the same point, inside and outside grids."""
+    district = gpkg.read_layer(sample_layers, "district")
+    rng = np.random.default_rng(11)
+    minx, miny, maxx, maxy = district.total_bounds
+    x = np.r_[rng.uniform(minx, maxx, 300), shapely.get_coordinates(index.grids.geometry.iloc[:20].boundary)[:, 0][::50]]
+    y = np.r_[rng.uniform(miny, maxy, 300), shapely.get_coordinates(index.grids.geometry.iloc[:20].boundary)[:, 1][::50]]
+    frame = index.assign_xy(x, y)
+    for i in range(len(x)):
+        got = index.assign_point(x[i], y[i])
+        want = frame.iloc[i].to_dict()
+        assert list(got) == list(want)
+        for key, value in want.items():
+            text = key in ("grid_id", "town", "kind", "nearest_grid_id")
+            if pd.isna(value):
+                assert got[key] is None if text else np.isnan(got[key]), (key, i)
+            else:
+                assert got[key] == value and (isinstance(got[key], str) or not text), (key, i)
+    assert 0 < frame["grid_id"].notna().sum() < len(x)  # both kinds of point were asked
