@@ -122,3 +122,16 @@ def test_tracker_app_columns_whatever_their_type():
                                   times.as_unit("ns").asi8)["S-1"]
     assert np.array_equal(got["mock"][:3], [1.0, 0.0, 1.0]) and np.isnan(got["mock"][3])
     assert got["accuracy"][0] == 5.0 and np.isnan(got["accuracy"][2])
+
+
+def test_sensor_match_is_a_left_join_on_staff_and_time_whatever_the_time_span():
+    """The sort-based match equals a pandas left merge (first duplicate kept), also when times lie so far
+    apart that one int64 key per pair cannot hold them and the general join is taken."""
+    rng = np.random.default_rng(5)
+    for spread in (10**9, 10**18):  # a day's fixes; times ~30 years apart
+        right_code, right_ns = rng.integers(0, 50, 3000), rng.integers(0, 400, 3000) * (spread // 400)
+        left_code, left_ns = rng.integers(0, 60, 2000), rng.integers(0, 400, 2000) * (spread // 400)
+        got = fakes._first_match(left_code, left_ns, right_code, right_ns)
+        right = pd.DataFrame({"code": right_code, "ns": right_ns, "row": np.arange(3000)}).drop_duplicates(["code", "ns"])
+        want = pd.DataFrame({"code": left_code, "ns": left_ns}).merge(right, on=["code", "ns"], how="left")["row"]
+        assert np.array_equal(got, want.fillna(-1).to_numpy(np.int64)) and (got >= 0).any() and (got < 0).any()
