@@ -5,9 +5,9 @@
 Starts the app on 127.0.0.1 (``--workers`` uvicorn processes) with a fresh ledger; each
 client loops over a mix of reads (grids collection, case list, overview page,
 a case) and writes (new cases, notes on cases with the version read — the read
-counted as a read, the note from its request on) until the time is up.  Prints throughput, p50/p95 per kind, every non-2xx status,
-the server's peak memory — and checks afterwards that every accepted write is
-in the ledger once.  Traffic goes to 127.0.0.1 only and stops by itself.
+counted as a read, the note from its request on) until the time is up.  Prints
+throughput, p50/p95 per kind, every non-2xx status, the server's peak memory —
+and checks afterwards that every accepted write is in the ledger once.  Traffic goes to 127.0.0.1 only and stops by itself.
 """
 
 from __future__ import annotations

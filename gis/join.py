@@ -695,10 +695,13 @@ class GridIndex:
         """
         x = np.asarray(x, float)
         y = np.asarray(y, float)
-        answers = {name: (layer.lookup if labelled else layer.covers_any)(x, y)
-                   for name, (layer, labelled) in self.layers().items()}
-        return self._frame(answers, lambda which=None: (x, y) if which is None else (x[which], y[which]),
+        return self._frame(self._answers(x, y), lambda which=None: (x, y) if which is None else (x[which], y[which]),
                            nearest=nearest, distances=distances)
+
+    def _answers(self, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Each layer's exact answer for EPSG:4548 points: a polygon row (-1: none) or a flag."""
+        return {name: (layer.lookup if labelled else layer.covers_any)(x, y)
+                for name, (layer, labelled) in self.layers().items()}
 
     def assign_point(self, x: float, y: float) -> dict:
         """:meth:`assign_xy` of one EPSG:4548 point as plain values (None for a missing text, NaN for a
@@ -714,8 +717,7 @@ class GridIndex:
         (None, 'MJY-K01', 7000.0)
         """
         xs, ys = np.array([float(x)]), np.array([float(y)])
-        answers = {name: (layer.lookup if labelled else layer.covers_any)(xs, ys)[0]
-                   for name, (layer, labelled) in self.layers().items()}
+        answers = {name: value[0] for name, value in self._answers(xs, ys).items()}
         row, town = int(answers.pop("grid_id")), int(answers.pop("town"))
         grid = self._grid_facts[row] if row >= 0 else None
         out = {"grid_id": grid["grid_id"] if grid else None,

@@ -609,20 +609,27 @@ def _numbers(values: pd.Series) -> np.ndarray:
     """A sensor column as floats (NaN where it is not a number)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.to_numpy(float, na_value=np.nan)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # each distinct text read once
-    numbers = pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce").to_numpy(float)
-    return np.r_[numbers, np.nan][codes]
+    return _each_distinct(values, lambda text: pd.to_numeric(text, errors="coerce").to_numpy(float))
 
 
 def _flags(values: pd.Series) -> np.ndarray:
     """A mock-location column as 1.0 / 0.0 / NaN, whether apps send booleans, numbers or words."""
     if values.dtype == bool:
         return values.to_numpy(float)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # each distinct word read once
-    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip().str.lower()
-    word = np.where(text.isin(["true", "1", "1.0", "yes", "y", "t", "是"]), 1.0,
-                    np.where(text.isin(["false", "0", "0.0", "no", "n", "f", "否"]), 0.0, np.nan))
-    return np.r_[word, np.nan][codes]  # -1 (missing) reads the NaN at the end
+
+    def word(distinct: pd.Series) -> np.ndarray:
+        text = distinct.astype(str).str.strip().str.lower()
+        return np.where(text.isin(["true", "1", "1.0", "yes", "y", "t", "是"]), 1.0,
+                        np.where(text.isin(["false", "0", "0.0", "no", "n", "f", "否"]), 0.0, np.nan))
+
+    return _each_distinct(values, word)
+
+
+def _each_distinct(values: pd.Series, convert) -> np.ndarray:
+    """``convert`` (a Series of the distinct values → floats) applied once per distinct value and spread
+    back to every value; NaN where a value is missing (millions of fixes, a handful of distinct texts)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.r_[convert(pd.Series(np.asarray(uniques, dtype=object))), np.nan][codes]  # -1 reads the NaN
 
 
 # --- the evidence ----------------------------------------------------------------------------------
@@ -718,7 +725,7 @@ def _sensors_by_staff(sensors: pd.DataFrame | None, names: np.ndarray, staff: np
     for c in SENSOR_COLUMNS:
         if c in sensors:
             values = (_flags if c == "mock" else _numbers)(sensors[c])
-            columns[c] = np.where(matched, values[source], np.nan) if len(values) else np.full(len(row), np.nan)
+            columns[c] = np.where(matched, values[source], np.nan)
     bounds = np.searchsorted(staff, np.arange(len(names) + 1))
     return {names[k]: {c: v[lo:hi] for c, v in columns.items()}
             for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])) if hi > lo}

@@ -219,8 +219,9 @@ def test_one_point_answers_as_the_frame_does(index, sample_layers):
     district = gpkg.read_layer(sample_layers, "district")
     rng = np.random.default_rng(11)
     minx, miny, maxx, maxy = district.total_bounds
-    x = np.r_[rng.uniform(minx, maxx, 300), shapely.get_coordinates(index.grids.geometry.iloc[:20].boundary)[:, 0][::50]]
-    y = np.r_[rng.uniform(miny, maxy, 300), shapely.get_coordinates(index.grids.geometry.iloc[:20].boundary)[:, 1][::50]]
+    vertices = shapely.get_coordinates(index.grids.geometry.iloc[:20].boundary)[::50]
+    x = np.r_[rng.uniform(minx, maxx, 300), vertices[:, 0]]
+    y = np.r_[rng.uniform(miny, maxy, 300), vertices[:, 1]]
     frame = index.assign_xy(x, y)
     for i in range(len(x)):
         got = index.assign_point(x[i], y[i])
